@@ -1,0 +1,98 @@
+# taskprof: `make` builds build/taskprof, `make test` runs every test tier,
+# `make demo` profiles the bundled example pipeline. V=1 shows commands.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+ARCH := $(shell uname -m)
+ifeq ($(ARCH),x86_64)
+BPF_ARCH := x86
+else
+$(error taskprof: unsupported architecture '$(ARCH)': only x86_64 is supported (uprobe placement decodes x86-64 code))
+endif
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+OBJ := $(BUILD)/obj
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -I$(BUILD) -Ibpf -Irepo -Iuser
+LIBS := -lbpf -lelf -lz -lsqlite3 -lcapstone -lstdc++ -lpthread
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
+endif
+
+REPO_SRC := repo/profile_repo.c
+USER_SRC := user/spec.c user/elfsym.c user/probeplan.c user/agg.c user/collector.c user/launch.c user/util.c
+MAIN_SRC := user/main.c
+
+REPO_OBJ := $(REPO_SRC:%.c=$(OBJ)/%.o)
+USER_OBJ := $(USER_SRC:%.c=$(OBJ)/%.o)
+MAIN_OBJ := $(MAIN_SRC:%.c=$(OBJ)/%.o)
+
+BPF_OBJ := $(OBJ)/taskprof.bpf.o
+SKEL := $(BUILD)/taskprof.skel.h
+
+.PHONY: all
+all: $(BUILD)/taskprof $(BUILD)/libtaskprof.a
+
+$(BPF_OBJ): bpf/taskprof.bpf.c bpf/taskprof.h vmlinux/vmlinux.h | $(OBJ)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) \
+		-Ivmlinux -Ibpf -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name taskprof_bpf > $@
+
+$(OBJ)/%.o: %.c | $(OBJ)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# the collector includes the generated skeleton
+$(OBJ)/user/collector.o: $(SKEL)
+
+$(BUILD)/libtaskprof.a: $(REPO_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/taskprof: $(MAIN_OBJ) $(USER_OBJ) $(BUILD)/libtaskprof.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(MAIN_OBJ) $(USER_OBJ) $(BUILD)/libtaskprof.a $(LIBS)
+
+$(OBJ):
+	$(Q)mkdir -p $@
+
+# --- install ---------------------------------------------------------------
+.PHONY: install
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(BUILD)/taskprof $(DESTDIR)$(PREFIX)/bin/taskprof
+	install -m 0644 $(BUILD)/libtaskprof.a $(DESTDIR)$(PREFIX)/lib/libtaskprof.a
+	install -m 0644 repo/profile_repo.h $(DESTDIR)$(PREFIX)/include/profile_repo.h
+
+# --- dependencies ----------------------------------------------------------
+.PHONY: deps
+deps:
+	$(Q)./scripts/deps.sh
+
+# --- examples, tests ---------------------------------------------------------
+include tests/tests.mk
+include examples/examples.mk
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD) taskprof.db taskprof.db-wal taskprof.db-shm
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

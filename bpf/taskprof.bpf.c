@@ -1,0 +1,779 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * taskprof BPF side: one record per task invocation.
+ *
+ * An invocation opens at its entry uprobe and closes when its frame is left:
+ * at a uretprobe, at a uprobe on one of its ret instructions, or lazily when
+ * the thread is seen running above the frame (exception, longjmp) or exits.
+ * Frames are matched by the stack pointer at entry, so recursion, tail calls
+ * and many threads need no extra bookkeeping.
+ *
+ * Counters are cumulative per thread; an invocation's value is the thread's
+ * delta over the frame plus whatever its child threads and processes were
+ * charged while it was open (inv_desc).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "taskprof.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define MSG_PEEK 2
+/* enum mm counters: MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES */
+#define PAGE_SHIFT 12
+
+#define TS_INIT 0x1
+#define TS_FORCED 0x2 /* _Unwind_ForcedUnwind seen: pthread_exit/cancel */
+
+const volatile struct tp_config cfg = {};
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+struct frame {
+	__u64 start_ns;
+	__u64 entry_sp;
+	__u64 inv_id;
+	__u64 rss0;
+	__u64 base[TP_NR_CTR];
+	__u32 task;
+	__u32 slot;
+	__u32 cpus;
+	__u32 pad;
+};
+
+struct thread_state {
+	__u64 ctr[TP_NR_CTR];      /* event-counted totals of this thread */
+	__u64 charged[TP_NR_CTR];  /* part of the snapshot already charged to owner */
+	__u64 jump_snap[TP_NR_CTR];
+	__u64 oncpu_since;
+	__u64 iowait_since;
+	__u64 owner;               /* invocation that spawned this thread */
+	__u64 jump_ns;             /* last longjmp */
+	__u64 mm_key;
+	__u32 depth;
+	__u32 flags;
+	struct frame frames[TP_MAX_FRAMES];
+};
+
+struct desc {
+	__u64 ctr[TP_NR_CTR];
+};
+
+struct proc {
+	__u64 mm_key;
+};
+
+struct mm_peak {
+	__u64 mask;
+	__u64 max[TP_MEM_SLOTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_state);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct proc);
+} tgids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct desc);
+} inv_desc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct mm_peak);
+} mm_peaks SEC(".maps");
+
+struct vma_range {
+	__u64 start;
+	__u64 end;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vma_range);
+} alloc_vma SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TP_STAT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} idgen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+static const struct desc zero_desc;
+static const struct thread_state zero_ts;
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline __u64 next_id(void)
+{
+	__u32 zero = 0;
+	__u64 *v = bpf_map_lookup_elem(&idgen, &zero);
+
+	if (!v)
+		return 0;
+	(*v)++;
+	return ((__u64)(bpf_get_smp_processor_id() + 1) << 48) | *v;
+}
+
+static __always_inline __u64 rss_of(struct mm_struct *mm)
+{
+	__s64 file, anon, shmem, sum;
+
+	if (!mm)
+		return 0;
+	file = BPF_CORE_READ(mm, rss_stat[0].count);
+	anon = BPF_CORE_READ(mm, rss_stat[1].count);
+	shmem = BPF_CORE_READ(mm, rss_stat[3].count);
+	/* percpu_counter's shared count can dip below zero; VmRSS clamps too */
+	if (file < 0)
+		file = 0;
+	if (anon < 0)
+		anon = 0;
+	if (shmem < 0)
+		shmem = 0;
+	sum = file + anon + shmem;
+	return (__u64)sum << PAGE_SHIFT;
+}
+
+static __always_inline void atomic_max(__u64 *p, __u64 v)
+{
+	for (int k = 0; k < 4; k++) {
+		__u64 old = *(volatile __u64 *)p;
+
+		if (old >= v)
+			return;
+		if (__sync_val_compare_and_swap(p, old, v) == old)
+			return;
+	}
+}
+
+/* Thread counters as of now. */
+static __always_inline void snapshot(struct thread_state *ts, struct task_struct *t,
+				     __u64 now, __u64 *s)
+{
+	s[TP_CPU_NS] = ts->ctr[TP_CPU_NS] + (ts->oncpu_since ? now - ts->oncpu_since : 0);
+	s[TP_UTIME_NS] = BPF_CORE_READ(t, utime);
+	s[TP_STIME_NS] = BPF_CORE_READ(t, stime);
+	s[TP_IOWAIT_NS] = ts->ctr[TP_IOWAIT_NS];
+	s[TP_READ_BYTES] = BPF_CORE_READ(t, ioac.read_bytes);
+	s[TP_WRITE_BYTES] = BPF_CORE_READ(t, ioac.write_bytes);
+	s[TP_NET_TX] = ts->ctr[TP_NET_TX];
+	s[TP_NET_RX] = ts->ctr[TP_NET_RX];
+	s[TP_ALLOCS] = ts->ctr[TP_ALLOCS];
+	s[TP_EXCEPTIONS] = ts->ctr[TP_EXCEPTIONS];
+}
+
+static __always_inline void desc_add(__u64 id, const __u64 *d, bool create)
+{
+	struct desc *dst;
+
+	if (!id)
+		return;
+	dst = bpf_map_lookup_elem(&inv_desc, &id);
+	if (!dst && create) {
+		if (bpf_map_update_elem(&inv_desc, &id, &zero_desc, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&inv_desc, &id)) {
+			stat_inc(TP_STAT_LOST_DESC);
+			return;
+		}
+		dst = bpf_map_lookup_elem(&inv_desc, &id);
+	}
+	if (!dst)
+		return;
+	for (int i = 0; i < TP_NR_CTR; i++)
+		if (d[i])
+			__sync_fetch_and_add(&dst->ctr[i], d[i]);
+}
+
+/* Pass what a child thread did since the last call on to its owner. */
+static __always_inline void charge_owner(struct thread_state *ts, struct task_struct *t, __u64 now)
+{
+	__u64 s[TP_NR_CTR], d[TP_NR_CTR];
+	struct desc *dst;
+
+	if (!ts->owner)
+		return;
+	dst = bpf_map_lookup_elem(&inv_desc, &ts->owner);
+	if (!dst) {
+		/* the owner has finished: the thread outlived its invocation */
+		ts->owner = 0;
+		return;
+	}
+	snapshot(ts, t, now, s);
+	for (int i = 0; i < TP_NR_CTR; i++) {
+		d[i] = s[i] - ts->charged[i];
+		ts->charged[i] = s[i];
+		if (d[i])
+			__sync_fetch_and_add(&dst->ctr[i], d[i]);
+	}
+}
+
+/* --- memory peak slots ------------------------------------------------- */
+
+static __always_inline __u32 slot_open(__u64 mm_key, __u64 rss)
+{
+	struct mm_peak *p = bpf_map_lookup_elem(&mm_peaks, &mm_key);
+
+	if (!p)
+		return TP_NO_SLOT;
+	for (__u32 i = 0; i < TP_MEM_SLOTS; i++) {
+		__u64 old = p->mask, bit = 1ULL << i;
+
+		if (old & bit)
+			continue;
+		p->max[i] = rss;
+		if (__sync_val_compare_and_swap(&p->mask, old, old | bit) == old)
+			return i;
+	}
+	return TP_NO_SLOT;
+}
+
+static __always_inline __u64 slot_close(__u64 mm_key, __u32 slot)
+{
+	struct mm_peak *p;
+	__u64 v;
+
+	if (slot >= TP_MEM_SLOTS)
+		return 0;
+	p = bpf_map_lookup_elem(&mm_peaks, &mm_key);
+	if (!p)
+		return 0;
+	v = p->max[slot];
+	__sync_fetch_and_and(&p->mask, ~(1ULL << slot));
+	return v;
+}
+
+/* --- closing frames ---------------------------------------------------- */
+
+struct close_ctx {
+	struct thread_state *ts;
+	struct task_struct *task;
+	__u64 limit;       /* close frames whose entry SP is <= limit */
+	__u64 now;
+	__u64 rss_now;
+	__u64 *snap;
+	__u32 pid;
+	__u32 tid;
+	__u32 status_eq;   /* status of a frame whose entry SP equals limit */
+	__u32 status_lt;   /* status of a frame left below the limit */
+};
+
+static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 depth, __u32 status)
+{
+	struct thread_state *ts = c->ts;
+	__u64 *end = c->snap, end_ns = c->now, peak;
+	struct tp_event *e;
+	struct desc *d;
+	__u64 flags;
+
+	/* a frame skipped by longjmp ended at the jump, not when we noticed */
+	if (status != TP_COMPLETED && ts->jump_ns > f->start_ns && ts->jump_ns < end_ns) {
+		end = ts->jump_snap;
+		end_ns = ts->jump_ns;
+	}
+
+	peak = slot_close(ts->mm_key, f->slot);
+	if (f->rss0 > peak)
+		peak = f->rss0;
+	if (c->rss_now > peak)
+		peak = c->rss_now;
+
+	d = bpf_map_lookup_elem(&inv_desc, &f->inv_id);
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (e) {
+		e->inv_id = f->inv_id;
+		e->start_ns = f->start_ns;
+		e->end_ns = end_ns;
+		e->rss_peak = peak;
+		for (int i = 0; i < TP_NR_CTR; i++)
+			e->ctr[i] = end[i] - f->base[i] + (d ? d->ctr[i] : 0);
+		e->pid = c->pid;
+		e->tid = c->tid;
+		e->task = f->task;
+		e->status = status;
+		e->cpus = f->cpus;
+		e->depth = depth;
+		e->flags = f->slot == TP_NO_SLOT ? TP_EV_MEM_APPROX : 0;
+		e->reserved = 0;
+		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		bpf_ringbuf_submit(e, flags);
+		stat_inc(TP_STAT_EVENTS);
+	} else {
+		stat_inc(TP_STAT_LOST_RINGBUF);
+	}
+
+	if (d) {
+		/* children's work belongs to every enclosing invocation too */
+		__u64 parent = 0;
+
+		if (depth > 0)
+			parent = ts->frames[(depth - 1) & (TP_MAX_FRAMES - 1)].inv_id;
+		else
+			parent = ts->owner;
+		desc_add(parent, d->ctr, depth > 0);
+		bpf_map_delete_elem(&inv_desc, &f->inv_id);
+	}
+}
+
+static long close_one(__u32 i, void *arg)
+{
+	struct close_ctx *c = arg;
+	struct thread_state *ts = c->ts;
+	struct frame *f;
+	__u32 depth, status;
+
+	depth = ts->depth;
+	if (depth == 0 || depth > TP_MAX_FRAMES)
+		return 1;
+	f = &ts->frames[(depth - 1) & (TP_MAX_FRAMES - 1)];
+	if (f->entry_sp > c->limit)
+		return 1;
+	status = f->entry_sp == c->limit ? c->status_eq : c->status_lt;
+	if (status == TP_UNWOUND && (ts->flags & TS_FORCED))
+		status = TP_EXITED;
+	ts->depth = depth - 1;
+	emit(c, f, depth - 1, status);
+	return 0;
+}
+
+static __always_inline void close_frames(struct thread_state *ts, struct task_struct *t,
+					 __u64 limit, __u32 status_eq, __u32 status_lt,
+					 bool mm_alive)
+{
+	__u64 snap[TP_NR_CTR];
+	struct close_ctx c = {};
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!ts->depth)
+		return;
+	c.now = bpf_ktime_get_ns();
+	snapshot(ts, t, c.now, snap);
+	c.ts = ts;
+	c.task = t;
+	c.limit = limit;
+	c.snap = snap;
+	c.pid = pid_tgid >> 32;
+	c.tid = (__u32)pid_tgid;
+	c.status_eq = status_eq;
+	c.status_lt = status_lt;
+	c.rss_now = mm_alive ? rss_of(BPF_CORE_READ(t, mm)) : 0;
+	bpf_loop(TP_MAX_FRAMES, close_one, &c, 0);
+}
+
+/* --- uprobes on the declared tasks -------------------------------------- */
+
+static __always_inline struct proc *tracked(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return bpf_map_lookup_elem(&tgids, &tgid);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tp_enter)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 sp = PT_REGS_SP(ctx) + (cookie >> 32);
+	struct thread_state *ts;
+	struct mm_struct *mm;
+	struct frame *f;
+	struct proc *p;
+	__u64 now, mm_key;
+	__u32 d;
+
+	p = tracked();
+	if (!p)
+		return 0;
+	ts = bpf_task_storage_get(&threads, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts) {
+		stat_inc(TP_STAT_LOST_THREAD);
+		return 0;
+	}
+	mm = BPF_CORE_READ(t, mm);
+	mm_key = (__u64)mm;
+	if (!(ts->flags & TS_INIT)) {
+		ts->flags = TS_INIT;
+		ts->oncpu_since = bpf_ktime_get_ns();
+	}
+	if (p->mm_key != mm_key) {
+		/* first task seen in this process (or after exec) */
+		struct mm_peak *old;
+
+		if (p->mm_key)
+			bpf_map_delete_elem(&mm_peaks, &p->mm_key);
+		p->mm_key = mm_key;
+		old = bpf_map_lookup_elem(&mm_peaks, &mm_key);
+		if (!old) {
+			static const struct mm_peak zero_peak;
+
+			bpf_map_update_elem(&mm_peaks, &mm_key, &zero_peak, BPF_NOEXIST);
+		}
+	}
+	ts->mm_key = mm_key;
+
+	/* frames below this call's frame were left without a return */
+	close_frames(ts, t, sp - 1, TP_UNWOUND, TP_UNWOUND, true);
+
+	d = ts->depth;
+	if (d >= TP_MAX_FRAMES) {
+		stat_inc(TP_STAT_LOST_DEPTH);
+		return 0;
+	}
+	f = &ts->frames[d & (TP_MAX_FRAMES - 1)];
+	f->entry_sp = sp;
+	f->inv_id = next_id();
+	f->task = (__u32)cookie;
+	f->cpus = BPF_CORE_READ(t, nr_cpus_allowed);
+	f->rss0 = rss_of(mm);
+	f->slot = slot_open(mm_key, f->rss0);
+	if (f->slot == TP_NO_SLOT)
+		stat_inc(TP_STAT_MEM_APPROX);
+	now = bpf_ktime_get_ns();
+	snapshot(ts, t, now, f->base);
+	f->start_ns = now;
+	ts->depth = d + 1;
+	return 0;
+}
+
+/* uprobe on a ret instruction: SP points at the return address */
+SEC("uprobe")
+int BPF_KPROBE(tp_ret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = bpf_task_storage_get(&threads, t, 0, 0);
+
+	if (!ts || !ts->depth)
+		return 0;
+	close_frames(ts, t, PT_REGS_SP(ctx), TP_COMPLETED, TP_UNWOUND, true);
+	return 0;
+}
+
+/* uretprobe: the return address has been popped */
+SEC("uretprobe")
+int BPF_KRETPROBE(tp_uret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = bpf_task_storage_get(&threads, t, 0, 0);
+
+	if (!ts || !ts->depth)
+		return 0;
+	close_frames(ts, t, PT_REGS_SP(ctx) - 8, TP_COMPLETED, TP_UNWOUND, true);
+	return 0;
+}
+
+/* --- runtime hooks: exceptions, longjmp, allocations --------------------- */
+
+SEC("uprobe")
+int BPF_KPROBE(tp_raise)
+{
+	struct thread_state *ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
+
+	if (ts)
+		ts->ctr[TP_EXCEPTIONS]++;
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tp_forced)
+{
+	struct thread_state *ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
+
+	if (ts)
+		ts->flags |= TS_FORCED;
+	return 0;
+}
+
+/*
+ * A landing pad is running (__cxa_begin_catch, _Unwind_Resume,
+ * _Unwind_DeleteException): every frame at or below the caller's return
+ * slot has been unwound.
+ */
+SEC("uprobe")
+int BPF_KPROBE(tp_landed)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = bpf_task_storage_get(&threads, t, 0, 0);
+
+	if (!ts || !ts->depth)
+		return 0;
+	close_frames(ts, t, PT_REGS_SP(ctx) + (bpf_get_attach_cookie(ctx) >> 32), TP_UNWOUND,
+		     TP_UNWOUND, true);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tp_jump)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = bpf_task_storage_get(&threads, t, 0, 0);
+	__u64 now;
+
+	if (!ts || !ts->depth)
+		return 0;
+	now = bpf_ktime_get_ns();
+	snapshot(ts, t, now, ts->jump_snap);
+	ts->jump_ns = now;
+	return 0;
+}
+
+struct vma_cb_ctx {
+	__u64 start;
+	__u64 end;
+};
+
+static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_cb_ctx *c = data;
+
+	c->start = vma->vm_start;
+	c->end = vma->vm_end;
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tp_alloc)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts;
+	struct vma_range *r;
+	__u64 ip = PT_REGS_IP(ctx), ret = 0;
+	__u32 tgid;
+
+	if (!cfg.count_allocs)
+		return 0;
+	ts = bpf_task_storage_get(&threads, t, 0, 0);
+	if (!ts || (!ts->depth && !ts->owner))
+		return 0;
+	/*
+	 * glibc's realloc(NULL) and memalign family call malloc internally;
+	 * a call whose return address lies in the allocator's own text is not
+	 * one the program made.
+	 */
+	bpf_probe_read_user(&ret, sizeof(ret),
+			    (void *)(PT_REGS_SP(ctx) + (bpf_get_attach_cookie(ctx) >> 32)));
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	r = bpf_map_lookup_elem(&alloc_vma, &tgid);
+	if (!r || ip < r->start || ip >= r->end) {
+		struct vma_cb_ctx c = {};
+
+		if (bpf_find_vma(t, ip, vma_cb, &c, 0) == 0) {
+			struct vma_range nr = { .start = c.start, .end = c.end };
+
+			bpf_map_update_elem(&alloc_vma, &tgid, &nr, BPF_ANY);
+			r = bpf_map_lookup_elem(&alloc_vma, &tgid);
+		}
+	}
+	if (r && ret >= r->start && ret < r->end && ip >= r->start && ip < r->end)
+		return 0;
+	ts->ctr[TP_ALLOCS]++;
+	return 0;
+}
+
+/* --- scheduler, process lifetime ------------------------------------------ */
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(tp_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	struct thread_state *ts;
+	__u64 now = 0;
+
+	ts = bpf_task_storage_get(&threads, prev, 0, 0);
+	if (ts) {
+		now = bpf_ktime_get_ns();
+		if (ts->oncpu_since) {
+			ts->ctr[TP_CPU_NS] += now - ts->oncpu_since;
+			ts->oncpu_since = 0;
+		}
+		if (prev_state && BPF_CORE_READ_BITFIELD_PROBED(prev, in_iowait))
+			ts->iowait_since = now;
+		if (ts->owner)
+			charge_owner(ts, prev, now);
+	}
+	ts = bpf_task_storage_get(&threads, next, 0, 0);
+	if (ts) {
+		if (!now)
+			now = bpf_ktime_get_ns();
+		ts->oncpu_since = now;
+		if (ts->iowait_since) {
+			ts->ctr[TP_IOWAIT_NS] += now - ts->iowait_since;
+			ts->iowait_since = 0;
+		}
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(tp_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct thread_state *pts, *cts;
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u64 owner = 0;
+
+	if (ctgid != ptgid && cfg.follow_forks && bpf_map_lookup_elem(&tgids, &ptgid)) {
+		struct proc np = {};
+
+		bpf_map_update_elem(&tgids, &ctgid, &np, BPF_ANY);
+	}
+	pts = bpf_task_storage_get(&threads, parent, 0, 0);
+	if (!pts)
+		return 0;
+	if (pts->depth && pts->depth <= TP_MAX_FRAMES)
+		owner = pts->frames[(pts->depth - 1) & (TP_MAX_FRAMES - 1)].inv_id;
+	else
+		owner = pts->owner;
+	if (!owner)
+		return 0;
+	if (bpf_map_update_elem(&inv_desc, &owner, &zero_desc, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&inv_desc, &owner)) {
+		stat_inc(TP_STAT_LOST_DESC);
+		return 0;
+	}
+	cts = bpf_task_storage_get(&threads, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!cts) {
+		stat_inc(TP_STAT_LOST_THREAD);
+		return 0;
+	}
+	cts->flags = TS_INIT;
+	cts->owner = owner;
+	return 0;
+}
+
+static __always_inline void thread_gone(struct task_struct *t, struct thread_state *ts, bool mm_alive)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (ts->owner)
+		charge_owner(ts, t, now);
+	close_frames(ts, t, ~0ULL, TP_EXITED, TP_EXITED, mm_alive);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tp_exit, struct task_struct *p, bool group_dead)
+{
+	struct thread_state *ts = bpf_task_storage_get(&threads, p, 0, 0);
+	__u32 tgid = p->tgid;
+	struct proc *pr;
+
+	if (ts)
+		thread_gone(p, ts, false);
+	if (!group_dead)
+		return 0;
+	/* 6.16+ passes group_dead; the last thread out removes the process */
+	pr = bpf_map_lookup_elem(&tgids, &tgid);
+	if (pr) {
+		if (pr->mm_key)
+			bpf_map_delete_elem(&mm_peaks, &pr->mm_key);
+		bpf_map_delete_elem(&tgids, &tgid);
+	}
+	bpf_map_delete_elem(&alloc_vma, &tgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tp_exec, struct task_struct *p)
+{
+	struct thread_state *ts = bpf_task_storage_get(&threads, p, 0, 0);
+	__u32 tgid = p->tgid;
+	struct proc *pr;
+
+	if (ts)
+		close_frames(ts, p, ~0ULL, TP_EXITED, TP_EXITED, false);
+	pr = bpf_map_lookup_elem(&tgids, &tgid);
+	if (pr && pr->mm_key) {
+		bpf_map_delete_elem(&mm_peaks, &pr->mm_key);
+		pr->mm_key = 0;
+	}
+	bpf_map_delete_elem(&alloc_vma, &tgid);
+	return 0;
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(tp_rss, struct mm_struct *mm, int member)
+{
+	__u64 key = (__u64)mm, mask, rss;
+	struct mm_peak *p = bpf_map_lookup_elem(&mm_peaks, &key);
+
+	if (!p)
+		return 0;
+	mask = p->mask;
+	if (!mask)
+		return 0;
+	rss = rss_of(mm);
+	for (__u32 i = 0; i < TP_MEM_SLOTS; i++) {
+		if (!(mask & (1ULL << i)))
+			continue;
+		atomic_max(&p->max[i], rss);
+	}
+	return 0;
+}
+
+static __always_inline void count_net(struct sock *sk, int ret, int idx)
+{
+	struct thread_state *ts;
+	__u16 family;
+
+	if (ret <= 0)
+		return;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return;
+	ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
+	if (ts)
+		ts->ctr[idx] += ret;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(tp_send, struct sock *sk, int ret, int flags)
+{
+	count_net(sk, ret, TP_NET_TX);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(tp_recv, struct sock *sk, int ret, int flags)
+{
+	if (!(flags & MSG_PEEK))
+		count_net(sk, ret, TP_NET_RX);
+	return 0;
+}

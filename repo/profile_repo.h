@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ProfileRepo: task profiles in SQLite, with the seed's API (add, get_all,
+ * get_by_process, exists, remove, remove_by_process) plus get by id and the
+ * sessions that recorded them.
+ *
+ * Functions return 0 (or a count) on success and a negative errno on
+ * failure; constructors return NULL and set errno. profile_repo__errmsg()
+ * says what went wrong in words.
+ */
+#ifndef PROFILE_REPO_H
+#define PROFILE_REPO_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PROFILE_TIME_LEN 32 /* "2026-11-24T04:07:00.123456Z" */
+#define PROFILE_NULL_I64 INT64_MIN /* integer column holds NULL */
+
+struct profile {
+	int64_t id;
+	int64_t session_id;
+	char *env;
+	char *stage;
+	char *process_name;
+	char task_start_time[PROFILE_TIME_LEN];
+	char task_end_time[PROFILE_TIME_LEN];
+	double runtime_seconds;
+	int64_t cpu_cores;
+	double cpu_user_utilization;
+	double cpu_system_utilization;
+	double cpu_user_seconds;
+	double cpu_system_seconds;
+	double memory_usage_peak_mb;
+	int64_t memory_allocations; /* PROFILE_NULL_I64 when not counted */
+	int64_t file_read_bytes;
+	int64_t file_write_bytes;
+	double io_wait_time_seconds;
+	int64_t network_data_sent_bytes;
+	int64_t network_data_received_bytes;
+	int64_t exceptions_raised;
+	int64_t pid;
+	int64_t tid;
+	char *symbol;
+	char *binary;
+	char *status; /* completed, unwound, exited */
+};
+
+struct profile_list {
+	struct profile *items;
+	size_t len;
+	size_t cap;
+};
+
+struct session {
+	int64_t id;
+	char *target;
+	char *tasks;
+	char started_at[PROFILE_TIME_LEN];
+	char ended_at[PROFILE_TIME_LEN];
+	int64_t events_seen;
+	int64_t events_lost;
+	char *loss_detail;
+};
+
+enum profile_repo_flags {
+	PROFILE_REPO_READONLY = 0x1, /* never create or write; fails if missing */
+};
+
+struct profile_repo;
+
+struct profile_repo *profile_repo__open(const char *path, unsigned int flags);
+void profile_repo__close(struct profile_repo *repo);
+const char *profile_repo__errmsg(const struct profile_repo *repo);
+/* Message of the last open() failure, for when open returned NULL. */
+const char *profile_repo__open_error(void);
+
+int64_t profile_repo__add(struct profile_repo *repo, const struct profile *p);
+/* Adds n profiles in one transaction; sets each id. */
+int profile_repo__add_batch(struct profile_repo *repo, struct profile *p, size_t n);
+int profile_repo__get_all(struct profile_repo *repo, struct profile_list *out);
+int profile_repo__get_by_process(struct profile_repo *repo, const char *process_name,
+				 struct profile_list *out);
+int profile_repo__get(struct profile_repo *repo, int64_t id, struct profile *out);
+/* 1 if it exists, 0 if not, negative errno on failure. */
+int profile_repo__exists(struct profile_repo *repo, int64_t id);
+/* 0, or -ENOENT if there is no such profile. */
+int profile_repo__remove(struct profile_repo *repo, int64_t id);
+/* Number of profiles removed. */
+int profile_repo__remove_by_process(struct profile_repo *repo, const char *process_name);
+
+int64_t profile_repo__session_begin(struct profile_repo *repo, const char *target,
+				    const char *tasks, const char *started_at);
+int profile_repo__session_end(struct profile_repo *repo, int64_t id, const char *ended_at,
+			      int64_t events_seen, int64_t events_lost, const char *loss_detail);
+int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct session *out);
+
+void profile__free(struct profile *p); /* frees the strings, not p */
+void profile_list__free(struct profile_list *l);
+void session__free(struct session *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PROFILE_REPO_H */

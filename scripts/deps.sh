@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian packages taskprof builds and tests with, if missing.
+set -e
+PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-dev sqlite3
+      libcmocka-dev libcapstone-dev pkg-config iproute2"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "taskprof: missing packages:$missing: install them with sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "taskprof: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

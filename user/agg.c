@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Turns invocation records into profiles and writes them in batches. The
+ * handler takes its aggregator as context, so tests can feed it records.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp.h"
+
+static const char *const status_names[] = {
+	[TP_COMPLETED] = "completed",
+	[TP_UNWOUND] = "unwound",
+	[TP_EXITED] = "exited",
+};
+
+int agg__init(struct agg *a, size_t batch)
+{
+	a->cap = batch ? batch : 1024;
+	a->pending = calloc(a->cap, sizeof(*a->pending));
+	a->npending = 0;
+	return a->pending ? 0 : -ENOMEM;
+}
+
+void agg__fini(struct agg *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->npending; i++)
+		profile__free(&a->pending[i]);
+	free(a->pending);
+	a->pending = NULL;
+	a->npending = 0;
+}
+
+void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct profile *p)
+{
+	const struct agg_task *t = e->task < a->ntasks ? &a->tasks[e->task] : NULL;
+	uint64_t dur = e->end_ns > e->start_ns ? e->end_ns - e->start_ns : 0;
+	double cpu = e->ctr[TP_CPU_NS] / 1e9, user, sys, denom;
+	uint64_t ticks = e->ctr[TP_UTIME_NS] + e->ctr[TP_STIME_NS];
+
+	memset(p, 0, sizeof(*p));
+	p->session_id = a->session_id;
+	p->env = a->env ? strdup(a->env) : NULL;
+	p->stage = a->stage ? strdup(a->stage) : NULL;
+	p->process_name = strdup(t ? t->name : "?");
+	p->symbol = t && t->symbol ? strdup(t->symbol) : NULL;
+	p->binary = t && t->binary ? strdup(t->binary) : NULL;
+	p->status = strdup(e->status < 3 ? status_names[e->status] : "exited");
+	tp_iso_time(e->start_ns + a->mono_to_real_ns, p->task_start_time,
+		    sizeof(p->task_start_time));
+	tp_iso_time(e->end_ns + a->mono_to_real_ns, p->task_end_time, sizeof(p->task_end_time));
+	p->runtime_seconds = dur / 1e9;
+	p->cpu_cores = e->cpus ? e->cpus : 1;
+	/*
+	 * The on-CPU total is exact (switch-to-switch); utime and stime are
+	 * tick samples, good only for the ratio. getrusage splits the same way.
+	 */
+	if (ticks) {
+		user = cpu * ((double)e->ctr[TP_UTIME_NS] / ticks);
+		sys = cpu - user;
+	} else {
+		user = cpu;
+		sys = 0;
+	}
+	p->cpu_user_seconds = user;
+	p->cpu_system_seconds = sys;
+	denom = p->runtime_seconds * p->cpu_cores;
+	p->cpu_user_utilization = denom > 0 ? user / denom : 0;
+	p->cpu_system_utilization = denom > 0 ? sys / denom : 0;
+	p->memory_usage_peak_mb = e->rss_peak / (1024.0 * 1024.0);
+	p->memory_allocations = a->allocs ? (int64_t)e->ctr[TP_ALLOCS] : PROFILE_NULL_I64;
+	p->file_read_bytes = e->ctr[TP_READ_BYTES];
+	p->file_write_bytes = e->ctr[TP_WRITE_BYTES];
+	p->io_wait_time_seconds = e->ctr[TP_IOWAIT_NS] / 1e9;
+	p->network_data_sent_bytes = e->ctr[TP_NET_TX];
+	p->network_data_received_bytes = e->ctr[TP_NET_RX];
+	p->exceptions_raised = e->ctr[TP_EXCEPTIONS];
+	p->pid = e->pid;
+	p->tid = e->tid;
+}
+
+int agg__flush(struct agg *a)
+{
+	int err = 0;
+
+	if (!a->npending)
+		return 0;
+	if (a->repo)
+		err = profile_repo__add_batch(a->repo, a->pending, a->npending);
+	if (err) {
+		a->write_errors += a->npending;
+		a->last_err = err;
+	} else {
+		a->written += a->npending;
+	}
+	for (size_t i = 0; i < a->npending; i++)
+		profile__free(&a->pending[i]);
+	a->npending = 0;
+	return err;
+}
+
+int agg__handle(void *ctx, void *data, size_t len)
+{
+	struct agg *a = ctx;
+	const struct tp_event *e = data;
+
+	if (len < sizeof(*e))
+		return 0;
+	a->seen++;
+	agg__event_to_profile(a, e, &a->pending[a->npending++]);
+	if (a->npending == a->cap)
+		agg__flush(a);
+	return 0;
+}

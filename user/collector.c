@@ -1,0 +1,727 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `taskprof record`: resolve the declared tasks, attach, drain the ring
+ * buffer into the ProfileRepo until the target ends, then account for
+ * everything that was lost.
+ *
+ * Lifecycle follows libbpf's: open, configure rodata, load, attach.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tp.h"
+#include "taskprof.skel.h"
+
+#define POLL_MS 20
+#define FLUSH_NS (200ULL * 1000 * 1000)
+#define BATCH 4096
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && tp_verbose < 2)
+		return 0;
+	if (level == LIBBPF_INFO && !tp_verbose)
+		return 0;
+	if (!tp_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* --- attachment bookkeeping ------------------------------------------------ */
+
+struct links {
+	struct bpf_link **v;
+	size_t n;
+};
+
+static int links_add(struct links *l, struct bpf_link *link)
+{
+	struct bpf_link **nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	nv[l->n++] = link;
+	l->v = nv;
+	return 0;
+}
+
+static void links_free(struct links *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		bpf_link__destroy(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* One uprobe request, attached after load. */
+struct uprobe_req {
+	struct bpf_program *prog;
+	char *path;
+	uint64_t offset;
+	uint64_t cookie;
+	bool retprobe;
+};
+
+struct plan {
+	struct uprobe_req *v;
+	size_t n;
+	struct elf_file **elves;
+	size_t nelves;
+	struct agg_task *tasks;
+	size_t ntasks;
+	size_t nfuncs;
+};
+
+static void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].path);
+	free(p->v);
+	for (size_t i = 0; i < p->nelves; i++)
+		elf_file__close(p->elves[i]);
+	free(p->elves);
+	for (size_t i = 0; i < p->ntasks; i++) {
+		free(p->tasks[i].name);
+		free(p->tasks[i].symbol);
+		free(p->tasks[i].binary);
+	}
+	free(p->tasks);
+	memset(p, 0, sizeof(*p));
+}
+
+static int plan_add(struct plan *p, struct bpf_program *prog, const char *path, uint64_t off,
+		    uint64_t cookie, bool ret)
+{
+	struct uprobe_req *nv;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].prog == prog && p->v[i].offset == off && p->v[i].retprobe == ret &&
+		    !strcmp(p->v[i].path, path))
+			return 0;
+	nv = realloc(p->v, (p->n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	p->v = nv;
+	nv[p->n] = (struct uprobe_req){ .prog = prog, .path = strdup(path), .offset = off,
+					.cookie = cookie, .retprobe = ret };
+	if (!nv[p->n].path)
+		return -ENOMEM;
+	p->n++;
+	return 0;
+}
+
+static struct elf_file *plan_elf(struct plan *p, const char *path)
+{
+	struct elf_file *ef, **nv;
+
+	for (size_t i = 0; i < p->nelves; i++)
+		if (!strcmp(p->elves[i]->path, path))
+			return p->elves[i];
+	ef = elf_file__open(path);
+	if (!ef)
+		return NULL;
+	nv = realloc(p->elves, (p->nelves + 1) * sizeof(*nv));
+	if (!nv) {
+		elf_file__close(ef);
+		errno = ENOMEM;
+		return NULL;
+	}
+	p->elves = nv;
+	nv[p->nelves++] = ef;
+	return ef;
+}
+
+/* Return probes for a function reached by a tail call, so the frame that
+ * jumped there closes when it returns. Bounded: tail chains are short. */
+static int plan_tail_closers(struct plan *p, struct taskprof_bpf *skel, struct elf_file *ef,
+			     const struct probe_plan *pp, int depth)
+{
+	for (size_t i = 0; i < pp->ntails && depth < 3; i++) {
+		const struct elf_sym *s = elf_file__sym_at(ef, pp->tails[i]);
+		struct probe_plan tp;
+		int err;
+
+		if (!s)
+			continue; /* PLT or foreign code: closed lazily instead */
+		if (probe_plan__build(ef, s, TP_RET_INSN, &tp))
+			continue;
+		for (size_t k = 0; k < tp.nrets; k++) {
+			uint64_t off;
+
+			if (elf_file__offset(ef, tp.rets[k], &off))
+				continue;
+			err = plan_add(p, skel->progs.tp_ret, ef->path, off, 0, false);
+			if (err) {
+				probe_plan__free(&tp);
+				return err;
+			}
+		}
+		err = plan_tail_closers(p, skel, ef, &tp, depth + 1);
+		probe_plan__free(&tp);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int plan_function(struct plan *p, struct taskprof_bpf *skel, struct elf_file *ef,
+			 const struct elf_sym *s, uint32_t task, enum tp_ret_mode mode)
+{
+	struct probe_plan pp;
+	uint64_t off;
+	int err;
+
+	err = probe_plan__build(ef, s, mode, &pp);
+	if (err) {
+		tp_err("record: cannot decode %s in %s: %s", s->name, ef->path, strerror(-err));
+		return err;
+	}
+	err = elf_file__offset(ef, pp.entry_vaddr, &off);
+	if (!err)
+		err = plan_add(p, skel->progs.tp_enter, ef->path, off, TP_COOKIE(task, pp.sp_adj),
+			       false);
+	if (!err && pp.mode == TP_RET_URETPROBE) {
+		/* the uretprobe shares the entry's address so only one trap fires */
+		err = plan_add(p, skel->progs.tp_uret, ef->path, off, 0, true);
+	} else if (!err) {
+		for (size_t k = 0; k < pp.nrets && !err; k++) {
+			uint64_t roff;
+
+			err = elf_file__offset(ef, pp.rets[k], &roff);
+			if (!err)
+				err = plan_add(p, skel->progs.tp_ret, ef->path, roff, 0, false);
+		}
+		if (!err)
+			err = plan_tail_closers(p, skel, ef, &pp, 0);
+	}
+	tp_debug("task %s: %s+0x%llx sp_adj=%u %s, %zu ret(s), %zu tail(s)%s", s->name, ef->path,
+		 (unsigned long long)(pp.entry_vaddr - s->addr), pp.sp_adj,
+		 pp.mode == TP_RET_URETPROBE ? "uretprobe" : "ret-insn probes", pp.nrets,
+		 pp.ntails, pp.entry_emulated ? "" : ", entry single-stepped");
+	probe_plan__free(&pp);
+	p->nfuncs++;
+	return err;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static int resolve_spec(struct plan *p, struct taskprof_bpf *skel, const struct task_spec *ts,
+			uint32_t idx, const char *exe, char **libs, size_t nlibs,
+			enum tp_ret_mode mode)
+{
+	struct elf_sym **m = NULL;
+	struct elf_file *ef = NULL;
+	char path[PATH_MAX];
+	int n = 0, err = 0;
+
+	if (ts->binary) {
+		if (!strcmp(ts->binary, exe) || !strcmp(ts->binary, base_name(exe)))
+			snprintf(path, sizeof(path), "%s", exe);
+		else if (tp_find_lib(ts->binary, libs, nlibs, path, sizeof(path))) {
+			tp_err("record: binary '%s' of task '%s' not found in the target or its "
+			       "libraries: give a path, or a library the target loads", ts->binary,
+			       ts->name);
+			return -ENOENT;
+		}
+		ef = plan_elf(p, path);
+		if (!ef) {
+			tp_err("record: cannot read %s: %s", path, strerror(errno));
+			return -errno;
+		}
+		n = elf_file__find(ef, ts->symbol, &m);
+	} else {
+		for (size_t i = 0; i <= nlibs && n <= 0; i++) {
+			const char *cand = i == 0 ? exe : libs[i - 1];
+			struct elf_file *e = plan_elf(p, cand);
+
+			if (!e)
+				continue;
+			if (!ef)
+				ef = e; /* the executable: where suggestions come from */
+			free(m);
+			m = NULL;
+			n = elf_file__find(e, ts->symbol, &m);
+			if (n > 0)
+				ef = e;
+		}
+		if (!ef) {
+			tp_err("record: cannot read %s: %s", exe, strerror(errno));
+			return -ENOENT;
+		}
+	}
+	if (n < 0) {
+		free(m);
+		return n;
+	}
+	if (n == 0) {
+		char near[512];
+
+		free(m);
+		if (!ef->has_symtab) {
+			tp_err("record: %s is stripped (no .symtab) and '%s' is not exported: "
+			       "rebuild it without -s/strip, or install its debug symbols",
+			       ef->path, ts->symbol);
+			return -ENOENT;
+		}
+		elf_file__suggest(ef, ts->symbol, near, sizeof(near));
+		if (near[0])
+			tp_err("record: unknown symbol '%s' in %s: did you mean: %s?", ts->symbol,
+			       ef->path, near);
+		else
+			tp_err("record: unknown symbol '%s' in %s: list candidates with "
+			       "`nm -C %s | grep -i %s`", ts->symbol, ef->path, ef->path, ts->symbol);
+		return -ENOENT;
+	}
+	if (ef->is_go) {
+		free(m);
+		tp_err("record: %s is a Go program: Go moves goroutine stacks, so frames cannot be "
+		       "matched by stack pointer; Go binaries are not supported", ef->path);
+		return -ENOTSUP;
+	}
+	p->tasks[idx].binary = strdup(ef->path);
+	for (int i = 0; i < n && !err; i++)
+		err = plan_function(p, skel, ef, m[i], idx, mode);
+	if (!err && n == 1 && !p->tasks[idx].symbol)
+		p->tasks[idx].symbol = strdup(m[0]->name);
+	free(m);
+	return err;
+}
+
+/* Hooks in the runtime: exceptions, longjmp, allocations. */
+static int plan_runtime(struct plan *p, struct taskprof_bpf *skel, const char *exe, char **libs,
+			size_t nlibs, bool allocs)
+{
+	static const struct {
+		const char *sym;
+		int prog;
+	} hooks[] = {
+		{ "_Unwind_RaiseException", 0 },
+		{ "_Unwind_ForcedUnwind", 1 },
+		{ "__cxa_begin_catch", 2 },
+		{ "_Unwind_Resume", 2 },
+		{ "_Unwind_DeleteException", 2 },
+		{ "longjmp", 3 },
+		{ "_longjmp", 3 },
+		{ "siglongjmp", 3 },
+		{ "__longjmp_chk", 3 },
+		{ "malloc", 4 },
+		{ "calloc", 4 },
+		{ "realloc", 4 },
+		{ "reallocarray", 4 },
+		{ "aligned_alloc", 4 },
+		{ "posix_memalign", 4 },
+		{ "memalign", 4 },
+		{ "valloc", 4 },
+		{ "pvalloc", 4 },
+	};
+	struct bpf_program *progs[] = { skel->progs.tp_raise, skel->progs.tp_forced,
+					skel->progs.tp_landed, skel->progs.tp_jump,
+					skel->progs.tp_alloc };
+
+	for (size_t i = 0; i <= nlibs; i++) {
+		const char *path = i == 0 ? exe : libs[i - 1];
+		struct elf_file *ef = plan_elf(p, path);
+
+		if (!ef)
+			continue;
+		for (size_t h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++) {
+			struct elf_sym **m = NULL;
+			int n;
+
+			if (hooks[h].prog == 4 && !allocs)
+				continue;
+			n = elf_file__find(ef, hooks[h].sym, &m);
+			for (int k = 0; k < n; k++) {
+				struct probe_plan pp;
+				uint64_t off, vaddr = m[k]->addr, adj = 0;
+				int err;
+
+				/* entry-only: any once-per-call instruction will do */
+				if (!probe_plan__build(ef, m[k], TP_RET_INSN, &pp)) {
+					vaddr = pp.entry_vaddr;
+					adj = pp.sp_adj;
+					probe_plan__free(&pp);
+				}
+				err = elf_file__offset(ef, vaddr, &off);
+				if (!err)
+					err = plan_add(p, progs[hooks[h].prog], ef->path, off,
+						       TP_COOKIE(0, adj), false);
+				if (err) {
+					free(m);
+					return err;
+				}
+			}
+			free(m);
+		}
+	}
+	return 0;
+}
+
+/* --- main loop --------------------------------------------------------------- */
+
+static uint64_t sum_stat(struct taskprof_bpf *skel, int idx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals, sum = 0;
+	uint32_t key = idx;
+
+	if (ncpu <= 0)
+		return 0;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &key, vals))
+		for (int i = 0; i < ncpu; i++)
+			sum += vals[i];
+	free(vals);
+	return sum;
+}
+
+static char *join_specs(const struct record_opts *o)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; i < o->nspecs; i++)
+		len += strlen(o->specs[i].name) + strlen(o->specs[i].symbol) +
+		       (o->specs[i].binary ? strlen(o->specs[i].binary) : 0) + 4;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < o->nspecs; i++) {
+		const struct task_spec *t = &o->specs[i];
+
+		if (i)
+			strcat(s, " ");
+		strcat(s, t->name);
+		strcat(s, "=");
+		if (t->binary) {
+			strcat(s, t->binary);
+			strcat(s, ":");
+		}
+		strcat(s, t->symbol);
+	}
+	return s;
+}
+
+static char *join_argv(char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (char **a = argv; *a; a++)
+		len += strlen(*a) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (char **a = argv; *a; a++) {
+		if (a != argv)
+			strcat(s, " ");
+		strcat(s, *a);
+	}
+	return s;
+}
+
+static bool pid_alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+int record__run(const struct record_opts *o)
+{
+	struct taskprof_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	struct profile_repo *repo = NULL;
+	struct launch child = { .pid = 0, .go_fd = -1 };
+	struct links links = {};
+	struct plan plan = {};
+	struct agg agg = {};
+	char **libs = NULL, *exe = NULL, *target = NULL, *tasks = NULL;
+	char now_iso[PROFILE_TIME_LEN], detail[512];
+	size_t nlibs = 0;
+	int64_t session = 0;
+	int err = 0, rc = 1, child_status = -1;
+	uint64_t last_flush, deadline = 0, lost;
+	uint64_t st[TP_STAT_NR];
+	bool child_done = false;
+	struct sigaction sa = { .sa_handler = on_signal };
+	pid_t attach_pid;
+
+	if (geteuid() != 0) {
+		tp_err("record: needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN to load BPF "
+		       "and place uprobes): run it with sudo");
+		return 1;
+	}
+	libbpf_set_print(libbpf_print);
+
+	/* Target first: a bad PID or command fails before anything is written. */
+	if (o->pid) {
+		char link[64];
+
+		if (o->pid < 0 || !pid_alive(o->pid)) {
+			tp_err("record: no process with PID %d: check the PID with `ps -e`", o->pid);
+			return 1;
+		}
+		snprintf(link, sizeof(link), "/proc/%d/exe", o->pid);
+		exe = realpath(link, NULL);
+		if (!exe) {
+			tp_err("record: cannot read the executable of PID %d: %s", o->pid,
+			       strerror(errno));
+			return 1;
+		}
+		err = tp_libs_of_pid(o->pid, &libs, &nlibs);
+		target = tp_strdup_printf("pid %d (%s)", o->pid, exe);
+	} else {
+		exe = tp_which(o->argv[0]);
+		if (!exe) {
+			tp_err("record: command not found: %s: give a path or check PATH", o->argv[0]);
+			return 127;
+		}
+		err = tp_libs_of_exe(exe, &libs, &nlibs);
+		target = join_argv(o->argv);
+	}
+	if (err || !target) {
+		tp_err("record: cannot list the libraries of %s: %s", exe, strerror(-err));
+		goto cleanup;
+	}
+	tasks = join_specs(o);
+
+	skel = taskprof_bpf__open();
+	if (!skel) {
+		tp_err("record: cannot open the BPF object: %s", strerror(errno));
+		goto cleanup;
+	}
+	plan.tasks = calloc(o->nspecs, sizeof(*plan.tasks));
+	plan.ntasks = o->nspecs;
+	if (!plan.tasks)
+		goto cleanup;
+	for (size_t i = 0; i < o->nspecs; i++) {
+		plan.tasks[i].name = strdup(o->specs[i].name);
+		if (resolve_spec(&plan, skel, &o->specs[i], i, exe, libs, nlibs, o->ret_mode))
+			goto cleanup;
+	}
+	if (plan_runtime(&plan, skel, exe, libs, nlibs, o->allocs))
+		goto cleanup;
+
+	repo = profile_repo__open(o->db, 0);
+	if (!repo) {
+		tp_err("%s", profile_repo__open_error());
+		goto cleanup;
+	}
+
+	skel->rodata->cfg.follow_forks = o->pid ? 0 : 1;
+	skel->rodata->cfg.count_allocs = o->allocs;
+	err = taskprof_bpf__load(skel);
+	if (err) {
+		tp_err("record: cannot load the BPF programs: %s: this needs a kernel with BTF, "
+		       "tp_btf and task storage (Linux 6.2 or later); run with -v for the verifier log",
+		       strerror(-err));
+		goto cleanup;
+	}
+
+	if (!o->pid) {
+		err = launch__fork(&child, o->argv);
+		if (err) {
+			tp_err("record: cannot start %s: %s", o->argv[0], strerror(-err));
+			goto cleanup;
+		}
+	}
+	{
+		uint32_t tgid = o->pid ? o->pid : child.pid;
+		struct { uint64_t mm_key; } zero = { 0 };
+
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.tgids), &tgid, &zero, BPF_ANY)) {
+			tp_err("record: cannot register PID %u: %s", tgid, strerror(errno));
+			goto cleanup;
+		}
+	}
+
+	/* tracepoints */
+	{
+		struct bpf_program *tps[] = { skel->progs.tp_switch, skel->progs.tp_fork,
+					      skel->progs.tp_exit, skel->progs.tp_exec,
+					      skel->progs.tp_rss, skel->progs.tp_send,
+					      skel->progs.tp_recv };
+
+		for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+			struct bpf_link *l = bpf_program__attach(tps[i]);
+
+			if (!l) {
+				tp_err("record: cannot attach %s: %s", bpf_program__name(tps[i]),
+				       strerror(errno));
+				goto cleanup;
+			}
+			links_add(&links, l);
+		}
+	}
+	/* uprobes: per PID with -p; system-wide, filtered by tgid in BPF, when
+	 * launching, so that processes the command forks are covered too */
+	attach_pid = o->pid ? o->pid : -1;
+	for (size_t i = 0; i < plan.n; i++) {
+		const struct uprobe_req *r = &plan.v[i];
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = r->cookie, .retprobe = r->retprobe);
+		struct bpf_link *l;
+
+		l = bpf_program__attach_uprobe_opts(r->prog, attach_pid, r->path, r->offset, &uo);
+		if (!l) {
+			tp_err("record: cannot place a uprobe at %s+0x%llx: %s", r->path,
+			       (unsigned long long)r->offset, strerror(errno));
+			goto cleanup;
+		}
+		links_add(&links, l);
+	}
+	tp_debug("attached %zu uprobes on %zu functions", plan.n, plan.nfuncs);
+
+	agg.repo = repo;
+	agg.tasks = plan.tasks;
+	agg.ntasks = plan.ntasks;
+	agg.env = o->env;
+	agg.stage = o->stage;
+	agg.allocs = o->allocs;
+	agg.mono_to_real_ns = (int64_t)tp_now_ns(CLOCK_REALTIME) - (int64_t)tp_now_ns(CLOCK_MONOTONIC);
+	if (agg__init(&agg, BATCH))
+		goto cleanup;
+	tp_iso_time(tp_now_ns(CLOCK_REALTIME), now_iso, sizeof(now_iso));
+	session = profile_repo__session_begin(repo, target, tasks, now_iso);
+	if (session < 0) {
+		tp_err("%s", profile_repo__errmsg(repo));
+		goto cleanup;
+	}
+	agg.session_id = session;
+
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), agg__handle, &agg, NULL);
+	if (!rb) {
+		tp_err("record: cannot open the ring buffer: %s", strerror(errno));
+		goto cleanup;
+	}
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (o->duration > 0)
+		deadline = tp_now_ns(CLOCK_MONOTONIC) + (uint64_t)(o->duration * 1e9);
+	if (!o->pid && launch__go(&child)) {
+		tp_err("record: cannot start %s", o->argv[0]);
+		goto cleanup;
+	}
+	if (o->pid)
+		fprintf(stderr, "taskprof: recording PID %d into %s; Ctrl-C to stop\n", o->pid, o->db);
+
+	last_flush = tp_now_ns(CLOCK_MONOTONIC);
+	for (;;) {
+		uint64_t now;
+
+		ring_buffer__poll(rb, POLL_MS);
+		ring_buffer__consume(rb);
+		now = tp_now_ns(CLOCK_MONOTONIC);
+		if (now - last_flush > FLUSH_NS) {
+			agg__flush(&agg);
+			last_flush = now;
+		}
+		if (stop_signal || (deadline && now >= deadline))
+			break;
+		if (!o->pid) {
+			pid_t w = waitpid(child.pid, &child_status, WNOHANG);
+
+			if (w == child.pid) {
+				child_done = true;
+				break;
+			}
+		} else if (!pid_alive(o->pid)) {
+			break;
+		}
+	}
+	/* the exit tracepoints ran before the parent could reap: drain them */
+	while (ring_buffer__consume(rb) > 0)
+		;
+	for (size_t i = 0; i < links.n; i++)
+		bpf_link__destroy(links.v[i]);
+	links.n = 0;
+	while (ring_buffer__consume(rb) > 0)
+		;
+	agg__flush(&agg);
+
+	for (int i = 0; i < TP_STAT_NR; i++)
+		st[i] = sum_stat(skel, i);
+	lost = st[TP_STAT_LOST_RINGBUF] + st[TP_STAT_LOST_DEPTH] + st[TP_STAT_LOST_THREAD] +
+	       st[TP_STAT_LOST_DESC] + agg.write_errors;
+	snprintf(detail, sizeof(detail),
+		 "ringbuf_full=%llu nesting_too_deep=%llu thread_state=%llu child_charges=%llu "
+		 "db_write_errors=%llu mem_peak_approximate=%llu",
+		 (unsigned long long)st[TP_STAT_LOST_RINGBUF],
+		 (unsigned long long)st[TP_STAT_LOST_DEPTH],
+		 (unsigned long long)st[TP_STAT_LOST_THREAD],
+		 (unsigned long long)st[TP_STAT_LOST_DESC], (unsigned long long)agg.write_errors,
+		 (unsigned long long)st[TP_STAT_MEM_APPROX]);
+	tp_iso_time(tp_now_ns(CLOCK_REALTIME), now_iso, sizeof(now_iso));
+	if (profile_repo__session_end(repo, session, now_iso, agg.seen, lost, detail))
+		tp_err("%s", profile_repo__errmsg(repo));
+	fprintf(stderr, "taskprof: session %lld: %llu invocations recorded into %s\n",
+		(long long)session, (unsigned long long)agg.written, o->db);
+	if (lost)
+		fprintf(stderr, "taskprof: warning: %llu lost (%s)\n", (unsigned long long)lost,
+			detail);
+	if (agg.write_errors)
+		tp_err("record: %s", profile_repo__errmsg(repo));
+
+	if (!o->pid) {
+		if (!child_done) {
+			if (stop_signal == SIGTERM)
+				kill(child.pid, SIGTERM);
+			if (waitpid(child.pid, &child_status, 0) == child.pid)
+				child_done = true;
+		}
+		child.pid = 0;
+		rc = child_done ? exit_code(child_status) : 1;
+	} else {
+		rc = 0;
+	}
+	if (agg.write_errors)
+		rc = rc ? rc : 1;
+
+cleanup:
+	if (child.pid > 0)
+		launch__abort(&child);
+	ring_buffer__free(rb);
+	links_free(&links);
+	taskprof_bpf__destroy(skel);
+	agg__fini(&agg);
+	profile_repo__close(repo);
+	plan_free(&plan);
+	tp_strv_free(libs, nlibs);
+	free(exe);
+	free(target);
+	free(tasks);
+	return rc;
+}
