@@ -1,0 +1,74 @@
+# Tests: unit (cmocka, unprivileged) and integration (root, real BPF).
+
+TBUILD := $(BUILD)/tests
+TEST_CFLAGS := $(ALL_CFLAGS) -Wno-unused-function
+CMOCKA := -lcmocka
+
+UNIT_TESTS := test_repo test_spec test_symbols test_agg
+UNIT_BINS := $(UNIT_TESTS:%=$(TBUILD)/%)
+INTEG_BIN := $(TBUILD)/test_integration
+FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD)/libfix.so \
+	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped
+TARGETS := $(TBUILD)/target $(TBUILD)/exc_target
+
+$(TBUILD):
+	$(Q)mkdir -p $@
+
+$(TBUILD)/test_repo: tests/unit/test_repo.c $(BUILD)/libtaskprof.a | $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
+
+$(TBUILD)/test_spec: tests/unit/test_spec.c user/spec.c | $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(CMOCKA)
+
+$(TBUILD)/test_symbols: tests/unit/test_symbols.c user/elfsym.c user/probeplan.c user/util.c \
+		| $(TBUILD) $(FIXTURES)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ -lelf -lz -lcapstone -lstdc++ $(CMOCKA)
+
+$(TBUILD)/test_agg: tests/unit/test_agg.c user/agg.c user/util.c $(BUILD)/libtaskprof.a | $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ -lsqlite3 $(CMOCKA)
+
+$(INTEG_BIN): tests/integration/test_integration.c $(BUILD)/libtaskprof.a | $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ -lsqlite3 $(CMOCKA)
+
+# --- fixtures: symbol resolution on real binaries ----------------------------
+$(TBUILD)/fix_c_pie: tests/fixtures/fix.c | $(TBUILD)
+	$(Q)$(CC) -O2 -g -fPIE -pie -o $@ $<
+$(TBUILD)/fix_c_nopie: tests/fixtures/fix.c | $(TBUILD)
+	$(Q)$(CC) -O2 -g -fno-PIE -no-pie -o $@ $<
+$(TBUILD)/fix_cxx: tests/fixtures/fix.cc | $(TBUILD)
+	$(Q)$(CXX) -O2 -g -o $@ $<
+$(TBUILD)/libfix.so: tests/fixtures/libfix.c | $(TBUILD)
+	$(Q)$(CC) -O2 -g -fPIC -shared -o $@ $<
+$(TBUILD)/fix_shapes: tests/fixtures/shapes.S tests/fixtures/shapes_main.c | $(TBUILD)
+	$(Q)$(CC) -O2 -g -o $@ $^
+$(TBUILD)/fix_stripped: $(TBUILD)/fix_c_pie
+	$(Q)strip -s -o $@ $<
+
+# --- integration targets ------------------------------------------------------
+$(TBUILD)/target: tests/integration/target.c | $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -D_GNU_SOURCE -pthread -o $@ $<
+$(TBUILD)/exc_target: tests/integration/exc_target.cc | $(TBUILD)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O2 -g -o $@ $<
+
+CXX ?= g++
+
+.PHONY: test test-build unit integration
+test-build: all $(UNIT_BINS) $(INTEG_BIN) $(FIXTURES) $(TARGETS)
+
+test:
+	$(Q)./scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)./tests/run.sh $(BUILD)
+
+unit: all $(UNIT_BINS) $(FIXTURES)
+	$(Q)./tests/run.sh $(BUILD) unit
+
+integration: test-build
+	$(Q)./tests/run.sh $(BUILD) integration

@@ -19,11 +19,13 @@ static const char usage_text[] =
 	"\n"
 	"SPEC is [NAME=][BINARY:]SYMBOL; --db defaults to $TASKPROF_DB or ./taskprof.db\n";
 
+/* An error gets one line; the full usage only when nothing specific is wrong. */
 static int usage(const char *why)
 {
 	if (why)
-		tp_err("%s", why);
-	fputs(usage_text, stderr);
+		tp_err("%s (see taskprof --help)", why);
+	else
+		fputs(usage_text, stderr);
 	return 2;
 }
 

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+// C++ workloads: exceptions through profiled frames. Without taskprof and
+// with it, the output must be identical: the probes must not change unwinding.
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+static volatile long sink;
+
+struct Guard {
+	const char *name;
+	~Guard() { std::printf("dtor %s\n", name); }
+};
+
+struct Pipeline {
+	__attribute__((noinline)) long risky_step(int fail);
+	__attribute__((noinline)) long safe_step(int n);
+};
+
+__attribute__((noinline)) void thrower(int fail)
+{
+	if (fail)
+		throw std::runtime_error("boom " + std::to_string(fail));
+}
+
+// throws and escapes: status unwound, 1 exception
+long Pipeline::risky_step(int fail)
+{
+	Guard g{"risky_step"};
+	thrower(fail);
+	return sink + 1;
+}
+
+// throws and catches inside: status completed, 1 exception
+long Pipeline::safe_step(int n)
+{
+	Guard g{"safe_step"};
+	try {
+		thrower(n);
+	} catch (const std::exception &e) {
+		std::printf("caught inside: %s\n", e.what());
+		return 1;
+	}
+	return 0;
+}
+
+__attribute__((noinline)) long recurse_throw(int depth)
+{
+	if (depth == 0)
+		throw std::logic_error("deep");
+	return recurse_throw(depth - 1) + (sink & 1);
+}
+
+int main(int argc, char **argv)
+{
+	Pipeline p;
+	int rounds = argc > 1 ? std::atoi(argv[1]) : 3;
+
+	for (int i = 0; i < rounds; i++) {
+		p.safe_step(i + 1);
+		try {
+			p.risky_step(i + 1);
+		} catch (const std::exception &e) {
+			std::printf("caught outside: %s\n", e.what());
+		}
+		p.risky_step(0);
+	}
+	try {
+		recurse_throw(5);
+	} catch (const std::exception &e) {
+		std::printf("caught deep: %s\n", e.what());
+	}
+	return 0;
+}

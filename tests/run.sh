@@ -1,0 +1,45 @@
+#!/bin/sh
+# Runs the test tiers and ends with one summary line over all of them.
+# usage: tests/run.sh BUILD_DIR [unit|integration]
+build=${1:-build}
+tier=${2:-all}
+t="$build/tests"
+passed=0 failed=0 skipped=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run_cmocka() {
+	"$@" >"$log" 2>&1
+	status=$?
+	cat "$log"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	skipped=$((skipped + ${s:-0}))
+	# a crash or a runner that reported nothing is a failure too
+	if [ "$status" -ne 0 ] && [ -z "$f" ]; then
+		failed=$((failed + 1))
+	fi
+	if [ -z "$p$f$s" ]; then
+		echo "tests: $1 reported no results" >&2
+		failed=$((failed + 1))
+	fi
+}
+
+if [ "$tier" = all ] || [ "$tier" = unit ]; then
+	for b in test_repo test_spec test_symbols test_agg; do
+		run_cmocka "$t/$b" "$t"
+	done
+fi
+if [ "$tier" = all ] || [ "$tier" = integration ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "tests: integration tier skipped: it needs root to load BPF (run make test as root)"
+		skipped=$((skipped + 1))
+	else
+		run_cmocka "$t/test_integration" "$build"
+	fi
+fi
+echo "summary: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

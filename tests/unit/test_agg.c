@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/* The ring-buffer handler, fed synthetic records, into a :memory: repo. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tp.h"
+
+static const struct agg_task tasks[] = {
+	{ .name = "extract_records", .symbol = "extract_records", .binary = "/bin/p" },
+	{ .name = "compress", .symbol = "compress_block", .binary = "/bin/p" },
+};
+
+static struct tp_event event(uint32_t task)
+{
+	struct tp_event e = {
+		.inv_id = 7,
+		.start_ns = 1000000000ULL,
+		.end_ns = 1500000000ULL, /* 0.5 s */
+		.rss_peak = 200ULL << 20,
+		.pid = 10,
+		.tid = 11,
+		.task = task,
+		.status = TP_COMPLETED,
+		.cpus = 2,
+	};
+	e.ctr[TP_CPU_NS] = 400000000ULL; /* 0.4 s on CPU */
+	e.ctr[TP_UTIME_NS] = 300000000ULL;
+	e.ctr[TP_STIME_NS] = 100000000ULL;
+	e.ctr[TP_IOWAIT_NS] = 25000000ULL;
+	e.ctr[TP_READ_BYTES] = 16 << 20;
+	e.ctr[TP_WRITE_BYTES] = 8 << 20;
+	e.ctr[TP_NET_TX] = 2500000;
+	e.ctr[TP_NET_RX] = 100000;
+	e.ctr[TP_ALLOCS] = 1300;
+	e.ctr[TP_EXCEPTIONS] = 1;
+	return e;
+}
+
+static void test_event_to_profile(void **s)
+{
+	struct agg a = { .tasks = tasks, .ntasks = 2, .env = "prod", .stage = "clean",
+			 .allocs = true, .mono_to_real_ns = 1700000000000000000LL };
+	struct tp_event e = event(1);
+	struct profile p;
+
+	agg__event_to_profile(&a, &e, &p);
+	assert_string_equal(p.process_name, "compress");
+	assert_string_equal(p.symbol, "compress_block");
+	assert_string_equal(p.env, "prod");
+	assert_string_equal(p.stage, "clean");
+	assert_string_equal(p.status, "completed");
+	assert_true(p.runtime_seconds == 0.5);
+	assert_int_equal(p.cpu_cores, 2);
+	/* the exact on-CPU total, split by the tick ratio 3:1 */
+	assert_true(p.cpu_user_seconds > 0.2999999 && p.cpu_user_seconds < 0.3000001);
+	assert_true(p.cpu_system_seconds > 0.0999999 && p.cpu_system_seconds < 0.1000001);
+	assert_true(p.cpu_user_utilization > 0.2999999 && p.cpu_user_utilization < 0.3000001);
+	assert_true(p.cpu_system_utilization > 0.0999999 && p.cpu_system_utilization < 0.1000001);
+	assert_true(p.memory_usage_peak_mb == 200.0);
+	assert_int_equal(p.memory_allocations, 1300);
+	assert_int_equal(p.file_read_bytes, 16 << 20);
+	assert_int_equal(p.file_write_bytes, 8 << 20);
+	assert_true(p.io_wait_time_seconds == 0.025);
+	assert_int_equal(p.network_data_sent_bytes, 2500000);
+	assert_int_equal(p.network_data_received_bytes, 100000);
+	assert_int_equal(p.exceptions_raised, 1);
+	/* 1.7e18 + 1.0 s = 2023-11-14T22:13:21Z */
+	assert_string_equal(p.task_start_time, "2023-11-14T22:13:21.000000Z");
+	assert_string_equal(p.task_end_time, "2023-11-14T22:13:21.500000Z");
+	profile__free(&p);
+}
+
+static void test_allocs_null_when_off(void **s)
+{
+	struct agg a = { .tasks = tasks, .ntasks = 2 };
+	struct tp_event e = event(0);
+	struct profile p;
+
+	agg__event_to_profile(&a, &e, &p);
+	assert_true(p.memory_allocations == PROFILE_NULL_I64);
+	profile__free(&p);
+}
+
+static void test_no_ticks_counts_as_user(void **s)
+{
+	struct agg a = { .tasks = tasks, .ntasks = 2 };
+	struct tp_event e = event(0);
+	struct profile p;
+
+	e.ctr[TP_UTIME_NS] = e.ctr[TP_STIME_NS] = 0;
+	agg__event_to_profile(&a, &e, &p);
+	assert_true(p.cpu_user_seconds == 0.4);
+	assert_true(p.cpu_system_seconds == 0.0);
+	profile__free(&p);
+}
+
+static void test_statuses(void **s)
+{
+	struct agg a = { .tasks = tasks, .ntasks = 2 };
+	struct tp_event e = event(0);
+	struct profile p;
+
+	e.status = TP_UNWOUND;
+	agg__event_to_profile(&a, &e, &p);
+	assert_string_equal(p.status, "unwound");
+	profile__free(&p);
+	e.status = TP_EXITED;
+	agg__event_to_profile(&a, &e, &p);
+	assert_string_equal(p.status, "exited");
+	profile__free(&p);
+}
+
+static void test_handler_batches_into_repo(void **s)
+{
+	struct profile_repo *r = profile_repo__open(":memory:", 0);
+	struct agg a = { .repo = r, .tasks = tasks, .ntasks = 2 };
+	struct profile_list l;
+
+	assert_non_null(r);
+	assert_int_equal(agg__init(&a, 100), 0);
+	for (int i = 0; i < 250; i++) {
+		struct tp_event e = event(i % 2);
+
+		e.tid = 100 + i;
+		assert_int_equal(agg__handle(&a, &e, sizeof(e)), 0);
+	}
+	/* two full batches went out by themselves; the rest waits for a flush */
+	assert_int_equal(a.written, 200);
+	assert_int_equal(agg__flush(&a), 0);
+	assert_int_equal(a.seen, 250);
+	assert_int_equal(a.written, 250);
+	assert_int_equal(profile_repo__get_by_process(r, "compress", &l), 0);
+	assert_int_equal(l.len, 125);
+	assert_int_equal(l.items[0].tid, 101);
+	profile_list__free(&l);
+	agg__fini(&a);
+	profile_repo__close(r);
+}
+
+static void test_short_record_ignored(void **s)
+{
+	struct agg a = { .tasks = tasks, .ntasks = 2 };
+	char junk[8] = { 0 };
+
+	assert_int_equal(agg__init(&a, 4), 0);
+	assert_int_equal(agg__handle(&a, junk, sizeof(junk)), 0);
+	assert_int_equal(a.seen, 0);
+	agg__fini(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_event_to_profile),
+		cmocka_unit_test(test_allocs_null_when_off),
+		cmocka_unit_test(test_no_ticks_counts_as_user),
+		cmocka_unit_test(test_statuses),
+		cmocka_unit_test(test_handler_batches_into_repo),
+		cmocka_unit_test(test_short_record_ignored),
+	};
+	return cmocka_run_group_tests_name("agg", tests, NULL, NULL);
+}

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+/* ProfileRepo on :memory: and on scratch files. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "profile_repo.h"
+
+static const char *scratch_dir = "/tmp";
+
+static struct profile sample(const char *name)
+{
+	struct profile p = {
+		.env = "production",
+		.stage = "data_cleaning",
+		.process_name = (char *)name,
+		.task_start_time = "2026-11-24T04:07:00.000001Z",
+		.task_end_time = "2026-11-24T04:07:10.500001Z",
+		.runtime_seconds = 10.5,
+		.cpu_cores = 4,
+		.cpu_user_utilization = 0.65,
+		.cpu_system_utilization = 0.15,
+		.cpu_user_seconds = 27.3,
+		.cpu_system_seconds = 6.3,
+		.memory_usage_peak_mb = 512.4,
+		.memory_allocations = 1000,
+		.file_read_bytes = 10240,
+		.file_write_bytes = 20480,
+		.io_wait_time_seconds = 0.5,
+		.network_data_sent_bytes = 5000,
+		.network_data_received_bytes = 12000,
+		.exceptions_raised = 0,
+		.pid = 42,
+		.tid = 43,
+		.symbol = "AnonymizeReviewsTask::run",
+		.binary = "/usr/bin/pipeline",
+		.status = "completed",
+	};
+	return p;
+}
+
+static int setup_mem(void **state)
+{
+	*state = profile_repo__open(":memory:", 0);
+	return *state ? 0 : -1;
+}
+
+static int teardown_mem(void **state)
+{
+	profile_repo__close(*state);
+	return 0;
+}
+
+static void test_add_get_roundtrip(void **state)
+{
+	struct profile_repo *r = *state;
+	struct profile in = sample("AnonymizeReviewsTask"), out;
+	int64_t id = profile_repo__add(r, &in);
+
+	assert_true(id > 0);
+	assert_int_equal(profile_repo__get(r, id, &out), 0);
+	assert_int_equal(out.id, id);
+	assert_string_equal(out.env, "production");
+	assert_string_equal(out.stage, "data_cleaning");
+	assert_string_equal(out.process_name, "AnonymizeReviewsTask");
+	assert_string_equal(out.task_start_time, in.task_start_time);
+	assert_string_equal(out.task_end_time, in.task_end_time);
+	assert_true(out.runtime_seconds == 10.5);
+	assert_int_equal(out.cpu_cores, 4);
+	assert_true(out.cpu_user_utilization == 0.65);
+	assert_true(out.cpu_system_utilization == 0.15);
+	assert_true(out.memory_usage_peak_mb == 512.4);
+	assert_int_equal(out.memory_allocations, 1000);
+	assert_int_equal(out.file_read_bytes, 10240);
+	assert_int_equal(out.file_write_bytes, 20480);
+	assert_true(out.io_wait_time_seconds == 0.5);
+	assert_int_equal(out.network_data_sent_bytes, 5000);
+	assert_int_equal(out.network_data_received_bytes, 12000);
+	assert_int_equal(out.exceptions_raised, 0);
+	assert_int_equal(out.pid, 42);
+	assert_int_equal(out.tid, 43);
+	assert_string_equal(out.symbol, "AnonymizeReviewsTask::run");
+	assert_string_equal(out.status, "completed");
+	profile__free(&out);
+}
+
+static void test_get_missing(void **state)
+{
+	struct profile out;
+
+	assert_int_equal(profile_repo__get(*state, 999, &out), -ENOENT);
+}
+
+static void test_exists_and_remove(void **state)
+{
+	struct profile_repo *r = *state;
+	struct profile in = sample("t");
+	int64_t id = profile_repo__add(r, &in);
+
+	assert_int_equal(profile_repo__exists(r, id), 1);
+	assert_int_equal(profile_repo__exists(r, id + 100), 0);
+	assert_int_equal(profile_repo__remove(r, id), 0);
+	assert_int_equal(profile_repo__exists(r, id), 0);
+	assert_int_equal(profile_repo__remove(r, id), -ENOENT);
+}
+
+static void test_get_all_and_by_process(void **state)
+{
+	struct profile_repo *r = *state;
+	struct profile a = sample("extract_records"), b = sample("compress_block");
+	struct profile_list l;
+
+	assert_true(profile_repo__add(r, &a) > 0);
+	assert_true(profile_repo__add(r, &b) > 0);
+	assert_true(profile_repo__add(r, &a) > 0);
+	assert_int_equal(profile_repo__get_all(r, &l), 0);
+	assert_int_equal(l.len, 3);
+	assert_true(l.items[0].id < l.items[1].id && l.items[1].id < l.items[2].id);
+	profile_list__free(&l);
+	assert_int_equal(profile_repo__get_by_process(r, "extract_records", &l), 0);
+	assert_int_equal(l.len, 2);
+	assert_string_equal(l.items[1].process_name, "extract_records");
+	profile_list__free(&l);
+	assert_int_equal(profile_repo__get_by_process(r, "nope", &l), 0);
+	assert_int_equal(l.len, 0);
+	profile_list__free(&l);
+}
+
+static void test_remove_by_process(void **state)
+{
+	struct profile_repo *r = *state;
+	struct profile a = sample("gone"), b = sample("stays");
+	struct profile_list l;
+
+	profile_repo__add(r, &a);
+	profile_repo__add(r, &a);
+	profile_repo__add(r, &b);
+	assert_int_equal(profile_repo__remove_by_process(r, "gone"), 2);
+	assert_int_equal(profile_repo__remove_by_process(r, "gone"), 0);
+	assert_int_equal(profile_repo__get_all(r, &l), 0);
+	assert_int_equal(l.len, 1);
+	assert_string_equal(l.items[0].process_name, "stays");
+	profile_list__free(&l);
+}
+
+static void test_sql_metacharacters_verbatim(void **state)
+{
+	static const char evil[] = "x'); DROP TABLE profiles; -- \"%s\" \\ ;";
+	struct profile_repo *r = *state;
+	struct profile a = sample(evil);
+	struct profile_list l;
+
+	assert_true(profile_repo__add(r, &a) > 0);
+	assert_int_equal(profile_repo__get_by_process(r, evil, &l), 0);
+	assert_int_equal(l.len, 1);
+	assert_string_equal(l.items[0].process_name, evil);
+	profile_list__free(&l);
+	assert_int_equal(profile_repo__remove_by_process(r, evil), 1);
+}
+
+static void test_null_allocations(void **state)
+{
+	struct profile_repo *r = *state;
+	struct profile a = sample("t"), out;
+	int64_t id;
+
+	a.memory_allocations = PROFILE_NULL_I64;
+	id = profile_repo__add(r, &a);
+	assert_int_equal(profile_repo__get(r, id, &out), 0);
+	assert_true(out.memory_allocations == PROFILE_NULL_I64);
+	profile__free(&out);
+}
+
+static void test_bad_status_rejected(void **state)
+{
+	struct profile a = sample("t");
+
+	a.status = "finished";
+	assert_true(profile_repo__add(*state, &a) < 0);
+}
+
+static void test_batch_is_one_transaction(void **state)
+{
+	struct profile_repo *r = *state;
+	struct profile v[3] = { sample("a"), sample("b"), sample("c") };
+	struct profile_list l;
+
+	v[2].status = "bogus"; /* fails the CHECK: nothing of the batch may land */
+	assert_true(profile_repo__add_batch(r, v, 3) < 0);
+	assert_int_equal(profile_repo__get_all(r, &l), 0);
+	assert_int_equal(l.len, 0);
+	profile_list__free(&l);
+	v[2].status = "exited";
+	assert_int_equal(profile_repo__add_batch(r, v, 3), 0);
+	assert_true(v[0].id > 0 && v[1].id == v[0].id + 1 && v[2].id == v[0].id + 2);
+}
+
+static void test_sessions(void **state)
+{
+	struct profile_repo *r = *state;
+	struct session s;
+	int64_t id = profile_repo__session_begin(r, "pid 1 (/bin/x)", "a=f", "2026-01-01T00:00:00.000000Z");
+
+	assert_true(id > 0);
+	assert_int_equal(profile_repo__session_end(r, id, "2026-01-01T00:00:01.000000Z", 10, 2,
+						   "ringbuf_full=2"), 0);
+	assert_int_equal(profile_repo__get_session(r, id, &s), 0);
+	assert_int_equal(s.events_seen, 10);
+	assert_int_equal(s.events_lost, 2);
+	assert_string_equal(s.loss_detail, "ringbuf_full=2");
+	assert_string_equal(s.tasks, "a=f");
+	session__free(&s);
+	assert_int_equal(profile_repo__session_end(r, id + 5, "x", 0, 0, NULL), -ENOENT);
+}
+
+static char *scratch(const char *name)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/repo-%d-%s", scratch_dir, getpid(), name);
+	return buf;
+}
+
+static void test_file_schema_wal_version(void **state)
+{
+	char *path = strdup(scratch("schema.db"));
+	struct profile_repo *r = profile_repo__open(path, 0);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	assert_non_null(r);
+	profile_repo__close(r);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	/* reopening migrates nothing and keeps data */
+	r = profile_repo__open(path, 0);
+	assert_non_null(r);
+	profile_repo__close(r);
+	unlink(path);
+	free(path);
+}
+
+static void test_readonly_missing_creates_nothing(void **state)
+{
+	char *path = scratch("missing.db");
+	struct stat sb;
+
+	errno = 0;
+	assert_null(profile_repo__open(path, PROFILE_REPO_READONLY));
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(profile_repo__open_error(), "no database"));
+	assert_int_equal(stat(path, &sb), -1);
+}
+
+static void test_corrupt_file_untouched(void **state)
+{
+	char *path = strdup(scratch("corrupt.db")), buf[8192], back[8192];
+	FILE *f = fopen(path, "w");
+	size_t n;
+
+	assert_non_null(f);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7 + 3);
+	fwrite(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_null(profile_repo__open(path, 0));
+	assert_non_null(strstr(profile_repo__open_error(), "left untouched"));
+	assert_null(profile_repo__open(path, PROFILE_REPO_READONLY));
+	f = fopen(path, "r");
+	n = fread(back, 1, sizeof(back), f);
+	fclose(f);
+	assert_int_equal(n, sizeof(buf));
+	assert_memory_equal(buf, back, sizeof(buf));
+	assert_int_equal(access(scratch("corrupt.db-wal"), F_OK), -1);
+	unlink(path);
+	free(path);
+}
+
+static void test_foreign_database_untouched(void **state)
+{
+	char *path = strdup(scratch("foreign.db"));
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE other(x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(profile_repo__open(path, 0));
+	assert_non_null(strstr(profile_repo__open_error(), "not taskprof's"));
+	unlink(path);
+	free(path);
+}
+
+static void test_unwritable_directory(void **state)
+{
+	errno = 0;
+	assert_null(profile_repo__open("/nonexistent-dir/x/taskprof.db", 0));
+	assert_non_null(strstr(profile_repo__open_error(), "cannot open"));
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_add_get_roundtrip, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_get_missing, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_exists_and_remove, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_get_all_and_by_process, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_remove_by_process, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_sql_metacharacters_verbatim, setup_mem,
+						teardown_mem),
+		cmocka_unit_test_setup_teardown(test_null_allocations, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_bad_status_rejected, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_batch_is_one_transaction, setup_mem,
+						teardown_mem),
+		cmocka_unit_test_setup_teardown(test_sessions, setup_mem, teardown_mem),
+		cmocka_unit_test(test_file_schema_wal_version),
+		cmocka_unit_test(test_readonly_missing_creates_nothing),
+		cmocka_unit_test(test_corrupt_file_untouched),
+		cmocka_unit_test(test_foreign_database_untouched),
+		cmocka_unit_test(test_unwritable_directory),
+	};
+
+	if (argc > 1)
+		scratch_dir = argv[1];
+	return cmocka_run_group_tests_name("repo", tests, NULL, NULL);
+}
