@@ -28,6 +28,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define TS_INIT 0x1
 #define TS_FORCED 0x2 /* _Unwind_ForcedUnwind seen: pthread_exit/cancel */
+#define TS_KTIME_SLICE 0x4 /* first slice: no scheduler reading at its start */
 
 const volatile struct tp_config cfg = {};
 const volatile __u64 wakeup_bytes = 1 << 20;
@@ -49,7 +50,9 @@ struct thread_state {
 	__u64 charged[TP_NR_CTR];  /* part of the snapshot already charged to owner */
 	__u64 jump_snap[TP_NR_CTR];
 	__u64 oncpu_since;
+	__u64 sum_in;              /* se.sum_exec_runtime when switched in */
 	__u64 iowait_since;
+	__u64 last_iowait;         /* IO wait charged at the last switch-in */
 	__u64 owner;               /* invocation that spawned this thread */
 	__u64 jump_ns;             /* last longjmp */
 	__u64 mm_key;
@@ -110,6 +113,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vma_range);
 } alloc_vma SEC(".maps");
+
+/* SP at each setjmp, by jmp_buf, so a longjmp knows which frames it skips */
+struct jmp_key {
+	__u64 env;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct jmp_key);
+	__type(value, __u64);
+} jmpbufs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -432,7 +449,7 @@ int BPF_KPROBE(tp_enter)
 	mm = BPF_CORE_READ(t, mm);
 	mm_key = (__u64)mm;
 	if (!(ts->flags & TS_INIT)) {
-		ts->flags = TS_INIT;
+		ts->flags = TS_INIT | TS_KTIME_SLICE;
 		ts->oncpu_since = bpf_ktime_get_ns();
 	}
 	if (p->mm_key != mm_key) {
@@ -542,14 +559,37 @@ int BPF_KPROBE(tp_landed)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(tp_jump)
+int BPF_KPROBE(tp_setjmp, void *env)
+{
+	struct jmp_key k = { .env = (__u64)env, .tgid = bpf_get_current_pid_tgid() >> 32 };
+	__u64 sp = PT_REGS_SP(ctx) + (bpf_get_attach_cookie(ctx) >> 32);
+
+	if (!tracked())
+		return 0;
+	bpf_map_update_elem(&jmpbufs, &k, &sp, BPF_ANY);
+	return 0;
+}
+
+/*
+ * longjmp(env): the frames below the matching setjmp's caller are left now.
+ * Without a recorded setjmp (attached later), remember when the jump
+ * happened; frames found dead later end at that moment.
+ */
+SEC("uprobe")
+int BPF_KPROBE(tp_jump, void *env)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct thread_state *ts = bpf_task_storage_get(&threads, t, 0, 0);
-	__u64 now;
+	struct jmp_key k = { .env = (__u64)env, .tgid = bpf_get_current_pid_tgid() >> 32 };
+	__u64 now, *sp;
 
 	if (!ts || !ts->depth)
 		return 0;
+	sp = bpf_map_lookup_elem(&jmpbufs, &k);
+	if (sp) {
+		close_frames(ts, t, *sp, TP_UNWOUND, TP_UNWOUND, true);
+		return 0;
+	}
 	now = bpf_ktime_get_ns();
 	snapshot(ts, t, now, ts->jump_snap);
 	ts->jump_ns = now;
@@ -622,7 +662,30 @@ int BPF_PROG(tp_switch, bool preempt, struct task_struct *prev, struct task_stru
 	if (ts) {
 		now = bpf_ktime_get_ns();
 		if (ts->oncpu_since) {
-			ts->ctr[TP_CPU_NS] += now - ts->oncpu_since;
+			/*
+			 * Charge the slice as the scheduler measured it, so CPU time
+			 * agrees with getrusage and schedstat: around blocking IO the
+			 * scheduler counts some microseconds per switch that lie
+			 * outside the switch-to-switch interval.
+			 */
+			if (ts->flags & TS_KTIME_SLICE) {
+				ts->ctr[TP_CPU_NS] += now - ts->oncpu_since;
+				ts->flags &= ~TS_KTIME_SLICE;
+			} else {
+				__u64 sched = BPF_CORE_READ(prev, se.sum_exec_runtime) - ts->sum_in;
+				__u64 wall = now - ts->oncpu_since;
+
+				ts->ctr[TP_CPU_NS] += sched;
+				/* what the scheduler ran, the task did not wait for */
+				if (sched > wall && ts->last_iowait) {
+					__u64 extra = sched - wall;
+
+					if (extra > ts->last_iowait)
+						extra = ts->last_iowait;
+					ts->ctr[TP_IOWAIT_NS] -= extra;
+				}
+			}
+			ts->last_iowait = 0;
 			ts->oncpu_since = 0;
 		}
 		if (prev_state && BPF_CORE_READ_BITFIELD_PROBED(prev, in_iowait))
@@ -635,8 +698,10 @@ int BPF_PROG(tp_switch, bool preempt, struct task_struct *prev, struct task_stru
 		if (!now)
 			now = bpf_ktime_get_ns();
 		ts->oncpu_since = now;
+		ts->sum_in = BPF_CORE_READ(next, se.sum_exec_runtime);
 		if (ts->iowait_since) {
-			ts->ctr[TP_IOWAIT_NS] += now - ts->iowait_since;
+			ts->last_iowait = now - ts->iowait_since;
+			ts->ctr[TP_IOWAIT_NS] += ts->last_iowait;
 			ts->iowait_since = 0;
 		}
 	}

@@ -57,7 +57,6 @@ $(TBUILD)/exc_target: tests/integration/exc_target.cc | $(TBUILD)
 	$(call msg,CXX,$@)
 	$(Q)$(CXX) -O2 -g -o $@ $<
 
-CXX ?= g++
 
 .PHONY: test test-build unit integration
 test-build: all $(UNIT_BINS) $(INTEG_BIN) $(FIXTURES) $(TARGETS)

@@ -323,6 +323,7 @@ static int plan_runtime(struct plan *p, struct taskprof_bpf *skel, const char *e
 		{ "__cxa_begin_catch", 2 },
 		{ "_Unwind_Resume", 2 },
 		{ "_Unwind_DeleteException", 2 },
+		{ "__sigsetjmp", 5 },
 		{ "longjmp", 3 },
 		{ "_longjmp", 3 },
 		{ "siglongjmp", 3 },
@@ -339,7 +340,7 @@ static int plan_runtime(struct plan *p, struct taskprof_bpf *skel, const char *e
 	};
 	struct bpf_program *progs[] = { skel->progs.tp_raise, skel->progs.tp_forced,
 					skel->progs.tp_landed, skel->progs.tp_jump,
-					skel->progs.tp_alloc };
+					skel->progs.tp_alloc, skel->progs.tp_setjmp };
 
 	for (size_t i = 0; i <= nlibs; i++) {
 		const char *path = i == 0 ? exe : libs[i - 1];
@@ -445,9 +446,24 @@ static char *join_argv(char **argv)
 	return s;
 }
 
+/* A zombie has ended too: its parent just has not reaped it yet. */
 static bool pid_alive(pid_t pid)
 {
-	return kill(pid, 0) == 0 || errno == EPERM;
+	char path[64], buf[512], *paren;
+	FILE *f;
+	size_t n;
+
+	if (kill(pid, 0) && errno != EPERM)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	paren = strrchr(buf, ')');
+	return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
 }
 
 static int exit_code(int status)

@@ -373,12 +373,24 @@ NOINLINE long recurse_task(int depth)
 	return recurse_task(depth - 1) + 1 + (sink & 1);
 }
 
+static pthread_mutex_t sum_lock = PTHREAD_MUTEX_INITIALIZER;
+static double runtime_sum;
+
 static void *thread_main(void *arg)
 {
 	long n = (long)arg;
+	double mine = 0;
 
-	for (long i = 0; i < n; i++)
-		spin_for(0.0005), trivial_task(i);
+	for (long i = 0; i < n; i++) {
+		double t0 = mono();
+
+		spin_for(0.0005);
+		mine += mono() - t0;
+		trivial_task(i);
+	}
+	pthread_mutex_lock(&sum_lock);
+	runtime_sum += mine;
+	pthread_mutex_unlock(&sum_lock);
 	return NULL;
 }
 
@@ -482,6 +494,8 @@ static void run(const char *s)
 		c1 = thread_oncpu();
 		t1 = mono();
 		gt_put("offcpu", (t1 - t0) - (c1 - c0));
+		gt_put("oncpu", c1 - c0);
+		gt_put("wall", t1 - t0);
 		unlink(scratch("rand.dat"));
 	} else if (!strcmp(s, "sleep")) {
 		sleep_task(0.15);
@@ -522,6 +536,7 @@ static void run(const char *s)
 		for (int i = 0; i < 8; i++)
 			pthread_join(th[i], NULL);
 		gt_put("calls", 8 * 50);
+		gt_put("runtime_sum", runtime_sum);
 	} else if (!strcmp(s, "longjmp")) {
 		if (!setjmp(jb))
 			jump_task(1);
