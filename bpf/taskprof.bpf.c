@@ -255,6 +255,13 @@ static __always_inline void charge_owner(struct thread_state *ts, struct task_st
 	}
 	snapshot(ts, t, now, s);
 	for (int i = 0; i < TP_NR_CTR; i++) {
+		/* IO wait can be revised down at a switch-out after the last
+		 * charge (a thread's final switch follows its exit): never
+		 * charge a negative amount */
+		if (s[i] < ts->charged[i]) {
+			d[i] = 0;
+			continue;
+		}
 		d[i] = s[i] - ts->charged[i];
 		ts->charged[i] = s[i];
 		if (d[i])
@@ -341,7 +348,8 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 		e->end_ns = end_ns;
 		e->rss_peak = peak;
 		for (int i = 0; i < TP_NR_CTR; i++)
-			e->ctr[i] = end[i] - f->base[i] + (d ? d->ctr[i] : 0);
+			e->ctr[i] = (end[i] > f->base[i] ? end[i] - f->base[i] : 0) +
+				    (d ? d->ctr[i] : 0);
 		e->pid = c->pid;
 		e->tid = c->tid;
 		e->task = f->task;

@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -439,6 +440,33 @@ NOINLINE void process_exit_task(void)
 	exit(0);
 }
 
+/* a task that starts a process: its CPU belongs to the task too */
+static struct cpu fork_gt;
+
+NOINLINE void fork_task(double seconds)
+{
+	struct rusage a, b;
+	struct cpu me0 = thread_cpu(), me1;
+	pid_t pid;
+
+	getrusage(RUSAGE_CHILDREN, &a);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		spin_for(seconds);
+		sink = trivial_task(1);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	getrusage(RUSAGE_CHILDREN, &b);
+	me1 = thread_cpu();
+	fork_gt.user = (me1.user - me0.user) + (b.ru_utime.tv_sec - a.ru_utime.tv_sec) +
+		       (b.ru_utime.tv_usec - a.ru_utime.tv_usec) / 1e6;
+	fork_gt.sys = (me1.sys - me0.sys) + (b.ru_stime.tv_sec - a.ru_stime.tv_sec) +
+		      (b.ru_stime.tv_usec - a.ru_stime.tv_usec) / 1e6;
+}
+
 /* a name that needs quoting everywhere: it is stored verbatim */
 NOINLINE long quote_task(long x)
 {
@@ -555,6 +583,10 @@ static void run(const char *s)
 	} else if (!strcmp(s, "exit")) {
 		gt_put("exited", 1);
 		process_exit_task();
+	} else if (!strcmp(s, "fork")) {
+		fork_task(0.2);
+		gt_put("user", fork_gt.user);
+		gt_put("sys", fork_gt.sys);
 	} else if (!strcmp(s, "quote")) {
 		sink = quote_task(1);
 		gt_put("calls", 1);

@@ -534,6 +534,32 @@ static void test_attach_by_pid(void **s)
 	profile_list__free(&l);
 }
 
+static void test_forked_process_charged_and_followed(void **s)
+{
+	const char *tasks[] = { "fork_task", "trivial_task", NULL };
+	char *db = fresh_db("fork.db"), gt[PATH_MAX];
+	struct profile_list l;
+	double total;
+	int64_t parent;
+
+	snprintf(gt, sizeof(gt), "%s/gt-fork", scratch);
+	assert_int_equal(record(db, target, "fork", gt, tasks, NULL), 0);
+	rows(db, "fork_task", &l);
+	assert_int_equal(l.len, 1);
+	total = gt_get(gt, "user") + gt_get(gt, "sys");
+	assert_true(total > 0.15);
+	/* the child process's CPU is part of the task that started it */
+	assert_near(l.items[0].cpu_user_seconds + l.items[0].cpu_system_seconds, total,
+		    max2(0.008, 0.10 * total));
+	parent = l.items[0].pid;
+	profile_list__free(&l);
+	/* and tasks inside the child process are profiled too */
+	rows(db, "trivial_task", &l);
+	assert_int_equal(l.len, 1);
+	assert_true(l.items[0].pid != parent);
+	profile_list__free(&l);
+}
+
 static void test_exit_status_passed_through(void **s)
 {
 	const char *tasks[] = { "cpu_task", NULL };
@@ -728,6 +754,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_process_exit_exited),
 		cmocka_unit_test(test_cxx_exceptions),
 		cmocka_unit_test(test_attach_by_pid),
+		cmocka_unit_test(test_forked_process_charged_and_followed),
 		cmocka_unit_test(test_exit_status_passed_through),
 		cmocka_unit_test(test_metacharacter_name_verbatim),
 		cmocka_unit_test(test_bad_missing_pid),
