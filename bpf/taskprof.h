@@ -12,7 +12,7 @@
 #endif
 
 /* Open invocations one thread may nest; deeper ones are counted as lost. */
-#define TP_MAX_FRAMES 32
+#define TP_MAX_FRAMES 64
 /* Concurrent open invocations per process that get an exact memory peak. */
 #define TP_MEM_SLOTS 64
 #define TP_NO_SLOT 0xffffffffu

@@ -182,6 +182,33 @@ static int plan_tail_closers(struct plan *p, struct taskprof_bpf *skel, struct e
 	return 0;
 }
 
+/* GCC moves unlikely paths into NAME.cold; some of them return from there. */
+static int plan_cold_part(struct plan *p, struct taskprof_bpf *skel, struct elf_file *ef,
+			  const struct elf_sym *s)
+{
+	char name[1024];
+	struct elf_sym **m = NULL;
+	int n, err = 0;
+
+	snprintf(name, sizeof(name), "%s.cold", s->name);
+	n = elf_file__find(ef, name, &m);
+	for (int i = 0; i < n && !err; i++) {
+		struct probe_plan cp;
+
+		if (probe_plan__build(ef, m[i], TP_RET_INSN, &cp))
+			continue;
+		for (size_t k = 0; k < cp.nrets && !err; k++) {
+			uint64_t off;
+
+			if (!elf_file__offset(ef, cp.rets[k], &off))
+				err = plan_add(p, skel->progs.tp_ret, ef->path, off, 0, false);
+		}
+		probe_plan__free(&cp);
+	}
+	free(m);
+	return err;
+}
+
 static int plan_function(struct plan *p, struct taskprof_bpf *skel, struct elf_file *ef,
 			 const struct elf_sym *s, uint32_t task, enum tp_ret_mode mode)
 {
@@ -211,6 +238,8 @@ static int plan_function(struct plan *p, struct taskprof_bpf *skel, struct elf_f
 		}
 		if (!err)
 			err = plan_tail_closers(p, skel, ef, &pp, 0);
+		if (!err)
+			err = plan_cold_part(p, skel, ef, s);
 	}
 	tp_debug("task %s: %s+0x%llx sp_adj=%u %s, %zu ret(s), %zu tail(s)%s", s->name, ef->path,
 		 (unsigned long long)(pp.entry_vaddr - s->addr), pp.sp_adj,
