@@ -257,6 +257,18 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* BINARY may also name a program on PATH, for commands run through a shell. */
+static bool which_into(const char *name, char *out, size_t len)
+{
+	char *p = strchr(name, '/') ? NULL : tp_which(name);
+
+	if (!p)
+		return false;
+	snprintf(out, len, "%s", p);
+	free(p);
+	return true;
+}
+
 static int resolve_spec(struct plan *p, struct taskprof_bpf *skel, const struct task_spec *ts,
 			uint32_t idx, const char *exe, char **libs, size_t nlibs,
 			enum tp_ret_mode mode)
@@ -269,7 +281,8 @@ static int resolve_spec(struct plan *p, struct taskprof_bpf *skel, const struct 
 	if (ts->binary) {
 		if (!strcmp(ts->binary, exe) || !strcmp(ts->binary, base_name(exe)))
 			snprintf(path, sizeof(path), "%s", exe);
-		else if (tp_find_lib(ts->binary, libs, nlibs, path, sizeof(path))) {
+		else if (tp_find_lib(ts->binary, libs, nlibs, path, sizeof(path)) &&
+			 !which_into(ts->binary, path, sizeof(path))) {
 			tp_err("record: binary '%s' of task '%s' not found in the target or its "
 			       "libraries: give a path, or a library the target loads", ts->binary,
 			       ts->name);
@@ -634,18 +647,28 @@ int record__run(const struct record_opts *o)
 	/* uprobes: per PID with -p; system-wide, filtered by tgid in BPF, when
 	 * launching, so that processes the command forks are covered too */
 	attach_pid = o->pid ? o->pid : -1;
-	for (size_t i = 0; i < plan.n; i++) {
-		const struct uprobe_req *r = &plan.v[i];
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = r->cookie, .retprobe = r->retprobe);
-		struct bpf_link *l;
+	/*
+	 * Entry probes go last: a frame opened before its return probe was in
+	 * place would never see its return.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < plan.n; i++) {
+			const struct uprobe_req *r = &plan.v[i];
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = r->cookie,
+				    .retprobe = r->retprobe);
+			struct bpf_link *l;
 
-		l = bpf_program__attach_uprobe_opts(r->prog, attach_pid, r->path, r->offset, &uo);
-		if (!l) {
-			tp_err("record: cannot place a uprobe at %s+0x%llx: %s", r->path,
-			       (unsigned long long)r->offset, strerror(errno));
-			goto cleanup;
+			if ((r->prog == skel->progs.tp_enter) != (pass == 1))
+				continue;
+			l = bpf_program__attach_uprobe_opts(r->prog, attach_pid, r->path, r->offset,
+							    &uo);
+			if (!l) {
+				tp_err("record: cannot place a uprobe at %s+0x%llx: %s", r->path,
+				       (unsigned long long)r->offset, strerror(errno));
+				goto cleanup;
+			}
+			links_add(&links, l);
 		}
-		links_add(&links, l);
 	}
 	tp_debug("attached %zu uprobes on %zu functions", plan.n, plan.nfuncs);
 

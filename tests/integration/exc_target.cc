@@ -2,6 +2,7 @@
 // C++ workloads: exceptions through profiled frames. Without taskprof and
 // with it, the output must be identical: the probes must not change unwinding.
 #include <cstdio>
+#include <pthread.h>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,7 @@ struct Guard {
 };
 
 struct Pipeline {
+	__attribute__((noinline)) long exit_step();
 	__attribute__((noinline)) long risky_step(int fail);
 	__attribute__((noinline)) long safe_step(int n);
 };
@@ -45,6 +47,21 @@ long Pipeline::safe_step(int n)
 	return 0;
 }
 
+// pthread_exit unwinds (forced) through the frame: destructors still run
+long Pipeline::exit_step()
+{
+	Guard g{"exit_step"};
+	pthread_exit(nullptr);
+	return sink;
+}
+
+static void *exit_thread(void *)
+{
+	Pipeline p;
+	p.exit_step();
+	return nullptr;
+}
+
 __attribute__((noinline)) long recurse_throw(int depth)
 {
 	if (depth == 0)
@@ -66,6 +83,10 @@ int main(int argc, char **argv)
 		}
 		p.risky_step(0);
 	}
+	pthread_t th;
+	pthread_create(&th, nullptr, exit_thread, nullptr);
+	pthread_join(th, nullptr);
+	std::printf("joined\n");
 	try {
 		recurse_throw(5);
 	} catch (const std::exception &e) {

@@ -434,6 +434,27 @@ static void *exit_thread(void *arg)
 	return NULL;
 }
 
+static volatile int cleanup_ran;
+
+static void cancel_cleanup(void *arg)
+{
+	cleanup_ran = 1;
+}
+
+NOINLINE void cancel_task(void)
+{
+	pthread_cleanup_push(cancel_cleanup, NULL);
+	for (;;)
+		sleep_task(1);
+	pthread_cleanup_pop(0);
+}
+
+static void *cancel_thread(void *arg)
+{
+	cancel_task();
+	return NULL;
+}
+
 NOINLINE void process_exit_task(void)
 {
 	spin_for(0.01);
@@ -580,6 +601,16 @@ static void run(const char *s)
 		pthread_create(&th, NULL, exit_thread, NULL);
 		pthread_join(th, NULL);
 		gt_put("exited", 1);
+	} else if (!strcmp(s, "cancel")) {
+		pthread_t th;
+		void *ret = NULL;
+
+		pthread_create(&th, NULL, cancel_thread, NULL);
+		sleep_task(0.05);
+		pthread_cancel(th);
+		pthread_join(th, &ret);
+		gt_put("cancelled", ret == PTHREAD_CANCELED);
+		gt_put("cleanup_ran", cleanup_ran);
 	} else if (!strcmp(s, "exit")) {
 		gt_put("exited", 1);
 		process_exit_task();

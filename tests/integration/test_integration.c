@@ -424,6 +424,19 @@ static void test_pthread_exit_exited(void **s)
 	profile__free(&p);
 }
 
+static void test_pthread_cancel_keeps_working(void **s)
+{
+	char gt[PATH_MAX];
+	struct profile p;
+
+	record_one("cancel", "cancel_task", NULL, &p, gt);
+	assert_true(gt_get(gt, "cancelled") == 1);
+	assert_true(gt_get(gt, "cleanup_ran") == 1);
+	assert_string_equal(p.status, "exited");
+	assert_near(p.runtime_seconds, 0.05, 0.02);
+	profile__free(&p);
+}
+
 static void test_process_exit_exited(void **s)
 {
 	char gt[PATH_MAX];
@@ -437,7 +450,7 @@ static void test_process_exit_exited(void **s)
 static void test_cxx_exceptions(void **s)
 {
 	const char *tasks[] = { "Pipeline::risky_step", "Pipeline::safe_step", "recurse_throw",
-				NULL };
+				"Pipeline::exit_step", NULL };
 	char *db = fresh_db("exc.db"), *ref_argv[] = { exc_target, NULL };
 	char reference[sizeof(out_buf)];
 	struct profile_list l;
@@ -470,6 +483,11 @@ static void test_cxx_exceptions(void **s)
 	}
 	assert_int_equal(unwound, 3);
 	assert_int_equal(completed, 3);
+	profile_list__free(&l);
+	assert_non_null(strstr(out_buf, "dtor exit_step\njoined"));
+	rows(db, "Pipeline::exit_step", &l);
+	assert_int_equal(l.len, 1);
+	assert_string_equal(l.items[0].status, "exited");
 	profile_list__free(&l);
 	rows(db, "recurse_throw", &l);
 	assert_int_equal(l.len, 6);
@@ -751,6 +769,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_longjmp_unwound),
 		cmocka_unit_test(test_tail_call_followed),
 		cmocka_unit_test(test_pthread_exit_exited),
+		cmocka_unit_test(test_pthread_cancel_keeps_working),
 		cmocka_unit_test(test_process_exit_exited),
 		cmocka_unit_test(test_cxx_exceptions),
 		cmocka_unit_test(test_attach_by_pid),
