@@ -17,10 +17,14 @@
 #include "profile_repo.h"
 
 #define SCHEMA_VERSION 1
+/* rows per multi-row INSERT: one statement step per 32 rows is ~2x faster */
+#define INSERT_ROWS 32
+#define INSERT_COLS 25
 #define BUSY_TIMEOUT_MS 5000
 
 enum stmt_id {
 	ST_INSERT,
+	ST_INSERT_MANY,
 	ST_GET_ALL,
 	ST_GET_BY_PROCESS,
 	ST_GET,
@@ -53,6 +57,7 @@ static const char *const stmt_sql[ST_NR] = {
 		      "network_data_sent_bytes, network_data_received_bytes, exceptions_raised, "
 		      "pid, tid, symbol, binary, status) VALUES "
 		      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_INSERT_MANY] = NULL, /* built from ST_INSERT at open */
 	[ST_GET_ALL] = "SELECT " PROFILE_COLUMNS " FROM profiles ORDER BY id",
 	[ST_GET_BY_PROCESS] = "SELECT " PROFILE_COLUMNS
 			      " FROM profiles WHERE process_name = ? ORDER BY id",
@@ -239,6 +244,28 @@ out:
 	return rc == SQLITE_OK ? 0 : sqlite_errno(rc);
 }
 
+/* "INSERT ... VALUES (?,...),(?,...)...": placeholders only, never data */
+static char *insert_many_sql(void)
+{
+	const char *one = stmt_sql[ST_INSERT];
+	const char *values = strstr(one, "(?");
+	size_t head = values - one, tuple = strlen(values);
+	char *sql = malloc(head + INSERT_ROWS * (tuple + 1) + 1), *p;
+
+	if (!sql)
+		return NULL;
+	memcpy(sql, one, head);
+	p = sql + head;
+	for (int k = 0; k < INSERT_ROWS; k++) {
+		if (k)
+			*p++ = ',';
+		memcpy(p, values, tuple);
+		p += tuple;
+	}
+	*p = 0;
+	return sql;
+}
+
 void profile_repo__close(struct profile_repo *repo)
 {
 	if (!repo)
@@ -259,6 +286,8 @@ struct profile_repo *profile_repo__open(const char *path, unsigned int flags)
 	bool exists;
 
 	open_err[0] = 0;
+	/* no global allocation statistics: they take a mutex on every malloc */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	repo = calloc(1, sizeof(*repo));
 	if (!repo) {
 		errno = ENOMEM;
@@ -317,8 +346,12 @@ struct profile_repo *profile_repo__open(const char *path, unsigned int flags)
 		if (!memory) {
 			char *msg = NULL;
 
+			/* checkpoint every ~16 MB of WAL rather than every 4 MB:
+			 * fewer double writes while a burst is stored */
 			rc = sqlite3_exec(repo->db, "PRAGMA journal_mode = WAL; "
-					  "PRAGMA synchronous = NORMAL", NULL, NULL, &msg);
+					  "PRAGMA synchronous = NORMAL; "
+					  "PRAGMA wal_autocheckpoint = 4000; "
+					  "PRAGMA cache_size = -16384", NULL, NULL, &msg);
 			if (rc != SQLITE_OK) {
 				set_err(open_err, sizeof(open_err),
 					"repo: cannot write %s: %s: pass --db with a writable path",
@@ -340,11 +373,25 @@ struct profile_repo *profile_repo__open(const char *path, unsigned int flags)
 		return repo;
 	}
 	for (int i = 0; i < ST_NR; i++) {
+		char *many = NULL;
+		const char *sql = stmt_sql[i];
+
+		if (i == ST_INSERT_MANY) {
+			if (readonly)
+				continue;
+			many = insert_many_sql();
+			if (!many) {
+				err = ENOMEM;
+				goto cleanup;
+			}
+			sql = many;
+		}
 		if (readonly && (i == ST_INSERT || i == ST_REMOVE || i == ST_REMOVE_BY_PROCESS ||
 				 i == ST_SESSION_BEGIN || i == ST_SESSION_END || i == ST_BEGIN))
 			continue;
-		rc = sqlite3_prepare_v3(repo->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-					&repo->st[i], NULL);
+		rc = sqlite3_prepare_v3(repo->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &repo->st[i],
+					NULL);
+		free(many);
 		if (rc != SQLITE_OK) {
 			set_err(open_err, sizeof(open_err), "repo: cannot prepare a statement on %s: %s",
 				path, sqlite3_errmsg(repo->db));
@@ -388,11 +435,9 @@ static void bind_i64(sqlite3_stmt *st, int i, int64_t v)
 		sqlite3_bind_int64(st, i, v);
 }
 
-static int insert_one(struct profile_repo *repo, const struct profile *p, int64_t *id)
+/* Binds one profile's 25 values starting at parameter i. */
+static void bind_profile(sqlite3_stmt *st, int i, const struct profile *p)
 {
-	sqlite3_stmt *st = repo->st[ST_INSERT];
-	int i = 1, rc;
-
 	bind_i64(st, i++, p->session_id ? p->session_id : PROFILE_NULL_I64);
 	bind_text(st, i++, p->env);
 	bind_text(st, i++, p->stage);
@@ -418,12 +463,26 @@ static int insert_one(struct profile_repo *repo, const struct profile *p, int64_
 	bind_text(st, i++, p->symbol);
 	bind_text(st, i++, p->binary);
 	bind_text(st, i++, p->status ? p->status : "completed");
+}
+
+/* Inserts n profiles (1 or INSERT_ROWS) with one statement step. */
+static int insert_rows(struct profile_repo *repo, struct profile *p, int n)
+{
+	sqlite3_stmt *st = repo->st[n == 1 ? ST_INSERT : ST_INSERT_MANY];
+	int64_t last;
+	int rc;
+
+	for (int k = 0; k < n; k++)
+		bind_profile(st, 1 + k * INSERT_COLS, &p[k]);
+	/* every parameter is bound on each call: no clear_bindings needed */
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE)
 		return fail(repo, rc, "cannot add a profile");
-	*id = sqlite3_last_insert_rowid(repo->db);
+	/* rowids of one INSERT are consecutive: the table has no AUTOINCREMENT gaps */
+	last = sqlite3_last_insert_rowid(repo->db);
+	for (int k = 0; k < n; k++)
+		p[k].id = last - (n - 1 - k);
 	return 0;
 }
 
@@ -441,12 +500,15 @@ int profile_repo__add_batch(struct profile_repo *repo, struct profile *p, size_t
 	err = exec_simple(repo, ST_BEGIN, "cannot begin a transaction");
 	if (err)
 		return err;
-	for (size_t i = 0; i < n; i++) {
-		err = insert_one(repo, &p[i], &p[i].id);
+	for (size_t i = 0; i < n;) {
+		int rows = n - i >= INSERT_ROWS && repo->st[ST_INSERT_MANY] ? INSERT_ROWS : 1;
+
+		err = insert_rows(repo, &p[i], rows);
 		if (err) {
 			exec_simple(repo, ST_ROLLBACK, "cannot roll back");
 			return err;
 		}
+		i += rows;
 	}
 	return exec_simple(repo, ST_COMMIT, "cannot commit profiles");
 }

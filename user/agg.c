@@ -27,8 +27,6 @@ void agg__fini(struct agg *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->npending; i++)
-		profile__free(&a->pending[i]);
 	free(a->pending);
 	a->pending = NULL;
 	a->npending = 0;
@@ -43,12 +41,13 @@ void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct
 
 	memset(p, 0, sizeof(*p));
 	p->session_id = a->session_id;
-	p->env = a->env ? strdup(a->env) : NULL;
-	p->stage = a->stage ? strdup(a->stage) : NULL;
-	p->process_name = strdup(t ? t->name : "?");
-	p->symbol = t && t->symbol ? strdup(t->symbol) : NULL;
-	p->binary = t && t->binary ? strdup(t->binary) : NULL;
-	p->status = strdup(e->status < 3 ? status_names[e->status] : "exited");
+	/* strings are borrowed from the aggregator: no copy per record */
+	p->env = (char *)a->env;
+	p->stage = (char *)a->stage;
+	p->process_name = t ? t->name : "?";
+	p->symbol = t ? t->symbol : NULL;
+	p->binary = t ? t->binary : NULL;
+	p->status = (char *)status_names[e->status < 3 ? e->status : TP_EXITED];
 	tp_iso_time(e->start_ns + a->mono_to_real_ns, p->task_start_time,
 		    sizeof(p->task_start_time));
 	tp_iso_time(e->end_ns + a->mono_to_real_ns, p->task_end_time, sizeof(p->task_end_time));
@@ -96,8 +95,6 @@ int agg__flush(struct agg *a)
 	} else {
 		a->written += a->npending;
 	}
-	for (size_t i = 0; i < a->npending; i++)
-		profile__free(&a->pending[i]);
 	a->npending = 0;
 	return err;
 }

@@ -128,6 +128,7 @@ void agg__fini(struct agg *a);
 /* ring_buffer_sample_fn: ctx is the struct agg. */
 int agg__handle(void *ctx, void *data, size_t len);
 int agg__flush(struct agg *a);
+/* Fills p; its strings are borrowed from a and must not be freed. */
 void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct profile *p);
 
 /* --- launch.c ------------------------------------------------------------ */

@@ -33,13 +33,33 @@ void tp_warn(const char *fmt, ...)
 
 void tp_iso_time(uint64_t realtime_ns, char *buf, size_t len)
 {
+	/* the collector formats two stamps per record: keep the date part */
+	static __thread time_t cached_sec = -1;
+	static __thread char cached[24];
 	time_t sec = realtime_ns / 1000000000ULL;
 	unsigned long usec = (realtime_ns % 1000000000ULL) / 1000;
-	struct tm tm;
 
-	gmtime_r(&sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06luZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	if (sec != cached_sec) {
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec);
+		cached_sec = sec;
+	}
+	if (len < 28) {
+		snprintf(buf, len, "%s", cached);
+		return;
+	}
+	memcpy(buf, cached, 19);
+	buf[19] = '.';
+	for (int i = 25; i >= 20; i--) {
+		buf[i] = '0' + usec % 10;
+		usec /= 10;
+	}
+	buf[26] = 'Z';
+	buf[27] = 0;
 }
 
 uint64_t tp_now_ns(int clock)

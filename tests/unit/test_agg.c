@@ -71,7 +71,6 @@ static void test_event_to_profile(void **s)
 	/* 1.7e18 + 1.0 s = 2023-11-14T22:13:21Z */
 	assert_string_equal(p.task_start_time, "2023-11-14T22:13:21.000000Z");
 	assert_string_equal(p.task_end_time, "2023-11-14T22:13:21.500000Z");
-	profile__free(&p);
 }
 
 static void test_allocs_null_when_off(void **s)
@@ -82,7 +81,6 @@ static void test_allocs_null_when_off(void **s)
 
 	agg__event_to_profile(&a, &e, &p);
 	assert_true(p.memory_allocations == PROFILE_NULL_I64);
-	profile__free(&p);
 }
 
 static void test_no_ticks_counts_as_user(void **s)
@@ -95,7 +93,6 @@ static void test_no_ticks_counts_as_user(void **s)
 	agg__event_to_profile(&a, &e, &p);
 	assert_true(p.cpu_user_seconds == 0.4);
 	assert_true(p.cpu_system_seconds == 0.0);
-	profile__free(&p);
 }
 
 static void test_statuses(void **s)
@@ -107,11 +104,9 @@ static void test_statuses(void **s)
 	e.status = TP_UNWOUND;
 	agg__event_to_profile(&a, &e, &p);
 	assert_string_equal(p.status, "unwound");
-	profile__free(&p);
 	e.status = TP_EXITED;
 	agg__event_to_profile(&a, &e, &p);
 	assert_string_equal(p.status, "exited");
-	profile__free(&p);
 }
 
 static void test_handler_batches_into_repo(void **s)

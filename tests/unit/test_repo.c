@@ -204,6 +204,26 @@ static void test_batch_is_one_transaction(void **state)
 	assert_true(v[0].id > 0 && v[1].id == v[0].id + 1 && v[2].id == v[0].id + 2);
 }
 
+static void test_large_batch_ids(void **state)
+{
+	struct profile_repo *r = *state;
+	struct profile v[70];
+	char names[70][16];
+	struct profile out;
+
+	for (int i = 0; i < 70; i++) {
+		snprintf(names[i], sizeof(names[i]), "task-%d", i);
+		v[i] = sample(names[i]);
+	}
+	/* 2 multi-row statements and 6 single rows */
+	assert_int_equal(profile_repo__add_batch(r, v, 70), 0);
+	for (int i = 0; i < 70; i++) {
+		assert_int_equal(profile_repo__get(r, v[i].id, &out), 0);
+		assert_string_equal(out.process_name, names[i]);
+		profile__free(&out);
+	}
+}
+
 static void test_sessions(void **state)
 {
 	struct profile_repo *r = *state;
@@ -328,6 +348,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_bad_status_rejected, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_batch_is_one_transaction, setup_mem,
 						teardown_mem),
+		cmocka_unit_test_setup_teardown(test_large_batch_ids, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_sessions, setup_mem, teardown_mem),
 		cmocka_unit_test(test_file_schema_wal_version),
 		cmocka_unit_test(test_readonly_missing_creates_nothing),

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+// The C++ shape for `make bench`: a task an exception may leave.
+#include <stdexcept>
+
+extern "C" long bench_sink;
+long bench_sink;
+
+__attribute__((noinline)) void check_input(long x)
+{
+	if (x < 0)
+		throw std::invalid_argument("negative");
+}
+
+extern "C" __attribute__((noinline)) long shape_cxx(long x)
+{
+	check_input(x);
+	bench_sink += x;
+	return x + 1;
+}
+
+extern "C" long shape_cxx_catching(long x)
+{
+	try {
+		return shape_cxx(x);
+	} catch (const std::exception &) {
+		return -1;
+	}
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench target: calls one task shape N times and prints the mean cost of a
+ * call in ns. Also times the in-process alternatives a decorator would use.
+ *
+ * usage: bench_target SHAPE N [THREADS]
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+long shape_push(long), shape_endbr(long), shape_lea(long), shape_mov_leaf(long);
+long shape_cxx_catching(long);
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static long call_getrusage(long x)
+{
+	struct rusage a, b;
+
+	getrusage(RUSAGE_THREAD, &a);
+	x = shape_push(x);
+	getrusage(RUSAGE_THREAD, &b);
+	return x + b.ru_utime.tv_usec - a.ru_utime.tv_usec;
+}
+
+static long read_io(void)
+{
+	char buf[512];
+	int fd = open("/proc/thread-self/io", O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+static long call_procio(long x)
+{
+	long a = read_io();
+
+	x = shape_push(x);
+	return x + read_io() - a;
+}
+
+static const struct {
+	const char *name;
+	long (*fn)(long);
+} shapes[] = {
+	{ "push", shape_push },
+	{ "endbr64", shape_endbr },
+	{ "lea", shape_lea },
+	{ "mov_leaf", shape_mov_leaf },
+	{ "cxx", shape_cxx_catching },
+	{ "getrusage", call_getrusage },
+	{ "procio", call_procio },
+};
+
+static long (*fn)(long);
+static long calls;
+static volatile long sink;
+
+static void *loop(void *arg)
+{
+	long acc = 0;
+
+	for (long i = 0; i < calls; i++)
+		acc += fn(i);
+	sink = acc;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int threads = argc > 3 ? atoi(argv[3]) : 1;
+	pthread_t th[64];
+	double t0, t1;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: bench_target SHAPE N [THREADS]\n");
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		if (!strcmp(argv[1], shapes[i].name))
+			fn = shapes[i].fn;
+	if (!fn) {
+		fprintf(stderr, "bench_target: unknown shape %s\n", argv[1]);
+		return 2;
+	}
+	calls = atol(argv[2]);
+	if (threads < 1 || threads > 64)
+		threads = 1;
+	t0 = now_ns();
+	for (int i = 0; i < threads; i++)
+		pthread_create(&th[i], NULL, loop, NULL);
+	for (int i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	t1 = now_ns();
+	printf("%.1f\n", (t1 - t0) / calls);
+	return 0;
+}
