@@ -33,7 +33,7 @@ msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 endif
 
 REPO_SRC := repo/profile_repo.c
-USER_SRC := user/spec.c user/elfsym.c user/probeplan.c user/agg.c user/collector.c user/launch.c user/util.c
+USER_SRC := user/spec.c user/elfsym.c user/probeplan.c user/agg.c user/collector.c user/launch.c user/guard.c user/util.c
 MAIN_SRC := user/main.c
 
 REPO_OBJ := $(REPO_SRC:%.c=$(OBJ)/%.o)

@@ -29,6 +29,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define TS_INIT 0x1
 #define TS_FORCED 0x2 /* _Unwind_ForcedUnwind seen: pthread_exit/cancel */
 #define TS_KTIME_SLICE 0x4 /* first slice: no scheduler reading at its start */
+#define TS_RESTORED 0x8 /* the guard put real return addresses back */
+
+/* cookie bit of tp_landed: the exception is finished (caught, deleted) */
+#define LANDED_FINAL 0x1
 
 const volatile struct tp_config cfg = {};
 const volatile __u64 wakeup_bytes = 1 << 20;
@@ -143,6 +147,20 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } idgen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tp_guard_req);
+} guard_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct tp_guard_req);
+} guard_reqs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -543,25 +561,108 @@ int BPF_KRETPROBE(tp_uret)
 	return 0;
 }
 
+/* --- unwind guard ---------------------------------------------------------- */
+
+/*
+ * Lists the thread's hijacked return slots from the kernel's own
+ * return_instances (6.12+ layout: stack, orig_ret_vaddr, next) and asks the
+ * tracer to rewrite them: all of them before an unwind, the ones above
+ * `above` (still live) after a catch. Returns how many were asked for.
+ */
+struct guard_walk {
+	struct return_instance *ri;
+	struct tp_guard_req *r;
+	__u64 above;
+	__u64 tramp;
+	__u32 kind;
+	__u32 n;
+};
+
+static long guard_step(__u32 i, void *arg)
+{
+	struct guard_walk *w = arg;
+	struct return_instance *ri = w->ri;
+	struct tp_guard_req *r = w->r;
+	__u64 stack, orig;
+	__u32 k;
+
+	if (!ri)
+		return 1;
+	stack = BPF_CORE_READ(ri, stack);
+	orig = BPF_CORE_READ(ri, orig_ret_vaddr);
+	w->ri = BPF_CORE_READ(ri, next);
+	if (stack <= w->above)
+		return 0;
+	k = w->n & (TP_GUARD_SLOTS - 1);
+	r->addr[k] = stack;
+	r->val[k] = w->kind == TP_GUARD_RESTORE ? orig : w->tramp;
+	r->expect[k] = w->kind == TP_GUARD_RESTORE ? w->tramp : orig;
+	w->n++;
+	return w->n >= TP_GUARD_SLOTS;
+}
+
+/*
+ * Lists the thread's hijacked return slots from the kernel's own
+ * return_instances (6.12+ layout: stack, orig_ret_vaddr, next) and asks the
+ * tracer to rewrite them: all of them before an unwind, the ones above
+ * `above` (still live) after a catch. Returns how many were asked for.
+ */
+static __always_inline int guard_request(struct task_struct *t, __u64 above, __u32 kind)
+{
+	struct guard_walk w = { .above = above, .kind = kind };
+	__u32 zero = 0, tid;
+
+	w.r = bpf_map_lookup_elem(&guard_scratch, &zero);
+	if (!w.r)
+		return 0;
+	w.tramp = BPF_CORE_READ(t, mm, uprobes_state.xol_area, vaddr);
+	w.ri = BPF_CORE_READ(t, utask, return_instances);
+	if (!w.ri || !w.tramp)
+		return 0;
+	bpf_loop(TP_GUARD_SLOTS, guard_step, &w, 0);
+	if (!w.n)
+		return 0;
+	w.r->n = w.n;
+	w.r->kind = kind;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	if (bpf_map_update_elem(&guard_reqs, &tid, w.r, BPF_ANY))
+		return 0;
+	/* delivered on the way back to user space: before the unwinder runs */
+	bpf_send_signal_thread(TP_GUARD_SIGNAL);
+	return w.n;
+}
+
 /* --- runtime hooks: exceptions, longjmp, allocations --------------------- */
+
+static __always_inline void guard_before_unwind(struct task_struct *t, struct thread_state *ts)
+{
+	if (cfg.guard && guard_request(t, 0, TP_GUARD_RESTORE))
+		ts->flags |= TS_RESTORED;
+}
 
 SEC("uprobe")
 int BPF_KPROBE(tp_raise)
 {
-	struct thread_state *ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = bpf_task_storage_get(&threads, t, 0, 0);
 
-	if (ts)
-		ts->ctr[TP_EXCEPTIONS]++;
+	if (!ts)
+		return 0;
+	ts->ctr[TP_EXCEPTIONS]++;
+	guard_before_unwind(t, ts);
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(tp_forced)
 {
-	struct thread_state *ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = bpf_task_storage_get(&threads, t, 0, 0);
 
-	if (ts)
-		ts->flags |= TS_FORCED;
+	if (!ts)
+		return 0;
+	ts->flags |= TS_FORCED;
+	guard_before_unwind(t, ts);
 	return 0;
 }
 
@@ -576,10 +677,17 @@ int BPF_KPROBE(tp_landed)
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct thread_state *ts = bpf_task_storage_get(&threads, t, 0, 0);
 
-	if (!ts || !ts->depth)
+	__u64 cookie = bpf_get_attach_cookie(ctx), sp = PT_REGS_SP(ctx) + (cookie >> 32);
+
+	if (!ts)
 		return 0;
-	close_frames(ts, t, PT_REGS_SP(ctx) + (bpf_get_attach_cookie(ctx) >> 32), TP_UNWOUND,
-		     TP_UNWOUND, true);
+	if (ts->depth)
+		close_frames(ts, t, sp, TP_UNWOUND, TP_UNWOUND, true);
+	/* caught: the frames it did not unwind get their trampolines back */
+	if ((cookie & LANDED_FINAL) && (ts->flags & TS_RESTORED)) {
+		ts->flags &= ~TS_RESTORED;
+		guard_request(t, sp, TP_GUARD_REHIJACK);
+	}
 	return 0;
 }
 
@@ -869,5 +977,40 @@ int BPF_PROG(tp_recv, struct sock *sk, int ret, int flags)
 {
 	if (!(flags & MSG_PEEK))
 		count_net(sk, ret, TP_NET_RX);
+	return 0;
+}
+
+/* --- unwind guard: the hijacked slots of every tracked thread ------------- */
+
+/*
+ * Before the tracer lets go of a target that keeps running, every return
+ * slot still holding a trampoline gets its real address back, so that no
+ * later exception meets one unguarded. This lists them while the target's
+ * threads are held.
+ */
+SEC("iter/task")
+int dump_hijacks(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct return_instance *ri;
+	struct tp_hijack rec;
+	__u32 tgid;
+
+	if (!task)
+		return 0;
+	tgid = task->tgid;
+	if (!bpf_map_lookup_elem(&tgids, &tgid))
+		return 0;
+	rec.tid = task->pid;
+	rec.pad = 0;
+	rec.tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+	ri = BPF_CORE_READ(task, utask, return_instances);
+	for (int i = 0; i < TP_GUARD_SLOTS && ri; i++) {
+		rec.stack = BPF_CORE_READ(ri, stack);
+		rec.orig = BPF_CORE_READ(ri, orig_ret_vaddr);
+		bpf_seq_write(seq, &rec, sizeof(rec));
+		ri = BPF_CORE_READ(ri, next);
+	}
 	return 0;
 }

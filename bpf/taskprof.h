@@ -75,6 +75,38 @@ struct tp_event {
 struct tp_config {
 	__u32 follow_forks; /* track processes forked by tracked ones */
 	__u32 count_allocs;
+	__u32 guard;        /* the unwind guard traces the target (user/guard.c) */
+	__u32 reserved;
+};
+
+/*
+ * Unwind guard requests: return slots to rewrite while the thread is held
+ * in a ptrace signal-stop. Each slot is written only if it still holds
+ * `expect`. The signal is SIGURG, whose default action is to ignore it.
+ */
+#define TP_GUARD_SLOTS 64
+#define TP_GUARD_SIGNAL 23 /* SIGURG */
+
+enum tp_guard_kind {
+	TP_GUARD_RESTORE = 1, /* trampoline -> real return address */
+	TP_GUARD_REHIJACK = 2, /* real return address -> trampoline */
+};
+
+struct tp_guard_req {
+	__u64 addr[TP_GUARD_SLOTS];
+	__u64 val[TP_GUARD_SLOTS];
+	__u64 expect[TP_GUARD_SLOTS];
+	__u32 n;
+	__u32 kind;
+};
+
+/* One hijacked return slot, as listed by the dump_hijacks iterator. */
+struct tp_hijack {
+	__u64 stack;  /* address of the return slot */
+	__u64 orig;   /* the real return address */
+	__u64 tramp;  /* the trampoline address now in the slot */
+	__u32 tid;
+	__u32 pad;
 };
 
 #endif /* TASKPROF_H */

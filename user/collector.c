@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -362,9 +363,9 @@ static int plan_runtime(struct plan *p, struct taskprof_bpf *skel, const char *e
 	} hooks[] = {
 		{ "_Unwind_RaiseException", 0 },
 		{ "_Unwind_ForcedUnwind", 1 },
-		{ "__cxa_begin_catch", 2 },
+		{ "__cxa_begin_catch", 6 },
 		{ "_Unwind_Resume", 2 },
-		{ "_Unwind_DeleteException", 2 },
+		{ "_Unwind_DeleteException", 6 },
 		{ "__sigsetjmp", 5 },
 		{ "longjmp", 3 },
 		{ "_longjmp", 3 },
@@ -380,9 +381,11 @@ static int plan_runtime(struct plan *p, struct taskprof_bpf *skel, const char *e
 		{ "valloc", 4 },
 		{ "pvalloc", 4 },
 	};
+	/* 6: tp_landed where the exception is over (the guard re-arms there) */
 	struct bpf_program *progs[] = { skel->progs.tp_raise, skel->progs.tp_forced,
 					skel->progs.tp_landed, skel->progs.tp_jump,
-					skel->progs.tp_alloc, skel->progs.tp_setjmp };
+					skel->progs.tp_alloc, skel->progs.tp_setjmp,
+					skel->progs.tp_landed };
 
 	for (size_t i = 0; i <= nlibs; i++) {
 		const char *path = i == 0 ? exe : libs[i - 1];
@@ -411,7 +414,7 @@ static int plan_runtime(struct plan *p, struct taskprof_bpf *skel, const char *e
 				err = elf_file__offset(ef, vaddr, &off);
 				if (!err)
 					err = plan_add(p, progs[hooks[h].prog], ef->path, off,
-						       TP_COOKIE(0, adj), false);
+						       TP_COOKIE(hooks[h].prog == 6, adj), false);
 				if (err) {
 					free(m);
 					return err;
@@ -517,13 +520,103 @@ static int exit_code(int status)
 	return 1;
 }
 
+/* What the tracer thread needs to probe a forked process before it runs. */
+struct attach_ctx {
+	pthread_mutex_t lock;
+	struct taskprof_bpf *skel;
+	struct plan *plan;
+	struct links *task_links; /* entry and return probes */
+	struct links *links;      /* runtime hooks */
+	bool ready;
+	uint64_t fork_attach_errors;
+};
+
+static bool is_task_probe(const struct attach_ctx *c, const struct bpf_program *prog)
+{
+	return prog == c->skel->progs.tp_enter || prog == c->skel->progs.tp_uret ||
+	       prog == c->skel->progs.tp_ret;
+}
+
+/*
+ * Places the plan's uprobes for one process (pid -1: every process). Entry
+ * probes go last: a frame opened before its return probe was in place would
+ * never see its return.
+ */
+static int attach_uprobes(struct attach_ctx *c, pid_t pid)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (int pass = 0; pass < 2 && !err; pass++) {
+		for (size_t i = 0; i < c->plan->n; i++) {
+			const struct uprobe_req *r = &c->plan->v[i];
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = r->cookie,
+				    .retprobe = r->retprobe);
+			struct bpf_link *l;
+
+			if ((r->prog == c->skel->progs.tp_enter) != (pass == 1))
+				continue;
+			l = bpf_program__attach_uprobe_opts(r->prog, pid, r->path, r->offset, &uo);
+			if (!l) {
+				err = -errno;
+				tp_err("record: cannot place a uprobe at %s+0x%llx: %s", r->path,
+				       (unsigned long long)r->offset, strerror(errno));
+				break;
+			}
+			links_add(is_task_probe(c, r->prog) ? c->task_links : c->links, l);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return err;
+}
+
+static void on_fork(void *ctx, pid_t pid)
+{
+	struct attach_ctx *c = ctx;
+
+	if (c->ready && attach_uprobes(c, pid))
+		c->fork_attach_errors++;
+}
+
+/* With every thread held: no return slot may keep a trampoline unguarded. */
+static void restore_hijacks(void *ctx)
+{
+	struct attach_ctx *c = ctx;
+	struct bpf_link *it;
+	struct tp_hijack rec;
+	int fd;
+
+	if (!c->ready)
+		return;
+	it = bpf_program__attach_iter(c->skel->progs.dump_hijacks, NULL);
+	if (!it)
+		return;
+	fd = bpf_iter_create(bpf_link__fd(it));
+	while (fd >= 0 && read(fd, &rec, sizeof(rec)) == sizeof(rec)) {
+		uint64_t cur = 0;
+		struct iovec local = { &cur, sizeof(cur) };
+		struct iovec remote = { (void *)rec.stack, sizeof(cur) };
+
+		if (process_vm_readv(rec.tid, &local, 1, &remote, 1, 0) != sizeof(cur) ||
+		    cur != rec.tramp || !rec.tramp)
+			continue;
+		local.iov_base = &rec.orig;
+		process_vm_writev(rec.tid, &local, 1, &remote, 1, 0);
+	}
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(it);
+}
+
 int record__run(const struct record_opts *o)
 {
 	struct taskprof_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	struct profile_repo *repo = NULL;
 	struct launch child = { .pid = 0, .go_fd = -1 };
-	struct links links = {};
+	struct links links = {}, task_links = {};
+	struct attach_ctx actx = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct guard guard = { .req_fd = -1 };
 	struct plan plan = {};
 	struct agg agg = {};
 	char **libs = NULL, *exe = NULL, *target = NULL, *tasks = NULL;
@@ -535,7 +628,8 @@ int record__run(const struct record_opts *o)
 	uint64_t st[TP_STAT_NR];
 	bool child_done = false;
 	struct sigaction sa = { .sa_handler = on_signal };
-	pid_t attach_pid;
+	enum tp_ret_mode mode = o->ret_mode;
+	pid_t root, attach_pid;
 
 	if (geteuid() != 0) {
 		tp_err("record: needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN to load BPF "
@@ -585,27 +679,15 @@ int record__run(const struct record_opts *o)
 	plan.ntasks = o->nspecs;
 	if (!plan.tasks)
 		goto cleanup;
+	/* resolve before starting anything, so bad specs cost nothing */
 	for (size_t i = 0; i < o->nspecs; i++) {
 		plan.tasks[i].name = strdup(o->specs[i].name);
-		if (resolve_spec(&plan, skel, &o->specs[i], i, exe, libs, nlibs, o->ret_mode))
+		if (resolve_spec(&plan, skel, &o->specs[i], i, exe, libs, nlibs, TP_RET_INSN))
 			goto cleanup;
 	}
-	if (plan_runtime(&plan, skel, exe, libs, nlibs, o->allocs))
-		goto cleanup;
-
 	repo = profile_repo__open(o->db, 0);
 	if (!repo) {
 		tp_err("%s", profile_repo__open_error());
-		goto cleanup;
-	}
-
-	skel->rodata->cfg.follow_forks = o->pid ? 0 : 1;
-	skel->rodata->cfg.count_allocs = o->allocs;
-	err = taskprof_bpf__load(skel);
-	if (err) {
-		tp_err("record: cannot load the BPF programs: %s: this needs a kernel with BTF, "
-		       "tp_btf and task storage (Linux 6.2 or later); run with -v for the verifier log",
-		       strerror(-err));
 		goto cleanup;
 	}
 
@@ -616,8 +698,54 @@ int record__run(const struct record_opts *o)
 			goto cleanup;
 		}
 	}
+	root = o->pid ? o->pid : child.pid;
+	actx.skel = skel;
+	actx.plan = &plan;
+	actx.task_links = &task_links;
+	actx.links = &links;
+	if (!o->no_guard) {
+		guard.on_fork = on_fork;
+		guard.before_detach = restore_hijacks;
+		guard.ctx = &actx;
+		err = guard__start(&guard, root);
+		if (err)
+			tp_warn("record: note: cannot trace PID %d (%s): falling back to slower "
+				"return probes where exceptions may pass", root, strerror(-err));
+	}
+	/* with the guard, uretprobes are safe everywhere; without, only where
+	 * nothing unwinds */
+	if (mode == TP_RET_AUTO && guard.active)
+		mode = TP_RET_URETPROBE;
+
+	/* plan again with the return mechanism now known */
+	plan_free(&plan);
+	plan.tasks = calloc(o->nspecs, sizeof(*plan.tasks));
+	plan.ntasks = o->nspecs;
+	if (!plan.tasks)
+		goto cleanup;
+	for (size_t i = 0; i < o->nspecs; i++) {
+		plan.tasks[i].name = strdup(o->specs[i].name);
+		if (resolve_spec(&plan, skel, &o->specs[i], i, exe, libs, nlibs, mode))
+			goto cleanup;
+	}
+	if (plan_runtime(&plan, skel, exe, libs, nlibs, o->allocs))
+		goto cleanup;
+
+	skel->rodata->cfg.follow_forks = !o->pid || guard.active;
+	skel->rodata->cfg.count_allocs = o->allocs;
+	skel->rodata->cfg.guard = guard.active;
+	if (o->ringbuf_mb)
+		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_mb << 20);
+	err = taskprof_bpf__load(skel);
+	if (err) {
+		tp_err("record: cannot load the BPF programs: %s: this needs a kernel with BTF, "
+		       "tp_btf and task storage (Linux 6.2 or later); run with -v for the verifier log",
+		       strerror(-err));
+		goto cleanup;
+	}
+	guard.req_fd = bpf_map__fd(skel->maps.guard_reqs);
 	{
-		uint32_t tgid = o->pid ? o->pid : child.pid;
+		uint32_t tgid = root;
 		struct { uint64_t mm_key; } zero = { 0 };
 
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.tgids), &tgid, &zero, BPF_ANY)) {
@@ -644,33 +772,18 @@ int record__run(const struct record_opts *o)
 			links_add(&links, l);
 		}
 	}
-	/* uprobes: per PID with -p; system-wide, filtered by tgid in BPF, when
-	 * launching, so that processes the command forks are covered too */
-	attach_pid = o->pid ? o->pid : -1;
 	/*
-	 * Entry probes go last: a frame opened before its return probe was in
-	 * place would never see its return.
+	 * Uprobes: per process when the guard follows forks (and tells us about
+	 * each new process before it runs); else per PID with -p, and
+	 * system-wide, filtered by tgid in BPF, when launching, so that
+	 * processes the command forks are covered too.
 	 */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < plan.n; i++) {
-			const struct uprobe_req *r = &plan.v[i];
-			LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = r->cookie,
-				    .retprobe = r->retprobe);
-			struct bpf_link *l;
-
-			if ((r->prog == skel->progs.tp_enter) != (pass == 1))
-				continue;
-			l = bpf_program__attach_uprobe_opts(r->prog, attach_pid, r->path, r->offset,
-							    &uo);
-			if (!l) {
-				tp_err("record: cannot place a uprobe at %s+0x%llx: %s", r->path,
-				       (unsigned long long)r->offset, strerror(errno));
-				goto cleanup;
-			}
-			links_add(&links, l);
-		}
-	}
-	tp_debug("attached %zu uprobes on %zu functions", plan.n, plan.nfuncs);
+	attach_pid = guard.active || o->pid ? root : -1;
+	if (attach_uprobes(&actx, attach_pid))
+		goto cleanup;
+	actx.ready = true;
+	tp_debug("attached %zu uprobes on %zu functions%s", plan.n, plan.nfuncs,
+		 guard.active ? ", unwind guard on" : "");
 
 	agg.repo = repo;
 	agg.tasks = plan.tasks;
@@ -719,7 +832,14 @@ int record__run(const struct record_opts *o)
 		}
 		if (stop_signal || (deadline && now >= deadline))
 			break;
-		if (!o->pid) {
+		if (!o->pid && guard.active) {
+			/* the tracer reaps: a wait here could take its ptrace stops */
+			if (guard.root_exited) {
+				child_status = guard.root_status;
+				child_done = true;
+				break;
+			}
+		} else if (!o->pid) {
 			pid_t w = waitpid(child.pid, &child_status, WNOHANG);
 
 			if (w == child.pid) {
@@ -733,9 +853,15 @@ int record__run(const struct record_opts *o)
 	/* the exit tracepoints ran before the parent could reap: drain them */
 	while (ring_buffer__consume(rb) > 0)
 		;
-	for (size_t i = 0; i < links.n; i++)
-		bpf_link__destroy(links.v[i]);
-	links.n = 0;
+	/* no new frames; then hold the target, put real return addresses back
+	 * and let go; then the runtime hooks can go too */
+	links_free(&task_links);
+	guard__stop(&guard);
+	if (guard.root_exited && !child_done) {
+		child_status = guard.root_status;
+		child_done = true;
+	}
+	links_free(&links);
 	while (ring_buffer__consume(rb) > 0)
 		;
 	agg__flush(&agg);
@@ -746,17 +872,22 @@ int record__run(const struct record_opts *o)
 	       st[TP_STAT_LOST_DESC] + agg.write_errors;
 	snprintf(detail, sizeof(detail),
 		 "ringbuf_full=%llu nesting_too_deep=%llu thread_state=%llu child_charges=%llu "
-		 "db_write_errors=%llu mem_peak_approximate=%llu",
+		 "db_write_errors=%llu mem_peak_approximate=%llu fork_attach_errors=%llu",
 		 (unsigned long long)st[TP_STAT_LOST_RINGBUF],
 		 (unsigned long long)st[TP_STAT_LOST_DEPTH],
 		 (unsigned long long)st[TP_STAT_LOST_THREAD],
 		 (unsigned long long)st[TP_STAT_LOST_DESC], (unsigned long long)agg.write_errors,
-		 (unsigned long long)st[TP_STAT_MEM_APPROX]);
+		 (unsigned long long)st[TP_STAT_MEM_APPROX],
+		 (unsigned long long)actx.fork_attach_errors);
 	tp_iso_time(tp_now_ns(CLOCK_REALTIME), now_iso, sizeof(now_iso));
 	if (profile_repo__session_end(repo, session, now_iso, agg.seen, lost, detail))
 		tp_err("%s", profile_repo__errmsg(repo));
 	fprintf(stderr, "taskprof: session %lld: %llu invocations recorded into %s\n",
 		(long long)session, (unsigned long long)agg.written, o->db);
+	if (guard.fixups)
+		tp_debug("unwind guard: %llu fixups, %llu slots rewritten, %llu skipped",
+			 (unsigned long long)guard.fixups, (unsigned long long)guard.written,
+			 (unsigned long long)guard.skipped);
 	if (lost)
 		fprintf(stderr, "taskprof: warning: %llu lost (%s)\n", (unsigned long long)lost,
 			detail);
@@ -779,6 +910,8 @@ int record__run(const struct record_opts *o)
 		rc = rc ? rc : 1;
 
 cleanup:
+	links_free(&task_links);
+	guard__stop(&guard);
 	if (child.pid > 0)
 		launch__abort(&child);
 	ring_buffer__free(rb);

@@ -11,7 +11,8 @@
 static const char usage_text[] =
 	"usage:\n"
 	"  taskprof record [--db PATH] [--stage STAGE] [--env ENV] [--allocs] [-d SECONDS]\n"
-	"                  [--returns auto|uretprobe|insn] [-v]\n"
+	"                  [--returns auto|uretprobe|insn] [--no-unwind-guard]\n"
+	"                  [--ringbuf-mb N] [-v]\n"
 	"                  -t SPEC [-t SPEC ...]  (-p PID | -- COMMAND [ARG ...])\n"
 	"  taskprof list   [--db PATH] [--process NAME] [--format table|csv|json]\n"
 	"  taskprof show   [--db PATH] ID\n"
@@ -63,10 +64,12 @@ static int cmd_record(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "returns", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-unwind-guard", no_argument, NULL, 'G' },
+		{ "ringbuf-mb", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct record_opts o = { .db = default_db() };
+	struct record_opts o = { .db = default_db(), .ringbuf_mb = 64 };
 	int c, rc = 2;
 	int64_t pid = 0;
 
@@ -130,6 +133,20 @@ static int cmd_record(int argc, char **argv)
 		case 'v':
 			tp_verbose++;
 			break;
+		case 'G':
+			o.no_guard = true;
+			break;
+		case 'B': {
+			int64_t mb;
+
+			/* a power of two: the kernel's ring buffer requires it */
+			if (parse_i64(optarg, &mb) || mb < 1 || mb > 4096 || (mb & (mb - 1))) {
+				rc = usage("record: --ringbuf-mb takes a power of two from 1 to 4096");
+				goto cleanup;
+			}
+			o.ringbuf_mb = (size_t)mb;
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			rc = 0;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "taskprof.h"
@@ -142,6 +143,38 @@ int launch__go(struct launch *l);
 void launch__abort(struct launch *l);
 char *tp_which(const char *cmd);
 
+/* --- guard.c: the unwind guard (ptrace tracer) ---------------------------- */
+struct guard {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pid_t root;
+	int req_fd;               /* guard_reqs map; set once the BPF object is loaded */
+	pid_t *tids;              /* seized threads */
+	int *pending_sig;         /* per tid, while held for detaching */
+	size_t ntids;
+	/* called in the tracer thread for each new process, before it runs */
+	void (*on_fork)(void *ctx, pid_t pid);
+	/* called with every thread held, before letting go */
+	void (*before_detach)(void *ctx);
+	void *ctx;
+	int seize_err;
+	int root_status;
+	volatile bool root_exited;
+	volatile bool stop;
+	bool ready;
+	bool started;
+	bool active;
+	uint64_t fixups;          /* requests applied */
+	uint64_t written;         /* slots rewritten */
+	uint64_t skipped;         /* slots that no longer held what BPF saw */
+};
+
+/* Seizes every thread of root (and follows its clones and forks). */
+int guard__start(struct guard *g, pid_t root);
+/* Holds every thread, calls before_detach, lets go. Accepts NULL. */
+void guard__stop(struct guard *g);
+
 /* --- collector.c --------------------------------------------------------- */
 struct record_opts {
 	const char *db;
@@ -154,6 +187,8 @@ struct record_opts {
 	struct task_spec *specs;
 	size_t nspecs;
 	enum tp_ret_mode ret_mode;
+	bool no_guard;           /* --no-unwind-guard */
+	size_t ringbuf_mb;
 };
 
 /* Returns the exit status for the process. */

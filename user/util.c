@@ -35,7 +35,7 @@ void tp_iso_time(uint64_t realtime_ns, char *buf, size_t len)
 {
 	/* the collector formats two stamps per record: keep the date part */
 	static __thread time_t cached_sec = -1;
-	static __thread char cached[24];
+	static __thread char cached[32];
 	time_t sec = realtime_ns / 1000000000ULL;
 	unsigned long usec = (realtime_ns % 1000000000ULL) / 1000;
 
