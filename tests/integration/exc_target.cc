@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 // C++ workloads: exceptions through profiled frames. Without taskprof and
 // with it, the output must be identical: the probes must not change unwinding.
+#include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <unistd.h>
 #include <pthread.h>
 #include <cstdlib>
 #include <stdexcept>
@@ -15,6 +18,7 @@ struct Guard {
 };
 
 struct Pipeline {
+	__attribute__((noinline)) long linger(double seconds);
 	__attribute__((noinline)) long exit_step();
 	__attribute__((noinline)) long risky_step(int fail);
 	__attribute__((noinline)) long safe_step(int n);
@@ -47,6 +51,15 @@ long Pipeline::safe_step(int n)
 	return 0;
 }
 
+// sleeps, then throws: the profiler may have gone by then
+long Pipeline::linger(double seconds)
+{
+	Guard g{"linger"};
+	usleep((useconds_t)(seconds * 1e6));
+	thrower(7);
+	return sink;
+}
+
 // pthread_exit unwinds (forced) through the frame: destructors still run
 long Pipeline::exit_step()
 {
@@ -73,6 +86,26 @@ int main(int argc, char **argv)
 {
 	Pipeline p;
 	int rounds = argc > 1 ? std::atoi(argv[1]) : 3;
+
+	if (argc > 1 && !std::strcmp(argv[1], "linger")) {
+		// -p test: wait until the profiler is attached, enter a profiled
+		// frame, outlive the profiler, then throw through the frame
+		sigset_t set;
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, nullptr);
+		std::printf("ready\n");
+		std::fflush(stdout);
+		sigwait(&set, &sig);
+		try {
+			p.linger(1.0);
+		} catch (const std::exception &e) {
+			std::printf("survived: %s\n", e.what());
+		}
+		return 0;
+	}
 
 	for (int i = 0; i < rounds; i++) {
 		p.safe_step(i + 1);

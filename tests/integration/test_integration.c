@@ -496,6 +496,81 @@ static void test_cxx_exceptions(void **s)
 	profile_list__free(&l);
 }
 
+static void test_cxx_exceptions_without_guard(void **s)
+{
+	const char *tasks[] = { "Pipeline::risky_step", "Pipeline::safe_step", "recurse_throw",
+				"Pipeline::exit_step", NULL };
+	const char *opts[] = { "--no-unwind-guard", NULL };
+	char *db = fresh_db("exc2.db"), *ref_argv[] = { exc_target, NULL };
+	char reference[sizeof(out_buf)];
+	struct profile_list l;
+
+	/* without the tracer, ret-instruction probes keep unwinding intact */
+	assert_int_equal(run(ref_argv, NULL), 0);
+	memcpy(reference, out_buf, sizeof(reference));
+	assert_int_equal(record(db, exc_target, NULL, NULL, tasks, opts), 0);
+	assert_string_equal(out_buf, reference);
+	rows(db, "Pipeline::risky_step", &l);
+	assert_int_equal(l.len, 6);
+	profile_list__free(&l);
+	rows(db, "Pipeline::exit_step", &l);
+	assert_int_equal(l.len, 1);
+	assert_string_equal(l.items[0].status, "exited");
+	profile_list__free(&l);
+}
+
+/* The profiler stops while a profiled frame is open; the program then throws
+ * through that frame. It must not notice that it was ever profiled. */
+static void test_exception_after_profiler_left(void **s)
+{
+	char *db = fresh_db("linger.db"), line[256], pidstr[16];
+	int outp[2], errp[2], status;
+	pid_t tgt, rec;
+	FILE *f;
+
+	assert_int_equal(pipe(outp), 0);
+	tgt = fork();
+	if (tgt == 0) {
+		dup2(outp[1], 1);
+		close(outp[0]);
+		execl(exc_target, exc_target, "linger", (char *)NULL);
+		_exit(97);
+	}
+	close(outp[1]);
+	f = fdopen(outp[0], "r");
+	assert_non_null(fgets(line, sizeof(line), f)); /* "ready" */
+
+	snprintf(pidstr, sizeof(pidstr), "%d", tgt);
+	assert_int_equal(pipe(errp), 0);
+	rec = fork();
+	if (rec == 0) {
+		dup2(errp[1], 2);
+		close(errp[0]);
+		execl(tp_bin, tp_bin, "record", "--db", db, "-d", "0.4", "-t", "Pipeline::linger",
+		      "-p", pidstr, (char *)NULL);
+		_exit(97);
+	}
+	close(errp[1]);
+	{
+		FILE *e = fdopen(errp[0], "r");
+
+		while (fgets(line, sizeof(line), e) && !strstr(line, "recording"))
+			;
+		kill(tgt, SIGUSR1); /* enters linger() while profiled */
+		assert_int_equal(waitpid(rec, &status, 0), rec);
+		fclose(e);
+	}
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* the profiler is gone; the exception now passes the frame */
+	assert_int_equal(waitpid(tgt, &status, 0), tgt);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_non_null(fgets(line, sizeof(line), f));
+	while (strstr(line, "dtor") && fgets(line, sizeof(line), f))
+		;
+	assert_non_null(strstr(line, "survived: boom 7"));
+	fclose(f);
+}
+
 static void test_attach_by_pid(void **s)
 {
 	char gt[PATH_MAX], *db = fresh_db("pid.db"), line[256], pidstr[16];
@@ -772,6 +847,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pthread_cancel_keeps_working),
 		cmocka_unit_test(test_process_exit_exited),
 		cmocka_unit_test(test_cxx_exceptions),
+		cmocka_unit_test(test_cxx_exceptions_without_guard),
+		cmocka_unit_test(test_exception_after_profiler_left),
 		cmocka_unit_test(test_attach_by_pid),
 		cmocka_unit_test(test_forked_process_charged_and_followed),
 		cmocka_unit_test(test_exit_status_passed_through),
