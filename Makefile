@@ -90,6 +90,7 @@ deps:
 # --- examples, tests ---------------------------------------------------------
 include tests/tests.mk
 include examples/examples.mk
+include bench/bench.mk
 
 .PHONY: clean
 clean:

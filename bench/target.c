@@ -3,16 +3,19 @@
  * bench target: calls one task shape N times and prints the mean cost of a
  * call in ns. Also times the in-process alternatives a decorator would use.
  *
- * usage: bench_target SHAPE N [THREADS]
+ * usage: bench_target SHAPE N [THREADS [RATE]]   RATE: calls/s per thread, 0 = flat out
+ *        bench_target idle SECONDS
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 long shape_push(long), shape_endbr(long), shape_lea(long), shape_mov_leaf(long);
@@ -70,14 +73,20 @@ static const struct {
 
 static long (*fn)(long);
 static long calls;
+static double rate;
 static volatile long sink;
 
 static void *loop(void *arg)
 {
+	double start = now_ns(), period = rate > 0 ? 1e9 / rate : 0;
 	long acc = 0;
 
-	for (long i = 0; i < calls; i++)
+	for (long i = 0; i < calls; i++) {
 		acc += fn(i);
+		/* a steady rate: spin until this call's slot is over */
+		while (period && now_ns() < start + (i + 1) * period)
+			;
+	}
 	sink = acc;
 	return NULL;
 }
@@ -89,9 +98,51 @@ int main(int argc, char **argv)
 	double t0, t1;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench_target SHAPE N [THREADS]\n");
+		fprintf(stderr, "usage: bench_target SHAPE N [THREADS [RATE]]\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "pingpong")) {
+		/* context-switch and syscall heavy, and never profiled */
+		int ab[2], ba[2];
+		long n = atol(argv[2]);
+		char c = 0;
+		pid_t pid;
+
+		cpu_set_t one;
+
+		/* one CPU: every round trip is two real context switches, and
+		 * no cross-CPU wakeup latency drowns them */
+		CPU_ZERO(&one);
+		CPU_SET(0, &one);
+		sched_setaffinity(0, sizeof(one), &one);
+		if (pipe(ab) || pipe(ba))
+			return 1;
+		pid = fork();
+		if (pid == 0) {
+			for (long i = 0; i < n; i++)
+				if (read(ab[0], &c, 1) != 1 || write(ba[1], &c, 1) != 1)
+					_exit(1);
+			_exit(0);
+		}
+		t0 = now_ns();
+		for (long i = 0; i < n; i++) {
+			if (write(ab[1], &c, 1) != 1 || read(ba[0], &c, 1) != 1)
+				return 1;
+			getppid();
+		}
+		t1 = now_ns();
+		waitpid(pid, NULL, 0);
+		printf("%.1f\n", (t1 - t0) / n);
+		return 0;
+	}
+	if (!strcmp(argv[1], "idle")) {
+		/* a process for the collector to attach to while it is measured */
+		printf("ready\n");
+		fflush(stdout);
+		usleep((useconds_t)(atof(argv[2]) * 1e6));
+		return shape_push(0) == 1 ? 0 : 1;
+	}
+	rate = argc > 4 ? atof(argv[4]) : 0;
 	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
 		if (!strcmp(argv[1], shapes[i].name))
 			fn = shapes[i].fn;

@@ -62,8 +62,11 @@ struct thread_state {
 	__u64 owner;               /* invocation that spawned this thread */
 	__u64 jump_ns;             /* last longjmp */
 	__u64 mm_key;
+	__u32 mm_idx;
 	__u32 depth;
 	__u32 flags;
+	__u32 pad;
+	__u64 seq;                 /* invocation ids of this thread */
 	struct frame frames[TP_MAX_FRAMES];
 };
 
@@ -73,6 +76,8 @@ struct desc {
 
 struct proc {
 	__u64 mm_key;
+	__u32 mm_idx;  /* its entry in mm_peaks */
+	__u32 pad;
 };
 
 struct mm_peak {
@@ -101,12 +106,28 @@ struct {
 	__type(value, struct desc);
 } inv_desc SEC(".maps");
 
+/*
+ * Memory peak slots, one entry per tracked process. An array, so that the
+ * per-invocation paths index it instead of hashing; rss_stat, which only
+ * knows the mm, goes through mm_index.
+ */
+#define TP_MAX_PROCS 1024
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TP_MAX_PROCS);
+	__type(key, __u32);
 	__type(value, struct mm_peak);
 } mm_peaks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TP_MAX_PROCS);
+	__type(key, __u64);
+	__type(value, __u32);
+} mm_index SEC(".maps");
+
+__u32 next_mm_idx;
 
 struct vma_range {
 	__u64 start;
@@ -145,13 +166,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} idgen SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
 	__type(value, struct tp_guard_req);
 } guard_scratch SEC(".maps");
 
@@ -178,15 +192,14 @@ static __always_inline void stat_inc(__u32 idx)
 		(*v)++;
 }
 
-static __always_inline __u64 next_id(void)
+/*
+ * Invocation ids only need to be unique among open invocations and their
+ * child charges: thread id and a per-thread sequence number are, without a
+ * map lookup.
+ */
+static __always_inline __u64 next_id(struct thread_state *ts)
 {
-	__u32 zero = 0;
-	__u64 *v = bpf_map_lookup_elem(&idgen, &zero);
-
-	if (!v)
-		return 0;
-	(*v)++;
-	return ((__u64)(bpf_get_smp_processor_id() + 1) << 48) | *v;
+	return ((__u64)(__u32)bpf_get_current_pid_tgid() << 32) | ++ts->seq;
 }
 
 static __always_inline __u64 rss_of(struct mm_struct *mm)
@@ -292,9 +305,9 @@ static __always_inline void charge_owner(struct thread_state *ts, struct task_st
 
 /* --- memory peak slots ------------------------------------------------- */
 
-static __always_inline __u32 slot_open(__u64 mm_key, __u64 rss)
+static __always_inline __u32 slot_open(__u32 mm_idx, __u64 rss)
 {
-	struct mm_peak *p = bpf_map_lookup_elem(&mm_peaks, &mm_key);
+	struct mm_peak *p = bpf_map_lookup_elem(&mm_peaks, &mm_idx);
 
 	if (!p)
 		return TP_NO_SLOT;
@@ -310,14 +323,14 @@ static __always_inline __u32 slot_open(__u64 mm_key, __u64 rss)
 	return TP_NO_SLOT;
 }
 
-static __always_inline __u64 slot_close(__u64 mm_key, __u32 slot)
+static __always_inline __u64 slot_close(__u32 mm_idx, __u32 slot)
 {
 	struct mm_peak *p;
 	__u64 v;
 
 	if (slot >= TP_MEM_SLOTS)
 		return 0;
-	p = bpf_map_lookup_elem(&mm_peaks, &mm_key);
+	p = bpf_map_lookup_elem(&mm_peaks, &mm_idx);
 	if (!p)
 		return 0;
 	v = p->max[slot];
@@ -332,7 +345,7 @@ struct close_ctx {
 	struct task_struct *task;
 	__u64 limit;       /* close frames whose entry SP is <= limit */
 	__u64 now;
-	__u64 rss_now;
+	__u64 mm_alive;
 	__u64 *snap;
 	__u32 pid;
 	__u32 tid;
@@ -354,11 +367,17 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 		end_ns = ts->jump_ns;
 	}
 
-	peak = slot_close(ts->mm_key, f->slot);
+	/* rss_stat kept the slot's maximum over every value since entry,
+	 * the current one included; without a slot, entry and exit will do */
+	peak = slot_close(ts->mm_idx, f->slot);
 	if (f->rss0 > peak)
 		peak = f->rss0;
-	if (c->rss_now > peak)
-		peak = c->rss_now;
+	if (f->slot == TP_NO_SLOT && c->mm_alive) {
+		__u64 now_rss = rss_of(c->task->mm);
+
+		if (now_rss > peak)
+			peak = now_rss;
+	}
 
 	d = f->flags & F_DESC ? bpf_map_lookup_elem(&inv_desc, &f->inv_id) : NULL;
 
@@ -450,7 +469,7 @@ static __always_inline void close_frames(struct thread_state *ts, struct task_st
 	c.tid = (__u32)pid_tgid;
 	c.status_eq = status_eq;
 	c.status_lt = status_lt;
-	c.rss_now = mm_alive ? rss_of(t->mm) : 0;
+	c.mm_alive = mm_alive;
 	/* the common case, one frame returning, without a loop */
 	if (close_one(0, &c) == 0 && ts->depth)
 		bpf_loop(TP_MAX_FRAMES, close_one, &c, 0);
@@ -500,18 +519,23 @@ int BPF_KPROBE(tp_enter)
 		if (p->mm_key != mm_key) {
 			/* first task seen in this process (or after exec) */
 			static const struct mm_peak zero_peak;
+			__u32 idx = __sync_fetch_and_add(&next_mm_idx, 1) % TP_MAX_PROCS;
 
 			if (p->mm_key)
-				bpf_map_delete_elem(&mm_peaks, &p->mm_key);
+				bpf_map_delete_elem(&mm_index, &p->mm_key);
+			bpf_map_update_elem(&mm_peaks, &idx, &zero_peak, BPF_ANY);
+			bpf_map_update_elem(&mm_index, &mm_key, &idx, BPF_ANY);
+			p->mm_idx = idx;
 			p->mm_key = mm_key;
-			if (!bpf_map_lookup_elem(&mm_peaks, &mm_key))
-				bpf_map_update_elem(&mm_peaks, &mm_key, &zero_peak, BPF_NOEXIST);
 		}
 		ts->mm_key = mm_key;
+		ts->mm_idx = p->mm_idx;
 	}
 
 	/* frames below this call's frame were left without a return */
-	close_frames(ts, t, sp - 1, TP_UNWOUND, TP_UNWOUND, true);
+	if (ts->depth && ts->depth <= TP_MAX_FRAMES &&
+	    ts->frames[(ts->depth - 1) & (TP_MAX_FRAMES - 1)].entry_sp < sp)
+		close_frames(ts, t, sp - 1, TP_UNWOUND, TP_UNWOUND, true);
 
 	d = ts->depth;
 	if (d >= TP_MAX_FRAMES) {
@@ -520,12 +544,12 @@ int BPF_KPROBE(tp_enter)
 	}
 	f = &ts->frames[d & (TP_MAX_FRAMES - 1)];
 	f->entry_sp = sp;
-	f->inv_id = next_id();
+	f->inv_id = next_id(ts);
 	f->task = (__u32)cookie;
 	f->flags = 0;
 	f->cpus = t->nr_cpus_allowed;
 	f->rss0 = rss_of(mm);
-	f->slot = slot_open(mm_key, f->rss0);
+	f->slot = slot_open(ts->mm_idx, f->rss0);
 	if (f->slot == TP_NO_SLOT)
 		stat_inc(TP_STAT_MEM_APPROX);
 	now = bpf_ktime_get_ns();
@@ -905,7 +929,7 @@ int BPF_PROG(tp_exit, struct task_struct *p, bool group_dead)
 	pr = bpf_map_lookup_elem(&tgids, &tgid);
 	if (pr) {
 		if (pr->mm_key)
-			bpf_map_delete_elem(&mm_peaks, &pr->mm_key);
+			bpf_map_delete_elem(&mm_index, &pr->mm_key);
 		bpf_map_delete_elem(&tgids, &tgid);
 	}
 	bpf_map_delete_elem(&alloc_vma, &tgid);
@@ -923,7 +947,7 @@ int BPF_PROG(tp_exec, struct task_struct *p)
 		close_frames(ts, p, ~0ULL, TP_EXITED, TP_EXITED, false);
 	pr = bpf_map_lookup_elem(&tgids, &tgid);
 	if (pr && pr->mm_key) {
-		bpf_map_delete_elem(&mm_peaks, &pr->mm_key);
+		bpf_map_delete_elem(&mm_index, &pr->mm_key);
 		pr->mm_key = 0;
 	}
 	bpf_map_delete_elem(&alloc_vma, &tgid);
@@ -934,8 +958,12 @@ SEC("tp_btf/rss_stat")
 int BPF_PROG(tp_rss, struct mm_struct *mm, int member)
 {
 	__u64 key = (__u64)mm, mask, rss;
-	struct mm_peak *p = bpf_map_lookup_elem(&mm_peaks, &key);
+	struct mm_peak *p;
+	__u32 *idx = bpf_map_lookup_elem(&mm_index, &key);
 
+	if (!idx)
+		return 0;
+	p = bpf_map_lookup_elem(&mm_peaks, idx);
 	if (!p)
 		return 0;
 	mask = p->mask;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RECORDS (1 << 20)
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
 {
 	int rounds = argc > 2 ? atoi(argv[2]) : 2;
 	struct record *r = malloc(RECORDS * sizeof(*r));
+	struct timespec t0, t1;
 	int fd;
 
 	if (argc < 2) {
@@ -167,6 +169,7 @@ int main(int argc, char **argv)
 	fsync(fd);
 	close(fd);
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int round = 0; round < rounds; round++) {
 		struct sockaddr_in a = { .sin_family = AF_INET,
 					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -189,7 +192,9 @@ int main(int argc, char **argv)
 		close(lfd);
 		free(packed);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	unlink(path);
-	printf("pipeline: %d rounds of %d records done\n", rounds, RECORDS);
+	printf("pipeline: %d rounds of %d records done in %.6f s\n", rounds, RECORDS,
+	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
 }

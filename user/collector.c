@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -746,7 +747,7 @@ int record__run(const struct record_opts *o)
 	guard.req_fd = bpf_map__fd(skel->maps.guard_reqs);
 	{
 		uint32_t tgid = root;
-		struct { uint64_t mm_key; } zero = { 0 };
+		struct { uint64_t mm_key; uint32_t mm_idx, pad; } zero = { 0 };
 
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.tgids), &tgid, &zero, BPF_ANY)) {
 			tp_err("record: cannot register PID %u: %s", tgid, strerror(errno));
@@ -884,6 +885,16 @@ int record__run(const struct record_opts *o)
 		tp_err("%s", profile_repo__errmsg(repo));
 	fprintf(stderr, "taskprof: session %lld: %llu invocations recorded into %s\n",
 		(long long)session, (unsigned long long)agg.written, o->db);
+	{
+		struct rusage ru;
+		double cpu;
+
+		getrusage(RUSAGE_SELF, &ru);
+		cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+		      ru.ru_stime.tv_usec / 1e6;
+		tp_debug("collector CPU: %.3f s, %.0f ns per invocation", cpu,
+			 agg.seen ? cpu * 1e9 / agg.seen : 0.0);
+	}
 	if (guard.fixups)
 		tp_debug("unwind guard: %llu fixups, %llu slots rewritten, %llu skipped",
 			 (unsigned long long)guard.fixups, (unsigned long long)guard.written,

@@ -35,7 +35,7 @@ void tp_iso_time(uint64_t realtime_ns, char *buf, size_t len)
 {
 	/* the collector formats two stamps per record: keep the date part */
 	static __thread time_t cached_sec = -1;
-	static __thread char cached[32];
+	static __thread char cached[64];
 	time_t sec = realtime_ns / 1000000000ULL;
 	unsigned long usec = (realtime_ns % 1000000000ULL) / 1000;
 
@@ -49,7 +49,7 @@ void tp_iso_time(uint64_t realtime_ns, char *buf, size_t len)
 		cached_sec = sec;
 	}
 	if (len < 28) {
-		snprintf(buf, len, "%s", cached);
+		snprintf(buf, len, "%.19s", cached);
 		return;
 	}
 	memcpy(buf, cached, 19);

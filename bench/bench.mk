@@ -1,0 +1,41 @@
+# `make bench`: overhead measured side by side, printed as a table.
+# Nothing here is a test; `make test` never times anything.
+
+BBUILD := $(BUILD)/bench
+
+$(BBUILD):
+	$(Q)mkdir -p $@
+
+$(BBUILD)/cxx_shape.o: bench/cxx_shape.cc | $(BBUILD)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O2 -g -c $< -o $@
+
+$(BBUILD)/bench_target: bench/target.c bench/shapes.S $(BBUILD)/cxx_shape.o | $(BBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -pthread -o $@ $^ -lstdc++
+
+$(BBUILD)/floor.bpf.o: bench/floor.bpf.c vmlinux/vmlinux.h | $(BBUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux -c $< -o $@
+
+$(BBUILD)/floor.skel.h: $(BBUILD)/floor.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+
+$(BBUILD)/bench_floor: bench/floor.c $(BBUILD)/floor.skel.h user/elfsym.c user/probeplan.c user/util.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(BBUILD) -o $@ bench/floor.c user/elfsym.c user/probeplan.c \
+		user/util.c -lbpf -lelf -lz -lcapstone -lstdc++
+
+$(BBUILD)/agg_bench: bench/agg_bench.c user/agg.c user/util.c $(BUILD)/libtaskprof.a | $(BBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ -lsqlite3
+
+.PHONY: bench bench-build
+bench-build: all $(BBUILD)/bench_target $(BBUILD)/bench_floor $(BBUILD)/agg_bench \
+	     $(BUILD)/examples/pipeline
+
+bench:
+	$(Q)./scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)./bench/run.sh $(BUILD)

@@ -1,0 +1,120 @@
+#!/bin/bash
+# `make bench`: what taskprof costs, measured side by side in one run.
+# Every figure is a median over RUNS runs. Nothing here passes or fails.
+# usage: bench/run.sh BUILD_DIR
+set -u
+B=$(cd "${1:-build}" && pwd)
+T=$B/bench/bench_target
+FLOOR=$B/bench/bench_floor
+TP=$B/taskprof
+RUNS=${RUNS:-5}
+WORK=$(mktemp -d /var/tmp/taskprof-bench.XXXXXX)
+trap 'rm -rf "$WORK"; [ -n "${IDLE_PID:-}" ] && kill $IDLE_PID 2>/dev/null' EXIT
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench: needs root to load BPF: run make bench as root" >&2
+	exit 1
+fi
+
+median() { sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "nan"}'; }
+# last number a command prints on stdout (the target's ns per call)
+num() { "$@" 2>/dev/null | grep -E '^[0-9.]+$' | tail -1; }
+med() { for _ in $(seq "$RUNS"); do num "$@"; done | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+tp_record() { "$TP" record --db "$WORK/b.db" "$@"; rm -f "$WORK"/b.db*; }
+
+HAVE_BPFTRACE=0
+command -v bpftrace >/dev/null && HAVE_BPFTRACE=1
+
+echo "taskprof bench: $(uname -r), $(nproc) CPUs, median of $RUNS runs"
+echo
+echo "1. Cost per task invocation on the profiled thread (ns per call)"
+echo "   floor: empty BPF programs on the cheapest entry and return probes the kernel"
+echo "   offers for the function (uprobe + uretprobe on its first emulated instruction"
+echo "   that leaves SP alone); naive: the same at the symbol, as stock tracers place them"
+printf '   %-10s %9s %9s %9s %9s %9s %9s %9s\n' shape untraced naive floor taskprof \
+	--allocs "tp/floor" bpftrace
+for spec in push:shape_push:200000 endbr64:shape_endbr:200000 lea:shape_lea:200000 \
+	cxx:shape_cxx:200000 mov_leaf:shape_mov_leaf:20000; do
+	IFS=: read -r shape sym n <<<"$spec"
+	base=$(med "$T" "$shape" "$n")
+	naive=$(med "$FLOOR" naive "$T" "$sym" -- "$T" "$shape" "$n")
+	floor=$(med "$FLOOR" placed "$T" "$sym" -- "$T" "$shape" "$n")
+	tp=$(med tp_record -t "$sym" -- "$T" "$shape" "$n")
+	tpa=$(med tp_record --allocs -t "$sym" -- "$T" "$shape" "$n")
+	bt=-
+	if [ $HAVE_BPFTRACE = 1 ]; then
+		# the stock way to time a function with bpftrace (funclatency)
+		bt=$(med bpftrace -e "uprobe:$T:$sym { @s[tid] = nsecs; }
+			uretprobe:$T:$sym /@s[tid]/ { @ns = hist(nsecs - @s[tid]); delete(@s[tid]); }" \
+			-c "$T $shape $n")
+	fi
+	printf '   %-10s %9.1f %9.1f %9.1f %9.1f %9.1f %9s %9s\n' "$shape" "$base" "$naive" \
+		"$floor" "$tp" "$tpa" "$(ratio "$tp" "$floor")" "$bt"
+done
+gr=$(med "$T" getrusage 200000)
+pio=$(med "$T" procio 20000)
+base=$(med "$T" push 200000)
+echo "   in-process alternatives around the same call, as a decorator would do it:"
+printf '   %-34s %9.1f\n' "getrusage(RUSAGE_THREAD) x2" "$(awk -v a="$gr" -v b="$base" 'BEGIN{print a-b}')"
+printf '   %-34s %9.1f\n' "read /proc/thread-self/io x2" "$(awk -v a="$pio" -v b="$base" 'BEGIN{print a-b}')"
+
+echo
+echo "2. Collector throughput (invocations reaching SQLite)"
+agg=$("$B/bench/agg_bench" "$WORK/agg.db" 1000000)
+echo "   handler + SQLite alone, 1,000,000 synthetic records: $agg"
+for rate in 250000 500000; do
+	n=$((rate * 4))
+	out=$("$TP" record -v --db "$WORK/t.db" -t shape_push -- "$T" push "$n" 1 "$rate" 2>&1)
+	stored=$(sqlite3 "$WORK/t.db" "select count(*) from profiles")
+	lost=$(sqlite3 "$WORK/t.db" "select events_lost from sessions")
+	cpu=$(sed -n 's/.*collector CPU: .*, \([0-9]*\) ns per invocation/\1/p' <<<"$out")
+	rm -f "$WORK"/t.db*
+	printf '   target %7d calls/s for 4 s: %8d stored, %d lost, collector %s ns CPU per invocation\n' \
+		"$rate" "$stored" "$lost" "$cpu"
+done
+out=$("$TP" record -v --ringbuf-mb 1 --db "$WORK/t.db" -t shape_push -- "$T" push 1000000 2 2>&1)
+stored=$(sqlite3 "$WORK/t.db" "select count(*) from profiles")
+detail=$(sqlite3 "$WORK/t.db" "select events_lost || ' lost (' || loss_detail || ')' from sessions")
+rm -f "$WORK"/t.db*
+echo "   above that: 2 threads flat out, 1 MiB ring buffer: $stored stored, $detail"
+
+echo
+echo "3. Ambient cost: an unprofiled pipe ping-pong on one CPU (2 context switches and"
+echo "   5 syscalls per round trip) while the collector's tracepoints are attached"
+"$T" idle 3600 >"$WORK/idle.out" &
+IDLE_PID=$!
+sleep 0.2
+without=() with=()
+for _ in $(seq "$RUNS"); do
+	without+=("$(num "$T" pingpong 200000)")
+	"$TP" record --db "$WORK/a.db" -t shape_push -p "$IDLE_PID" 2>"$WORK/a.err" &
+	rec=$!
+	while ! grep -q recording "$WORK/a.err" 2>/dev/null; do sleep 0.05; done
+	with+=("$(num "$T" pingpong 200000)")
+	kill -INT $rec
+	wait $rec 2>/dev/null
+	rm -f "$WORK"/a.db*
+done
+w0=$(printf '%s\n' "${without[@]}" | median)
+w1=$(printf '%s\n' "${with[@]}" | median)
+printf '   %.1f ns per round trip without, %.1f with: ratio %s\n' "$w0" "$w1" "$(ratio "$w1" "$w0")"
+kill $IDLE_PID 2>/dev/null
+IDLE_PID=
+
+echo
+echo "4. End to end: the demo pipeline (8 rounds), its own processing time"
+P=$B/examples/pipeline
+mkdir -p "$WORK/demo"
+plain=() prof=()
+for _ in $(seq "$RUNS"); do
+	plain+=("$("$P" "$WORK/demo" 8 | sed -n 's/.* in \([0-9.]*\) s$/\1/p')")
+	prof+=("$("$TP" record --db "$WORK/d.db" -t extract_records -t transform_records \
+		-t compress_block -t load_block -t publish_block -- "$P" "$WORK/demo" 8 2>/dev/null |
+		sed -n 's/.* in \([0-9.]*\) s$/\1/p')")
+	rm -f "$WORK"/d.db*
+done
+p0=$(printf '%s\n' "${plain[@]}" | median)
+p1=$(printf '%s\n' "${prof[@]}" | median)
+printf '   %.4f s without profiling, %.4f s profiled: ratio %s\n' "$p0" "$p1" "$(ratio "$p1" "$p0")"
