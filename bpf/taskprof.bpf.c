@@ -28,7 +28,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define TS_INIT 0x1
 #define TS_FORCED 0x2 /* _Unwind_ForcedUnwind seen: pthread_exit/cancel */
-#define TS_KTIME_SLICE 0x4 /* first slice: no scheduler reading at its start */
 #define TS_RESTORED 0x8 /* the guard put real return addresses back */
 
 /* cookie bit of tp_landed: the exception is finished (caught, deleted) */
@@ -55,10 +54,7 @@ struct thread_state {
 	__u64 ctr[TP_NR_CTR];      /* event-counted totals of this thread */
 	__u64 charged[TP_NR_CTR];  /* part of the snapshot already charged to owner */
 	__u64 jump_snap[TP_NR_CTR];
-	__u64 oncpu_since;
-	__u64 sum_in;              /* se.sum_exec_runtime when switched in */
-	__u64 iowait_since;
-	__u64 last_iowait;         /* IO wait charged at the last switch-in */
+	__u64 iowait_since;        /* fallback IO wait: blocked since */
 	__u64 owner;               /* invocation that spawned this thread */
 	__u64 jump_ns;             /* last longjmp */
 	__u64 mm_key;
@@ -234,15 +230,28 @@ static __always_inline void atomic_max(__u64 *p, __u64 v)
 	}
 }
 
-/* Thread counters as of now. */
+/*
+ * Thread counters as of now. CPU and IO wait are the kernel's own per-task
+ * accounting, the same that getrusage and taskstats report: so no
+ * sched_switch program has to run on every context switch in the system.
+ * sum_exec_runtime of a running task lags by up to a tick, exactly as
+ * getrusage(RUSAGE_THREAD) does. blkio_delay needs delayacct on (the
+ * collector turns kernel.task_delayacct on while it runs); a task created
+ * while it was off has no delays at all, and tp_switch counts for it.
+ */
 static __always_inline void snapshot(struct thread_state *ts, struct task_struct *t,
 				     __u64 now, __u64 *s)
 {
-	s[TP_CPU_NS] = ts->ctr[TP_CPU_NS] + (ts->oncpu_since ? now - ts->oncpu_since : 0);
+	struct task_delay_info *delays = t->delays;
+
+	s[TP_CPU_NS] = t->se.sum_exec_runtime;
 	/* t is a trusted BTF pointer: plain loads, no probe_read calls */
 	s[TP_UTIME_NS] = t->utime;
 	s[TP_STIME_NS] = t->stime;
+	/* a probe read: the compiler must not merge it with the map load */
 	s[TP_IOWAIT_NS] = ts->ctr[TP_IOWAIT_NS];
+	if (delays)
+		s[TP_IOWAIT_NS] = BPF_CORE_READ(delays, blkio_delay);
 	s[TP_READ_BYTES] = t->ioac.read_bytes;
 	s[TP_WRITE_BYTES] = t->ioac.write_bytes;
 	s[TP_NET_TX] = ts->ctr[TP_NET_TX];
@@ -512,10 +521,8 @@ int BPF_KPROBE(tp_enter)
 			stat_inc(TP_STAT_LOST_THREAD);
 			return 0;
 		}
-		if (!(ts->flags & TS_INIT)) {
-			ts->flags = TS_INIT | TS_KTIME_SLICE;
-			ts->oncpu_since = bpf_ktime_get_ns();
-		}
+		if (!(ts->flags & TS_INIT))
+			ts->flags = TS_INIT;
 		if (p->mm_key != mm_key) {
 			/* first task seen in this process (or after exec) */
 			static const struct mm_peak zero_peak;
@@ -808,60 +815,40 @@ int BPF_KPROBE(tp_alloc)
 
 /* --- scheduler, process lifetime ------------------------------------------ */
 
+/*
+ * IO wait for threads without delay accounting (created while
+ * kernel.task_delayacct was off): from the switch-out that blocked on IO to
+ * the switch back in. Attached only when a target has such threads.
+ */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tp_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
 	struct thread_state *ts;
-	__u64 now = 0;
 
 	ts = bpf_task_storage_get(&threads, prev, 0, 0);
-	if (ts) {
-		now = bpf_ktime_get_ns();
-		if (ts->oncpu_since) {
-			/*
-			 * Charge the slice as the scheduler measured it, so CPU time
-			 * agrees with getrusage and schedstat: around blocking IO the
-			 * scheduler counts some microseconds per switch that lie
-			 * outside the switch-to-switch interval.
-			 */
-			if (ts->flags & TS_KTIME_SLICE) {
-				ts->ctr[TP_CPU_NS] += now - ts->oncpu_since;
-				ts->flags &= ~TS_KTIME_SLICE;
-			} else {
-				__u64 sched = BPF_CORE_READ(prev, se.sum_exec_runtime) - ts->sum_in;
-				__u64 wall = now - ts->oncpu_since;
-
-				ts->ctr[TP_CPU_NS] += sched;
-				/* what the scheduler ran, the task did not wait for */
-				if (sched > wall && ts->last_iowait) {
-					__u64 extra = sched - wall;
-
-					if (extra > ts->last_iowait)
-						extra = ts->last_iowait;
-					ts->ctr[TP_IOWAIT_NS] -= extra;
-				}
-			}
-			ts->last_iowait = 0;
-			ts->oncpu_since = 0;
-		}
-		if (prev_state && BPF_CORE_READ_BITFIELD_PROBED(prev, in_iowait))
-			ts->iowait_since = now;
-		if (ts->owner)
-			charge_owner(ts, prev, now);
-	}
+	if (ts && prev_state && !prev->delays && BPF_CORE_READ_BITFIELD_PROBED(prev, in_iowait))
+		ts->iowait_since = bpf_ktime_get_ns();
 	ts = bpf_task_storage_get(&threads, next, 0, 0);
-	if (ts) {
-		if (!now)
-			now = bpf_ktime_get_ns();
-		ts->oncpu_since = now;
-		ts->sum_in = BPF_CORE_READ(next, se.sum_exec_runtime);
-		if (ts->iowait_since) {
-			ts->last_iowait = now - ts->iowait_since;
-			ts->ctr[TP_IOWAIT_NS] += ts->last_iowait;
-			ts->iowait_since = 0;
-		}
+	if (ts && ts->iowait_since) {
+		ts->ctr[TP_IOWAIT_NS] += bpf_ktime_get_ns() - ts->iowait_since;
+		ts->iowait_since = 0;
 	}
+	return 0;
+}
+
+/* Counts the target's threads that have no delay accounting. */
+SEC("iter/task")
+int count_no_delays(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	__u32 tgid, one = 1;
+
+	if (!task)
+		return 0;
+	tgid = task->tgid;
+	if (bpf_map_lookup_elem(&tgids, &tgid) && !task->delays)
+		bpf_seq_write(ctx->meta->seq, &one, sizeof(one));
 	return 0;
 }
 

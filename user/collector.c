@@ -521,6 +521,58 @@ static int exit_code(int status)
 	return 1;
 }
 
+#define DELAYACCT "/proc/sys/kernel/task_delayacct"
+
+/*
+ * IO wait is the kernel's block IO delay accounting (taskstats' blkio
+ * delay), which counts only while kernel.task_delayacct is on (off by
+ * default since 5.14). Returns the previous setting, or -1 if there is none.
+ */
+static int delayacct_set(int on)
+{
+	char buf[8] = "";
+	int prev = -1;
+	FILE *f = fopen(DELAYACCT, "r+");
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		prev = atoi(buf);
+	if (prev != on) {
+		rewind(f);
+		fprintf(f, "%d\n", on);
+	}
+	fclose(f);
+	return prev;
+}
+
+/*
+ * Whether IO wait needs the sched_switch program: only for target threads
+ * created while delayacct was off, which have no delay accounting. Sparing
+ * it spares every context switch in the system a BPF call.
+ */
+static bool needs_switch(struct taskprof_bpf *skel, int delayacct_prev)
+{
+	struct bpf_link *it;
+	uint32_t one;
+	bool any = false;
+	int fd;
+
+	if (delayacct_prev < 0)
+		return true; /* no delay accounting in this kernel */
+	it = bpf_program__attach_iter(skel->progs.count_no_delays, NULL);
+	if (!it)
+		return true;
+	fd = bpf_iter_create(bpf_link__fd(it));
+	if (fd < 0 || read(fd, &one, sizeof(one)) == sizeof(one))
+		any = true;
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(it);
+	tp_debug("IO wait: %s", any ? "sched_switch (target predates delayacct)" : "delayacct");
+	return any;
+}
+
 /* What the tracer thread needs to probe a forked process before it runs. */
 struct attach_ctx {
 	pthread_mutex_t lock;
@@ -631,6 +683,7 @@ int record__run(const struct record_opts *o)
 	struct sigaction sa = { .sa_handler = on_signal };
 	enum tp_ret_mode mode = o->ret_mode;
 	pid_t root, attach_pid;
+	int delayacct_prev = -1;
 
 	if (geteuid() != 0) {
 		tp_err("record: needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN to load BPF "
@@ -692,6 +745,8 @@ int record__run(const struct record_opts *o)
 		goto cleanup;
 	}
 
+	/* before the command starts: tasks created with it off never count */
+	delayacct_prev = delayacct_set(1);
 	if (!o->pid) {
 		err = launch__fork(&child, o->argv);
 		if (err) {
@@ -763,7 +818,11 @@ int record__run(const struct record_opts *o)
 					      skel->progs.tp_recv };
 
 		for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
-			struct bpf_link *l = bpf_program__attach(tps[i]);
+			struct bpf_link *l;
+
+			if (tps[i] == skel->progs.tp_switch && !needs_switch(skel, delayacct_prev))
+				continue;
+			l = bpf_program__attach(tps[i]);
 
 			if (!l) {
 				tp_err("record: cannot attach %s: %s", bpf_program__name(tps[i]),
@@ -923,6 +982,8 @@ int record__run(const struct record_opts *o)
 cleanup:
 	links_free(&task_links);
 	guard__stop(&guard);
+	if (delayacct_prev == 0)
+		delayacct_set(0);
 	if (child.pid > 0)
 		launch__abort(&child);
 	ring_buffer__free(rb);

@@ -571,22 +571,24 @@ static void test_exception_after_profiler_left(void **s)
 	fclose(f);
 }
 
-static void test_attach_by_pid(void **s)
+/* Starts TARGET SCENARIO --wait, attaches with -p, lets it run, returns the
+ * one row of task. */
+static void record_by_pid(const char *scenario, const char *task, char *gt, struct profile *out)
 {
-	char gt[PATH_MAX], *db = fresh_db("pid.db"), line[256], pidstr[16];
+	char *db = fresh_db("pid.db"), line[256], pidstr[16];
 	int outp[2], errp[2], status;
 	pid_t tgt, rec;
 	struct profile_list l;
 	FILE *f;
 
-	snprintf(gt, sizeof(gt), "%s/gt-pid", scratch);
+	snprintf(gt, PATH_MAX, "%s/gt-pid-%s", scratch, scenario);
 	assert_int_equal(pipe(outp), 0);
 	tgt = fork();
 	if (tgt == 0) {
 		dup2(outp[1], 1);
 		close(outp[0]);
 		setenv("TP_GT", gt, 1);
-		execl(target, target, "cpu", scratch, "--wait", (char *)NULL);
+		execl(target, target, scenario, scratch, "--wait", (char *)NULL);
 		_exit(97);
 	}
 	close(outp[1]);
@@ -601,7 +603,7 @@ static void test_attach_by_pid(void **s)
 		dup2(errp[1], 2);
 		close(errp[0]);
 		execl(tp_bin, tp_bin, "record", "--db", db, "--stage", "clean", "--env", "test",
-		      "-t", "cpu_task", "-p", pidstr, (char *)NULL);
+		      "-t", task, "-p", pidstr, (char *)NULL);
 		_exit(97);
 	}
 	close(errp[1]);
@@ -614,17 +616,67 @@ static void test_attach_by_pid(void **s)
 	assert_int_equal(waitpid(rec, &status, 0), rec); /* stops by itself */
 	fclose(f);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	rows(db, "cpu_task", &l);
+	rows(db, task, &l);
 	assert_int_equal(l.len, 1);
 	assert_string_equal(l.items[0].stage, "clean");
 	assert_string_equal(l.items[0].env, "test");
 	assert_int_equal(l.items[0].pid, tgt);
-	assert_near(l.items[0].runtime_seconds, gt_get(gt, "runtime"),
-		    max2(0.002, 0.05 * gt_get(gt, "runtime")));
-	assert_near(l.items[0].cpu_user_seconds + l.items[0].cpu_system_seconds,
-		    gt_get(gt, "user") + gt_get(gt, "sys"),
-		    max2(0.008, 0.1 * (gt_get(gt, "user") + gt_get(gt, "sys"))));
+	*out = l.items[0];
+	memset(&l.items[0], 0, sizeof(l.items[0]));
 	profile_list__free(&l);
+}
+
+static void test_attach_by_pid(void **s)
+{
+	char gt[PATH_MAX];
+	struct profile p;
+	double total;
+
+	record_by_pid("cpu", "cpu_task", gt, &p);
+	total = gt_get(gt, "user") + gt_get(gt, "sys");
+	assert_near(p.runtime_seconds, gt_get(gt, "runtime"),
+		    max2(0.002, 0.05 * gt_get(gt, "runtime")));
+	assert_near(p.cpu_user_seconds + p.cpu_system_seconds, total, max2(0.008, 0.1 * total));
+	assert_near(p.cpu_user_seconds, gt_get(gt, "user"), max2(0.015, 0.2 * gt_get(gt, "user")));
+	profile__free(&p);
+}
+
+static int delayacct(int v)
+{
+	FILE *f = fopen("/proc/sys/kernel/task_delayacct", "r+");
+	int prev = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &prev) != 1)
+		prev = -1;
+	if (v >= 0) {
+		rewind(f);
+		fprintf(f, "%d\n", v);
+	}
+	fclose(f);
+	return prev;
+}
+
+/* A process started while delay accounting was off has none: its IO wait
+ * comes from the scheduler instead, and must still be right. */
+static void test_attach_by_pid_iowait_without_delayacct(void **s)
+{
+	char gt[PATH_MAX];
+	struct profile p;
+	int prev = delayacct(0);
+	double off;
+
+	record_by_pid("iowait", "iowait_task", gt, &p);
+	if (prev >= 0)
+		delayacct(prev);
+	off = gt_get(gt, "offcpu");
+	if (p.io_wait_time_seconds < 0.5 * off || p.io_wait_time_seconds > 1.1 * off)
+		fail_msg("io_wait %.6f s is not within 50..110%% of %.6f s off-CPU",
+			 p.io_wait_time_seconds, off);
+	assert_near(p.cpu_user_seconds + p.cpu_system_seconds, gt_get(gt, "oncpu"),
+		    max2(0.008, 0.10 * gt_get(gt, "oncpu")));
+	profile__free(&p);
 }
 
 static void test_forked_process_charged_and_followed(void **s)
@@ -850,6 +902,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cxx_exceptions_without_guard),
 		cmocka_unit_test(test_exception_after_profiler_left),
 		cmocka_unit_test(test_attach_by_pid),
+		cmocka_unit_test(test_attach_by_pid_iowait_without_delayacct),
 		cmocka_unit_test(test_forked_process_charged_and_followed),
 		cmocka_unit_test(test_exit_status_passed_through),
 		cmocka_unit_test(test_metacharacter_name_verbatim),
