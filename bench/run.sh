@@ -9,7 +9,7 @@ FLOOR=$B/bench/bench_floor
 TP=$B/taskprof
 RUNS=${RUNS:-5}
 WORK=$(mktemp -d /var/tmp/taskprof-bench.XXXXXX)
-trap 'rm -rf "$WORK"; [ -n "${IDLE_PID:-}" ] && kill $IDLE_PID 2>/dev/null' EXIT
+trap 'rm -rf "$WORK"' EXIT
 
 if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root to load BPF: run make bench as root" >&2
@@ -83,26 +83,40 @@ echo "   above that: 2 threads flat out, 1 MiB ring buffer: $stored stored, $det
 echo
 echo "3. Ambient cost: an unprofiled pipe ping-pong on one CPU (2 context switches and"
 echo "   5 syscalls per round trip) while the collector's tracepoints are attached"
-"$T" idle 3600 >"$WORK/idle.out" &
-IDLE_PID=$!
-sleep 0.2
-without=() with=()
-for _ in $(seq "$RUNS"); do
-	without+=("$(num "$T" pingpong 200000)")
-	"$TP" record --db "$WORK/a.db" -t shape_push -p "$IDLE_PID" 2>"$WORK/a.err" &
-	rec=$!
-	while ! grep -q recording "$WORK/a.err" 2>/dev/null; do sleep 0.05; done
-	with+=("$(num "$T" pingpong 200000)")
-	kill -INT $rec
-	wait $rec 2>/dev/null
-	rm -f "$WORK"/a.db*
-done
-w0=$(printf '%s\n' "${without[@]}" | median)
-w1=$(printf '%s\n' "${with[@]}" | median)
-printf '   %.1f ns per round trip without, %.1f with: ratio %s\n' "$w0" "$w1" "$(ratio "$w1" "$w0")"
-kill $IDLE_PID 2>/dev/null
-IDLE_PID=
-
+ambient() { # label, then how to start the collector on an idle target
+	local label=$1
+	shift
+	without=() with=()
+	for _ in $(seq "$RUNS"); do
+		without+=("$(num "$T" pingpong 200000)")
+		"$@" 2>"$WORK/a.err" &
+		rec=$!
+		while ! grep -q -e recording -e attached "$WORK/a.err" 2>/dev/null; do sleep 0.05; done
+		with+=("$(num "$T" pingpong 200000)")
+		pkill -INT -P $rec -f "bench_target idle" 2>/dev/null
+		kill -INT $rec 2>/dev/null
+		wait $rec 2>/dev/null
+		[ -f "$WORK/idle.pid" ] && kill "$(cat "$WORK/idle.pid")" 2>/dev/null
+		rm -f "$WORK"/a.db* "$WORK/idle.pid"
+	done
+	w0=$(printf '%s\n' "${without[@]}" | median)
+	w1=$(printf '%s\n' "${with[@]}" | median)
+	printf '   %-44s %7.1f ns without, %7.1f with: ratio %s\n' "$label" "$w0" "$w1" \
+		"$(ratio "$w1" "$w0")"
+}
+# default: the collector launched the target, so delay accounting covers it
+# and no sched_switch program runs
+ambient "launch mode (tracepoints: fork, exit, exec, rss_stat, sock)" \
+	"$TP" record -v --db "$WORK/a.db" -t shape_push -- "$T" idle 3600
+# -p on a process started while delayacct was off: sched_switch counts its IO wait
+pidmode() {
+	echo 0 > /proc/sys/kernel/task_delayacct
+	"$T" idle 3600 >/dev/null &
+	echo $! >"$WORK/idle.pid"
+	sleep 0.1
+	exec "$TP" record --db "$WORK/a.db" -t shape_push -p "$(cat "$WORK/idle.pid")"
+}
+ambient "-p on a process older than delayacct (+sched_switch)" pidmode
 echo
 echo "4. End to end: the demo pipeline (8 rounds), its own processing time"
 P=$B/examples/pipeline

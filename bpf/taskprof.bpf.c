@@ -34,7 +34,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define LANDED_FINAL 0x1
 
 const volatile struct tp_config cfg = {};
-const volatile __u64 wakeup_bytes = 1 << 20;
 
 struct frame {
 	__u64 start_ns;
@@ -55,6 +54,9 @@ struct thread_state {
 	__u64 charged[TP_NR_CTR];  /* part of the snapshot already charged to owner */
 	__u64 jump_snap[TP_NR_CTR];
 	__u64 iowait_since;        /* fallback IO wait: blocked since */
+	__u64 last_iowait;         /* fallback IO wait counted at the last switch-in */
+	__u64 in_ktime;            /* fallback: when it was switched in */
+	__u64 sum_in;              /* fallback: se.sum_exec_runtime then */
 	__u64 owner;               /* invocation that spawned this thread */
 	__u64 jump_ns;             /* last longjmp */
 	__u64 mm_key;
@@ -248,7 +250,9 @@ static __always_inline void snapshot(struct thread_state *ts, struct task_struct
 	/* t is a trusted BTF pointer: plain loads, no probe_read calls */
 	s[TP_UTIME_NS] = t->utime;
 	s[TP_STIME_NS] = t->stime;
-	/* a probe read: the compiler must not merge it with the map load */
+	/* a probe read: a plain load would be merged with the map load below
+	 * into one instruction on two kinds of pointer, which the verifier
+	 * refuses */
 	s[TP_IOWAIT_NS] = ts->ctr[TP_IOWAIT_NS];
 	if (delays)
 		s[TP_IOWAIT_NS] = BPF_CORE_READ(delays, blkio_delay);
@@ -368,7 +372,7 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 	__u64 *end = c->snap, end_ns = c->now, peak;
 	struct tp_event *e;
 	struct desc *d;
-	__u64 flags, avail;
+	__u64 flags;
 
 	/* a frame skipped by longjmp ended at the jump, not when we noticed */
 	if (status != TP_COMPLETED && ts->jump_ns > f->start_ns && ts->jump_ns < end_ns) {
@@ -408,13 +412,11 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 		e->flags = f->slot == TP_NO_SLOT ? TP_EV_MEM_APPROX : 0;
 		e->reserved = 0;
 		/*
-		 * A wakeup costs ~2.5 us: wake the consumer only when the backlog
-		 * crosses the threshold, not on every record once it is behind;
-		 * it also polls on a short timeout.
+		 * A wakeup costs ~2.5 us: wake the consumer once per 1024
+		 * records of a thread, not on every record; it also polls on a
+		 * short timeout.
 		 */
-		avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		flags = avail >= wakeup_bytes && avail < wakeup_bytes + sizeof(*e) + 8 ?
-			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		flags = (f->inv_id & 1023) == 0 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 		bpf_ringbuf_submit(e, flags);
 	} else {
 		stat_inc(TP_STAT_LOST_RINGBUF);
@@ -825,14 +827,43 @@ int BPF_PROG(tp_switch, bool preempt, struct task_struct *prev, struct task_stru
 	     unsigned int prev_state)
 {
 	struct thread_state *ts;
+	__u64 now = 0;
 
 	ts = bpf_task_storage_get(&threads, prev, 0, 0);
-	if (ts && prev_state && !prev->delays && BPF_CORE_READ_BITFIELD_PROBED(prev, in_iowait))
-		ts->iowait_since = bpf_ktime_get_ns();
+	if (ts && !prev->delays) {
+		now = bpf_ktime_get_ns();
+		/*
+		 * Around blocking IO the scheduler counts some microseconds per
+		 * switch as running that lie outside the switch-in to switch-out
+		 * interval: what it ran, the thread did not wait for.
+		 */
+		if (ts->last_iowait && ts->in_ktime) {
+			__u64 sched = prev->se.sum_exec_runtime - ts->sum_in;
+			__u64 wall = now - ts->in_ktime;
+
+			if (sched > wall) {
+				__u64 extra = sched - wall;
+
+				if (extra > ts->last_iowait)
+					extra = ts->last_iowait;
+				ts->ctr[TP_IOWAIT_NS] -= extra;
+			}
+		}
+		ts->last_iowait = 0;
+		if (prev_state && BPF_CORE_READ_BITFIELD_PROBED(prev, in_iowait))
+			ts->iowait_since = now;
+	}
 	ts = bpf_task_storage_get(&threads, next, 0, 0);
-	if (ts && ts->iowait_since) {
-		ts->ctr[TP_IOWAIT_NS] += bpf_ktime_get_ns() - ts->iowait_since;
-		ts->iowait_since = 0;
+	if (ts && !next->delays) {
+		if (!now)
+			now = bpf_ktime_get_ns();
+		ts->in_ktime = now;
+		ts->sum_in = next->se.sum_exec_runtime;
+		if (ts->iowait_since) {
+			ts->last_iowait = now - ts->iowait_since;
+			ts->ctr[TP_IOWAIT_NS] += ts->last_iowait;
+			ts->iowait_since = 0;
+		}
 	}
 	return 0;
 }
