@@ -89,7 +89,7 @@ ambient() { # label, then how to start the collector on an idle target
 	without=() with=()
 	for _ in $(seq "$RUNS"); do
 		without+=("$(num "$T" pingpong 200000)")
-		"$@" 2>"$WORK/a.err" &
+		"$@" >/dev/null 2>"$WORK/a.err" &
 		rec=$!
 		while ! grep -q -e recording -e attached "$WORK/a.err" 2>/dev/null; do sleep 0.05; done
 		with+=("$(num "$T" pingpong 200000)")

@@ -34,6 +34,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define LANDED_FINAL 0x1
 
 const volatile struct tp_config cfg = {};
+/* set by the collector before the tracer lets go: no signal may follow */
+__u32 guard_released;
 
 struct frame {
 	__u64 start_ns;
@@ -669,7 +671,7 @@ static __always_inline int guard_request(struct task_struct *t, __u64 above, __u
 
 static __always_inline void guard_before_unwind(struct task_struct *t, struct thread_state *ts)
 {
-	if (cfg.guard && guard_request(t, 0, TP_GUARD_RESTORE))
+	if (cfg.guard && !guard_released && guard_request(t, 0, TP_GUARD_RESTORE))
 		ts->flags |= TS_RESTORED;
 }
 
@@ -717,7 +719,7 @@ int BPF_KPROBE(tp_landed)
 	if (ts->depth)
 		close_frames(ts, t, sp, TP_UNWOUND, TP_UNWOUND, true);
 	/* caught: the frames it did not unwind get their trampolines back */
-	if ((cookie & LANDED_FINAL) && (ts->flags & TS_RESTORED)) {
+	if ((cookie & LANDED_FINAL) && (ts->flags & TS_RESTORED) && !guard_released) {
 		ts->flags &= ~TS_RESTORED;
 		guard_request(t, sp, TP_GUARD_REHIJACK);
 	}

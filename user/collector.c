@@ -354,6 +354,26 @@ static int resolve_spec(struct plan *p, struct taskprof_bpf *skel, const struct 
 	return err;
 }
 
+/* Resolves every declared task into plan, afresh. */
+static int plan_tasks(struct plan *p, struct taskprof_bpf *skel, const struct record_opts *o,
+		      const char *exe, char **libs, size_t nlibs, enum tp_ret_mode mode)
+{
+	int err;
+
+	plan_free(p);
+	p->tasks = calloc(o->nspecs, sizeof(*p->tasks));
+	p->ntasks = o->nspecs;
+	if (!p->tasks)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->nspecs; i++) {
+		p->tasks[i].name = strdup(o->specs[i].name);
+		err = resolve_spec(p, skel, &o->specs[i], i, exe, libs, nlibs, mode);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* Hooks in the runtime: exceptions, longjmp, allocations. */
 static int plan_runtime(struct plan *p, struct taskprof_bpf *skel, const char *exe, char **libs,
 			size_t nlibs, bool allocs)
@@ -641,6 +661,8 @@ static void restore_hijacks(void *ctx)
 
 	if (!c->ready)
 		return;
+	/* from here on an exception must not ask for a tracer that is leaving */
+	c->skel->bss->guard_released = 1;
 	it = bpf_program__attach_iter(c->skel->progs.dump_hijacks, NULL);
 	if (!it)
 		return;
@@ -729,16 +751,9 @@ int record__run(const struct record_opts *o)
 		tp_err("record: cannot open the BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
-	plan.tasks = calloc(o->nspecs, sizeof(*plan.tasks));
-	plan.ntasks = o->nspecs;
-	if (!plan.tasks)
-		goto cleanup;
 	/* resolve before starting anything, so bad specs cost nothing */
-	for (size_t i = 0; i < o->nspecs; i++) {
-		plan.tasks[i].name = strdup(o->specs[i].name);
-		if (resolve_spec(&plan, skel, &o->specs[i], i, exe, libs, nlibs, TP_RET_INSN))
-			goto cleanup;
-	}
+	if (plan_tasks(&plan, skel, o, exe, libs, nlibs, TP_RET_INSN))
+		goto cleanup;
 	repo = profile_repo__open(o->db, 0);
 	if (!repo) {
 		tp_err("%s", profile_repo__open_error());
@@ -774,17 +789,8 @@ int record__run(const struct record_opts *o)
 		mode = TP_RET_URETPROBE;
 
 	/* plan again with the return mechanism now known */
-	plan_free(&plan);
-	plan.tasks = calloc(o->nspecs, sizeof(*plan.tasks));
-	plan.ntasks = o->nspecs;
-	if (!plan.tasks)
-		goto cleanup;
-	for (size_t i = 0; i < o->nspecs; i++) {
-		plan.tasks[i].name = strdup(o->specs[i].name);
-		if (resolve_spec(&plan, skel, &o->specs[i], i, exe, libs, nlibs, mode))
-			goto cleanup;
-	}
-	if (plan_runtime(&plan, skel, exe, libs, nlibs, o->allocs))
+	if (plan_tasks(&plan, skel, o, exe, libs, nlibs, mode) ||
+	    plan_runtime(&plan, skel, exe, libs, nlibs, o->allocs))
 		goto cleanup;
 
 	skel->rodata->cfg.follow_forks = !o->pid || guard.active;

@@ -9,26 +9,30 @@
 
 int tp_verbose;
 
+/* One line on stderr: errors and notes look alike, "taskprof: what: why". */
+static void say(const char *fmt, va_list ap)
+{
+	fputs("taskprof: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void tp_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("taskprof: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void tp_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("taskprof: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void tp_iso_time(uint64_t realtime_ns, char *buf, size_t len)
