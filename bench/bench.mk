@@ -36,6 +36,6 @@ bench-build: all $(BBUILD)/bench_target $(BBUILD)/bench_floor $(BBUILD)/agg_benc
 	     $(BUILD)/examples/pipeline
 
 bench:
-	$(Q)./scripts/deps.sh
+	$(Q)./scripts/deps.sh bpftrace
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)./bench/run.sh $(BUILD)

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Installs the Debian packages taskprof builds and tests with, if missing.
+# Installs the Debian packages taskprof builds and tests with, if missing,
+# and any extra ones named on the command line (make bench adds bpftrace).
 set -e
 PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-dev sqlite3
-      libcmocka-dev libcapstone-dev pkg-config iproute2"
+      libcmocka-dev libcapstone-dev pkg-config binutils $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
