@@ -601,6 +601,7 @@ struct attach_ctx {
 	struct links *task_links; /* entry and return probes */
 	struct links *links;      /* runtime hooks */
 	bool ready;
+	bool stopping;            /* set under lock: no more attaching */
 	uint64_t fork_attach_errors;
 };
 
@@ -620,7 +621,7 @@ static int attach_uprobes(struct attach_ctx *c, pid_t pid)
 	int err = 0;
 
 	pthread_mutex_lock(&c->lock);
-	for (int pass = 0; pass < 2 && !err; pass++) {
+	for (int pass = 0; pass < 2 && !err && !c->stopping; pass++) {
 		for (size_t i = 0; i < c->plan->n; i++) {
 			const struct uprobe_req *r = &c->plan->v[i];
 			LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = r->cookie,
@@ -919,9 +920,12 @@ int record__run(const struct record_opts *o)
 	/* the exit tracepoints ran before the parent could reap: drain them */
 	while (ring_buffer__consume(rb) > 0)
 		;
-	/* no new frames; then hold the target, put real return addresses back
-	 * and let go; then the runtime hooks can go too */
+	/* no new frames (nor new processes probed); then hold the target, put
+	 * real return addresses back and let go; then the runtime hooks can go */
+	pthread_mutex_lock(&actx.lock);
+	actx.stopping = true;
 	links_free(&task_links);
+	pthread_mutex_unlock(&actx.lock);
 	guard__stop(&guard);
 	if (guard.root_exited && !child_done) {
 		child_status = guard.root_status;
