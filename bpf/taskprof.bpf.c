@@ -8,9 +8,12 @@
  * Frames are matched by the stack pointer at entry, so recursion, tail calls
  * and many threads need no extra bookkeeping.
  *
- * Counters are cumulative per thread; an invocation's value is the thread's
- * delta over the frame plus whatever its child threads and processes were
- * charged while it was open (inv_desc).
+ * Counters are cumulative per thread, most of them the kernel's own; an
+ * invocation's value is the thread's delta over the frame plus whatever the
+ * threads and processes it started were charged, when they exited, while it
+ * was open (inv_desc).
+ *
+ * The guard_* parts serve the unwind guard in user/guard.c.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

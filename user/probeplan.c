@@ -14,10 +14,11 @@
  *
  * Return: a uretprobe rewrites the return address, and the unwinder cannot
  * step through the kernel's trampoline: a C++ exception or a forced unwind
- * passing the frame ends in std::terminate. So uretprobes are used only
- * where nothing can unwind through the frame (code that never links the
- * C++/Rust unwinder, or a leaf). Elsewhere the ret instructions get uprobes:
- * slower, but they leave the stack alone.
+ * passing the frame ends in std::terminate. With the unwind guard
+ * (guard.c) the collector asks for uretprobes everywhere. Without it, AUTO
+ * uses them only where nothing can unwind through the frame (code that never
+ * links the C++/Rust unwinder, or a leaf), and puts uprobes on the ret
+ * instructions elsewhere: slower, but they leave the stack alone.
  */
 #include <capstone/capstone.h>
 #include <errno.h>
