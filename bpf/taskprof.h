@@ -40,8 +40,7 @@ enum tp_status {
 
 /* Indexes into the stats array map; every way of losing data has one. */
 enum tp_stat {
-	TP_STAT_EVENTS = 0,    /* invocation records submitted */
-	TP_STAT_LOST_RINGBUF,  /* records dropped: ring buffer full */
+	TP_STAT_LOST_RINGBUF = 0, /* records dropped: ring buffer full */
 	TP_STAT_LOST_DEPTH,    /* invocations not recorded: nesting > TP_MAX_FRAMES */
 	TP_STAT_LOST_THREAD,   /* thread state could not be allocated */
 	TP_STAT_LOST_DESC,     /* child-thread charges dropped: map full */
