@@ -113,13 +113,13 @@ static int seize_all(struct guard *g, pid_t pid)
  * Applies one request: each slot must still hold what BPF saw there, or it
  * is left alone; a live stack is never written on a guess.
  */
-static void apply(struct guard *g, pid_t tid)
+static bool apply(struct guard *g, pid_t tid)
 {
 	struct tp_guard_req req;
 	uint32_t key = tid;
 
 	if (bpf_map_lookup_elem(g->req_fd, &key, &req))
-		return;
+		return false;
 	bpf_map_delete_elem(g->req_fd, &key);
 	for (uint32_t i = 0; i < req.n && i < TP_GUARD_SLOTS; i++) {
 		uint64_t cur = 0;
@@ -140,6 +140,7 @@ static void apply(struct guard *g, pid_t tid)
 			g->skipped++;
 	}
 	g->fixups++;
+	return true;
 }
 
 static void handle_stop(struct guard *g, pid_t tid, int status)
@@ -171,8 +172,9 @@ static void handle_stop(struct guard *g, pid_t tid, int status)
 	if (sig == TP_GUARD_SIGNAL) {
 		siginfo_t si;
 
-		if (!ptrace(PTRACE_GETSIGINFO, tid, 0, &si) && si.si_code == SI_KERNEL) {
-			apply(g, tid);
+		/* ours only if BPF left a request: a real SIGURG goes through */
+		if (!ptrace(PTRACE_GETSIGINFO, tid, 0, &si) && si.si_code == SI_KERNEL &&
+		    apply(g, tid)) {
 			ptrace(PTRACE_CONT, tid, 0, 0);
 			return;
 		}
@@ -210,9 +212,7 @@ static void hold_all(struct guard *g)
 			continue;
 		}
 		if (!(status >> 16)) {
-			if (WSTOPSIG(status) == TP_GUARD_SIGNAL)
-				apply(g, tid);
-			else
+			if (WSTOPSIG(status) != TP_GUARD_SIGNAL || !apply(g, tid))
 				g->pending_sig[i] = WSTOPSIG(status);
 		} else if ((status >> 16) != PTRACE_EVENT_STOP) {
 			unsigned long newpid = 0;
