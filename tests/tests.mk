@@ -1,7 +1,7 @@
 # Tests: unit (cmocka, unprivileged) and integration (root, real BPF).
 
 TBUILD := $(BUILD)/tests
-TEST_CFLAGS := $(ALL_CFLAGS) -Wno-unused-function
+TEST_CFLAGS := $(ALL_CFLAGS) -Wno-unused-function -Wno-format-truncation
 CMOCKA := -lcmocka
 
 UNIT_TESTS := test_repo test_spec test_symbols test_agg

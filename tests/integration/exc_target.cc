@@ -2,7 +2,10 @@
 // C++ workloads: exceptions through profiled frames. Without taskprof and
 // with it, the output must be identical: the probes must not change unwinding.
 #include <csignal>
+#include <atomic>
 #include <cstdio>
+#include <thread>
+#include <vector>
 #include <cstring>
 #include <unistd.h>
 #include <pthread.h>
@@ -12,9 +15,15 @@
 
 static volatile long sink;
 
+static bool quiet;
+
 struct Guard {
 	const char *name;
-	~Guard() { std::printf("dtor %s\n", name); }
+	~Guard()
+	{
+		if (!quiet)
+			std::printf("dtor %s\n", name);
+	}
 };
 
 struct Pipeline {
@@ -45,7 +54,8 @@ long Pipeline::safe_step(int n)
 	try {
 		thrower(n);
 	} catch (const std::exception &e) {
-		std::printf("caught inside: %s\n", e.what());
+		if (!quiet)
+			std::printf("caught inside: %s\n", e.what());
 		return 1;
 	}
 	return 0;
@@ -87,6 +97,29 @@ int main(int argc, char **argv)
 	Pipeline p;
 	int rounds = argc > 1 ? std::atoi(argv[1]) : 3;
 
+	if (argc > 1 && !std::strcmp(argv[1], "threads")) {
+		quiet = true;
+		// 4 threads throw through profiled frames at the same time
+		std::atomic<long> caught{0};
+		std::vector<std::thread> ts;
+
+		for (int t = 0; t < 4; t++)
+			ts.emplace_back([&caught] {
+				Pipeline q;
+				for (int i = 0; i < 200; i++) {
+					try {
+						q.risky_step(i & 1);
+					} catch (const std::exception &) {
+						caught++;
+					}
+					q.safe_step(i % 3 == 0);
+				}
+			});
+		for (auto &t : ts)
+			t.join();
+		std::printf("threads caught %ld\n", caught.load());
+		return 0;
+	}
 	if (argc > 1 && !std::strcmp(argv[1], "linger")) {
 		// -p test: wait until the profiler is attached, enter a profiled
 		// frame, outlive the profiler, then throw through the frame

@@ -519,6 +519,36 @@ static void test_cxx_exceptions_without_guard(void **s)
 	profile_list__free(&l);
 }
 
+static void test_cxx_exceptions_on_many_threads(void **s)
+{
+	char *db = fresh_db("exc3.db");
+	char *argv[] = { tp_bin, "record", "--db", db, "-t", "Pipeline::risky_step", "-t",
+			 "Pipeline::safe_step", "--", exc_target, "threads", NULL };
+	struct profile_list l;
+	long exc = 0, unwound = 0;
+
+	assert_int_equal(run(argv, NULL), 0);
+	assert_string_equal(out_buf, "threads caught 400\n");
+	rows(db, "Pipeline::risky_step", &l);
+	assert_int_equal(l.len, 800);
+	for (size_t i = 0; i < l.len; i++) {
+		exc += l.items[i].exceptions_raised;
+		unwound += !strcmp(l.items[i].status, "unwound");
+	}
+	assert_int_equal(exc, 400);
+	assert_int_equal(unwound, 400);
+	profile_list__free(&l);
+	rows(db, "Pipeline::safe_step", &l);
+	assert_int_equal(l.len, 800);
+	exc = 0;
+	for (size_t i = 0; i < l.len; i++) {
+		assert_string_equal(l.items[i].status, "completed");
+		exc += l.items[i].exceptions_raised;
+	}
+	assert_int_equal(exc, 4 * 67); /* i % 3 == 0 for i < 200 */
+	profile_list__free(&l);
+}
+
 /* The profiler stops while a profiled frame is open; the program then throws
  * through that frame. It must not notice that it was ever profiled. */
 static void test_exception_after_profiler_left(void **s)
@@ -899,6 +929,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pthread_cancel_keeps_working),
 		cmocka_unit_test(test_process_exit_exited),
 		cmocka_unit_test(test_cxx_exceptions),
+		cmocka_unit_test(test_cxx_exceptions_on_many_threads),
 		cmocka_unit_test(test_cxx_exceptions_without_guard),
 		cmocka_unit_test(test_exception_after_profiler_left),
 		cmocka_unit_test(test_attach_by_pid),
