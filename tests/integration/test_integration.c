@@ -262,20 +262,26 @@ static void test_buffered_write_bytes(void **s)
 	profile__free(&p);
 }
 
+/* 1,500 random O_DIRECT reads: IO wait is most of the off-CPU time, and the
+ * CPU time of a task that blocks that often still matches schedstat. */
+static void check_iowait(const struct profile *p, const char *gt)
+{
+	double off = gt_get(gt, "offcpu");
+
+	if (p->io_wait_time_seconds < 0.5 * off || p->io_wait_time_seconds > 1.1 * off)
+		fail_msg("io_wait %.6f s is not within 50..110%% of %.6f s off-CPU",
+			 p->io_wait_time_seconds, off);
+	assert_near(p->cpu_user_seconds + p->cpu_system_seconds, gt_get(gt, "oncpu"),
+		    max2(0.008, 0.10 * gt_get(gt, "oncpu")));
+}
+
 static void test_iowait_random_reads(void **s)
 {
 	char gt[PATH_MAX];
 	struct profile p;
-	double off;
 
 	record_one("iowait", "iowait_task", NULL, &p, gt);
-	off = gt_get(gt, "offcpu");
-	if (p.io_wait_time_seconds < 0.5 * off || p.io_wait_time_seconds > 1.1 * off)
-		fail_msg("io_wait %.6f s is not within 50..110%% of %.6f s off-CPU",
-			 p.io_wait_time_seconds, off);
-	/* CPU time of a task that blocks 1,500 times still matches schedstat */
-	assert_near(p.cpu_user_seconds + p.cpu_system_seconds, gt_get(gt, "oncpu"),
-		    max2(0.008, 0.10 * gt_get(gt, "oncpu")));
+	check_iowait(&p, gt);
 	profile__free(&p);
 }
 
@@ -695,17 +701,11 @@ static void test_attach_by_pid_iowait_without_delayacct(void **s)
 	char gt[PATH_MAX];
 	struct profile p;
 	int prev = delayacct(0);
-	double off;
 
 	record_by_pid("iowait", "iowait_task", gt, &p);
 	if (prev >= 0)
 		delayacct(prev);
-	off = gt_get(gt, "offcpu");
-	if (p.io_wait_time_seconds < 0.5 * off || p.io_wait_time_seconds > 1.1 * off)
-		fail_msg("io_wait %.6f s is not within 50..110%% of %.6f s off-CPU",
-			 p.io_wait_time_seconds, off);
-	assert_near(p.cpu_user_seconds + p.cpu_system_seconds, gt_get(gt, "oncpu"),
-		    max2(0.008, 0.10 * gt_get(gt, "oncpu")));
+	check_iowait(&p, gt);
 	profile__free(&p);
 }
 
