@@ -16,7 +16,7 @@
 
 #include "profile_repo.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 /* rows per multi-row INSERT: one statement step per 32 rows is ~2x faster */
 #define INSERT_ROWS 32
 #define INSERT_COLS 25
@@ -33,6 +33,7 @@ enum stmt_id {
 	ST_REMOVE_BY_PROCESS,
 	ST_SESSION_BEGIN,
 	ST_SESSION_END,
+	ST_SESSION_ABORT,
 	ST_SESSION_GET,
 	ST_BEGIN,
 	ST_COMMIT,
@@ -65,11 +66,15 @@ static const char *const stmt_sql[ST_NR] = {
 	[ST_EXISTS] = "SELECT 1 FROM profiles WHERE id = ?",
 	[ST_REMOVE] = "DELETE FROM profiles WHERE id = ?",
 	[ST_REMOVE_BY_PROCESS] = "DELETE FROM profiles WHERE process_name = ?",
-	[ST_SESSION_BEGIN] = "INSERT INTO sessions (target, tasks, started_at) VALUES (?,?,?)",
+	[ST_SESSION_BEGIN] = "INSERT INTO sessions (target, tasks, started_at, status) "
+			     "VALUES (?,?,?,'running')",
 	[ST_SESSION_END] = "UPDATE sessions SET ended_at = ?, events_seen = ?, events_lost = ?, "
-			   "loss_detail = ? WHERE id = ?",
+			   "loss_detail = ?, status = 'completed' WHERE id = ?",
+	/* only a session still running: a late guardian never rewrites an end */
+	[ST_SESSION_ABORT] = "UPDATE sessions SET ended_at = ?, loss_detail = ?, "
+			     "status = 'aborted' WHERE id = ? AND status = 'running'",
 	[ST_SESSION_GET] = "SELECT id, target, tasks, started_at, ended_at, events_seen, "
-			   "events_lost, loss_detail FROM sessions WHERE id = ?",
+			   "events_lost, loss_detail, status FROM sessions WHERE id = ?",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -114,6 +119,9 @@ static const char *const migrations[] = {
 	" cpu_system_seconds REAL,"
 	" session_id INTEGER REFERENCES sessions(id));"
 	"CREATE INDEX profiles_process_name ON profiles(process_name);",
+	/* v2: how a recording ended; 'aborted' when the collector died */
+	"ALTER TABLE sessions ADD COLUMN status TEXT NOT NULL DEFAULT 'completed'"
+	" CHECK (status IN ('running', 'completed', 'aborted'));",
 };
 
 struct profile_repo {
@@ -386,8 +394,13 @@ struct profile_repo *profile_repo__open(const char *path, unsigned int flags)
 			}
 			sql = many;
 		}
+		/* a v1 file read as it is: its sessions had no status column */
+		if (i == ST_SESSION_GET && version < 2 && readonly)
+			sql = "SELECT id, target, tasks, started_at, ended_at, events_seen, "
+			      "events_lost, loss_detail, 'completed' FROM sessions WHERE id = ?";
 		if (readonly && (i == ST_INSERT || i == ST_REMOVE || i == ST_REMOVE_BY_PROCESS ||
-				 i == ST_SESSION_BEGIN || i == ST_SESSION_END || i == ST_BEGIN))
+				 i == ST_SESSION_BEGIN || i == ST_SESSION_END ||
+				 i == ST_SESSION_ABORT || i == ST_BEGIN))
 			continue;
 		rc = sqlite3_prepare_v3(repo->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &repo->st[i],
 					NULL);
@@ -778,6 +791,29 @@ int profile_repo__session_end(struct profile_repo *repo, int64_t id, const char 
 	return sqlite3_changes(repo->db) ? 0 : -ENOENT;
 }
 
+int profile_repo__session_abort(struct profile_repo *repo, int64_t id, const char *ended_at,
+				const char *why)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !ended_at)
+		return -EINVAL;
+	err = need(repo, ST_SESSION_ABORT);
+	if (err)
+		return err;
+	st = repo->st[ST_SESSION_ABORT];
+	bind_text(st, 1, ended_at);
+	bind_text(st, 2, why);
+	sqlite3_bind_int64(st, 3, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return fail(repo, rc, "cannot mark the session aborted");
+	return sqlite3_changes(repo->db) ? 0 : -ENOENT;
+}
+
 int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct session *out)
 {
 	sqlite3_stmt *st;
@@ -801,6 +837,7 @@ int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct sess
 		out->events_seen = sqlite3_column_int64(st, 5);
 		out->events_lost = sqlite3_column_int64(st, 6);
 		out->loss_detail = col_strdup(st, 7);
+		out->status = col_strdup(st, 8);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -841,5 +878,6 @@ void session__free(struct session *s)
 	free(s->target);
 	free(s->tasks);
 	free(s->loss_detail);
-	s->target = s->tasks = s->loss_detail = NULL;
+	free(s->status);
+	s->target = s->tasks = s->loss_detail = s->status = NULL;
 }

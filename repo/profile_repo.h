@@ -65,6 +65,7 @@ struct session {
 	int64_t events_seen;
 	int64_t events_lost;
 	char *loss_detail;
+	char *status;  /* running, completed, aborted (the collector died) */
 };
 
 enum profile_repo_flags {
@@ -97,6 +98,9 @@ int64_t profile_repo__session_begin(struct profile_repo *repo, const char *targe
 				    const char *tasks, const char *started_at);
 int profile_repo__session_end(struct profile_repo *repo, int64_t id, const char *ended_at,
 			      int64_t events_seen, int64_t events_lost, const char *loss_detail);
+/* Ends a session whose collector died; only while it is still running. */
+int profile_repo__session_abort(struct profile_repo *repo, int64_t id, const char *ended_at,
+				const char *why);
 int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct session *out);
 
 void profile__free(struct profile *p); /* frees the strings, not p */

@@ -250,6 +250,83 @@ static char *scratch(const char *name)
 	return buf;
 }
 
+/* A session whose collector died is closed as aborted, and only a running
+ * one: a late guardian never rewrites how a session ended. */
+static void test_session_abort(void **state)
+{
+	struct profile_repo *r = *state;
+	struct session s;
+	int64_t a = profile_repo__session_begin(r, "t", "a=f", "2026-01-01T00:00:00.000000Z");
+	int64_t b = profile_repo__session_begin(r, "t", "a=f", "2026-01-01T00:00:00.000000Z");
+
+	assert_int_equal(profile_repo__get_session(r, a, &s), 0);
+	assert_string_equal(s.status, "running");
+	session__free(&s);
+	assert_int_equal(profile_repo__session_abort(r, a, "2026-01-01T00:00:02.000000Z", "died"), 0);
+	assert_int_equal(profile_repo__get_session(r, a, &s), 0);
+	assert_string_equal(s.status, "aborted");
+	assert_string_equal(s.ended_at, "2026-01-01T00:00:02.000000Z");
+	assert_string_equal(s.loss_detail, "died");
+	session__free(&s);
+	assert_int_equal(profile_repo__session_end(r, b, "2026-01-01T00:00:01.000000Z", 3, 0, "ok"), 0);
+	assert_int_equal(profile_repo__session_abort(r, b, "2026-01-01T00:00:09.000000Z", "late"),
+			 -ENOENT);
+	assert_int_equal(profile_repo__get_session(r, b, &s), 0);
+	assert_string_equal(s.status, "completed");
+	assert_string_equal(s.loss_detail, "ok");
+	session__free(&s);
+}
+
+/* A version 1 file, as taskprof wrote it before sessions had a status, is
+ * read as it is, and
+ * migrated on the first write: its sessions count as completed. */
+static void test_migrates_v1(void **state)
+{
+	char *path = strdup(scratch("v1.db"));
+	struct profile_repo *r;
+	struct session s;
+	sqlite3 *db;
+
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TABLE sessions (id INTEGER PRIMARY KEY, target TEXT NOT NULL,"
+				      " tasks TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT,"
+				      " events_seen INTEGER NOT NULL DEFAULT 0,"
+				      " events_lost INTEGER NOT NULL DEFAULT 0, loss_detail TEXT);"
+				      "CREATE TABLE profiles (id INTEGER PRIMARY KEY, env TEXT, stage TEXT,"
+				      " process_name TEXT NOT NULL, task_start_time TEXT NOT NULL,"
+				      " task_end_time TEXT NOT NULL, runtime_seconds REAL NOT NULL,"
+				      " cpu_cores INTEGER, cpu_user_utilization REAL,"
+				      " cpu_system_utilization REAL, memory_usage_peak_mb REAL,"
+				      " memory_allocations INTEGER, file_read_bytes INTEGER,"
+				      " file_write_bytes INTEGER, io_wait_time_seconds REAL,"
+				      " network_data_sent_bytes INTEGER, network_data_received_bytes INTEGER,"
+				      " exceptions_raised INTEGER, pid INTEGER, tid INTEGER, symbol TEXT,"
+				      " binary TEXT, status TEXT NOT NULL, cpu_user_seconds REAL,"
+				      " cpu_system_seconds REAL, session_id INTEGER);"
+				      "INSERT INTO sessions (target, tasks, started_at) VALUES ('old', 'a=f', 'x');"
+				      "PRAGMA user_version = 1;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	r = profile_repo__open(path, PROFILE_REPO_READONLY);
+	assert_non_null(r);
+	assert_int_equal(profile_repo__get_session(r, 1, &s), 0);
+	assert_string_equal(s.status, "completed");
+	session__free(&s);
+	profile_repo__close(r);
+	r = profile_repo__open(path, 0);
+	assert_non_null(r);
+	assert_int_equal(profile_repo__get_session(r, 1, &s), 0);
+	assert_string_equal(s.target, "old");
+	assert_string_equal(s.status, "completed");
+	session__free(&s);
+	profile_repo__close(r);
+	unlink(path);
+	free(path);
+}
+
 static void test_file_schema_wal_version(void **state)
 {
 	char *path = strdup(scratch("schema.db"));
@@ -262,7 +339,7 @@ static void test_file_schema_wal_version(void **state)
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	assert_int_equal(sqlite3_column_int(st, 0), 2);
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -350,6 +427,8 @@ int main(int argc, char **argv)
 						teardown_mem),
 		cmocka_unit_test_setup_teardown(test_large_batch_ids, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_sessions, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_session_abort, setup_mem, teardown_mem),
+		cmocka_unit_test(test_migrates_v1),
 		cmocka_unit_test(test_file_schema_wal_version),
 		cmocka_unit_test(test_readonly_missing_creates_nothing),
 		cmocka_unit_test(test_corrupt_file_untouched),
