@@ -33,7 +33,9 @@ msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 endif
 
 REPO_SRC := repo/profile_repo.c
-USER_SRC := user/spec.c user/elfsym.c user/probeplan.c user/agg.c user/collector.c user/launch.c user/guard.c user/util.c
+USER_SRC := user/spec.c user/elfsym.c user/probeplan.c user/plan.c user/resolve.c user/hooks.c \
+	    user/uprobe_multi.c user/attach.c user/agg.c user/sink.c user/losses.c \
+	    user/launch.c user/delayacct.c user/guardian.c user/collector.c user/util.c
 MAIN_SRC := user/main.c
 
 REPO_OBJ := $(REPO_SRC:%.c=$(OBJ)/%.o)
@@ -46,7 +48,7 @@ SKEL := $(BUILD)/taskprof.skel.h
 .PHONY: all
 all: $(BUILD)/taskprof $(BUILD)/libtaskprof.a
 
-$(BPF_OBJ): bpf/taskprof.bpf.c bpf/taskprof.h vmlinux/vmlinux.h | $(OBJ)
+$(BPF_OBJ): bpf/taskprof.bpf.c $(wildcard bpf/*.bpf.h) bpf/taskprof.h vmlinux/vmlinux.h | $(OBJ)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) \
 		-Ivmlinux -Ibpf -c $< -o $@
@@ -60,8 +62,8 @@ $(OBJ)/%.o: %.c | $(OBJ)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-# the collector includes the generated skeleton
-$(OBJ)/user/collector.o: $(SKEL)
+# these include the generated skeleton
+$(OBJ)/user/collector.o $(OBJ)/user/attach.o: $(SKEL)
 
 $(BUILD)/libtaskprof.a: $(REPO_OBJ)
 	$(call msg,AR,$@)

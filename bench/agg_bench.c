@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 		return 1;
 	t0 = tp_now_ns(CLOCK_MONOTONIC);
 	for (long i = 0; i < n; i++) {
-		struct tp_event e = { .inv_id = i, .start_ns = t0 + i * 1000, .end_ns = t0 + i * 1000 + 700,
+		struct tp_event e = { .start_ns = t0 + i * 1000, .end_ns = t0 + i * 1000 + 700,
 				      .cpus = 2, .pid = 1, .tid = 1 };
 
 		e.ctr[TP_CPU_NS] = 650;

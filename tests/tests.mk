@@ -6,10 +6,11 @@ CMOCKA := -lcmocka
 
 UNIT_TESTS := test_repo test_spec test_symbols test_agg
 UNIT_BINS := $(UNIT_TESTS:%=$(TBUILD)/%)
-INTEG_BIN := $(TBUILD)/test_integration
+INTEG_BINS := $(TBUILD)/test_integration
 FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD)/libfix.so \
-	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped
+	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped $(TBUILD)/fix_backtrace
 TARGETS := $(TBUILD)/target $(TBUILD)/exc_target
+
 
 $(TBUILD):
 	$(Q)mkdir -p $@
@@ -22,7 +23,8 @@ $(TBUILD)/test_spec: tests/unit/test_spec.c user/spec.c | $(TBUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(CMOCKA)
 
-$(TBUILD)/test_symbols: tests/unit/test_symbols.c user/elfsym.c user/probeplan.c user/util.c \
+$(TBUILD)/test_symbols: tests/unit/test_symbols.c user/elfsym.c user/probeplan.c user/plan.c \
+		user/resolve.c user/hooks.c user/spec.c user/launch.c user/util.c \
 		| $(TBUILD) $(FIXTURES)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ -lelf -lz -lcapstone -lstdc++ $(CMOCKA)
@@ -31,7 +33,7 @@ $(TBUILD)/test_agg: tests/unit/test_agg.c user/agg.c user/util.c $(BUILD)/libtas
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ -lsqlite3 $(CMOCKA)
 
-$(INTEG_BIN): tests/integration/test_integration.c $(BUILD)/libtaskprof.a | $(TBUILD)
+$(TBUILD)/test_integration: tests/integration/test_integration.c $(BUILD)/libtaskprof.a | $(TBUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ -lsqlite3 $(CMOCKA)
 
@@ -46,6 +48,8 @@ $(TBUILD)/libfix.so: tests/fixtures/libfix.c | $(TBUILD)
 	$(Q)$(CC) -O2 -g -fPIC -shared -o $@ $<
 $(TBUILD)/fix_shapes: tests/fixtures/shapes.S tests/fixtures/shapes_main.c | $(TBUILD)
 	$(Q)$(CC) -O2 -g -o $@ $^
+$(TBUILD)/fix_backtrace: tests/fixtures/fix_backtrace.c | $(TBUILD)
+	$(Q)$(CC) -O2 -g -o $@ $<
 $(TBUILD)/fix_stripped: $(TBUILD)/fix_c_pie
 	$(Q)strip -s -o $@ $<
 
@@ -57,9 +61,8 @@ $(TBUILD)/exc_target: tests/integration/exc_target.cc | $(TBUILD)
 	$(call msg,CXX,$@)
 	$(Q)$(CXX) -O2 -g -o $@ $<
 
-
 .PHONY: test test-build unit integration
-test-build: all $(UNIT_BINS) $(INTEG_BIN) $(FIXTURES) $(TARGETS)
+test-build: all $(UNIT_BINS) $(INTEG_BINS) $(FIXTURES) $(TARGETS)
 
 test:
 	$(Q)./scripts/deps.sh

@@ -47,15 +47,16 @@ void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct
 	p->process_name = t ? t->name : "?";
 	p->symbol = t ? t->symbol : NULL;
 	p->binary = t ? t->binary : NULL;
-	p->status = (char *)status_names[e->status < 3 ? e->status : TP_EXITED];
+	p->status = (char *)status_names[e->status < TP_NR_STATUS ? e->status : TP_EXITED];
 	tp_iso_time(e->start_ns + a->mono_to_real_ns, p->task_start_time,
 		    sizeof(p->task_start_time));
 	tp_iso_time(e->end_ns + a->mono_to_real_ns, p->task_end_time, sizeof(p->task_end_time));
 	p->runtime_seconds = dur / 1e9;
 	p->cpu_cores = e->cpus ? e->cpus : 1;
 	/*
-	 * The on-CPU total is exact (switch-to-switch); utime and stime are
-	 * tick samples, good only for the ratio. getrusage splits the same way.
+	 * The on-CPU total is the scheduler's sum_exec_runtime; utime and stime
+	 * are tick samples, good only for the ratio. getrusage splits the same
+	 * way.
 	 */
 	if (ticks) {
 		user = cpu * ((double)e->ctr[TP_UTIME_NS] / ticks);
@@ -70,7 +71,9 @@ void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct
 	p->cpu_user_utilization = denom > 0 ? user / denom : 0;
 	p->cpu_system_utilization = denom > 0 ? sys / denom : 0;
 	p->memory_usage_peak_mb = e->rss_peak / (1024.0 * 1024.0);
-	p->memory_allocations = a->allocs ? (int64_t)e->ctr[TP_ALLOCS] : PROFILE_NULL_I64;
+	/* not asked for, or not counted everywhere the invocation ran: unknown */
+	p->memory_allocations = a->allocs && !(e->flags & TP_EV_NO_ALLOCS) ?
+					(int64_t)e->ctr[TP_ALLOCS] : PROFILE_NULL_I64;
 	p->file_read_bytes = e->ctr[TP_READ_BYTES];
 	p->file_write_bytes = e->ctr[TP_WRITE_BYTES];
 	p->io_wait_time_seconds = e->ctr[TP_IOWAIT_NS] / 1e9;
@@ -107,6 +110,8 @@ int agg__handle(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e))
 		return 0;
 	a->seen++;
+	if (a->allocs && (e->flags & TP_EV_NO_ALLOCS))
+		a->no_allocs++;
 	agg__event_to_profile(a, e, &a->pending[a->npending++]);
 	if (a->npending == a->cap)
 		agg__flush(a);

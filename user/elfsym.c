@@ -17,11 +17,45 @@
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
-/* Symbols that only code using the unwinder for exceptions refers to. */
-static const char *const unwinder_syms[] = {
-	"__cxa_throw", "__cxa_begin_catch", "__gxx_personality_v0", "_Unwind_Resume",
-	"rust_eh_personality", "_Unwind_RaiseException", "__gcc_personality_v0",
+/*
+ * Whether code looks at its own stack: unwinds it (C++ exceptions, Rust
+ * panics, -fexceptions cleanups), walks it (backtrace, libunwind) or records
+ * it (sanitizers). A hijacked return address would show there, so such
+ * images get no uretprobes (user/plan.c). Importing one of these names is
+ * using it; defining one of the second list is carrying the runtime itself
+ * (static libstdc++, libgcc_eh, a sanitizer runtime).
+ */
+static const char *const stack_imports[] = {
+	"__cxa_throw", "__cxa_begin_catch", "__cxa_rethrow", "__gxx_personality_v0",
+	"__gcc_personality_v0", "rust_eh_personality", "_Unwind_Resume",
+	"_Unwind_RaiseException", "_Unwind_ForcedUnwind", "_Unwind_Backtrace",
+	"_Unwind_GetIP", "_Unwind_Find_FDE", "backtrace", "backtrace_symbols",
+	"backtrace_symbols_fd", "unw_backtrace", "unw_init_local", "_ULx86_64_init_local",
+	"__asan_", "__hwasan_", "__tsan_", "__msan_", "__lsan_", "__ubsan_", "__sanitizer_",
 };
+static const char *const stack_runtimes[] = {
+	"__gxx_personality_v0", "__gcc_personality_v0", "rust_eh_personality",
+	"_Unwind_RaiseException", "__asan_init", "__hwasan_init", "__tsan_init", "__msan_init",
+	"__lsan_init", "__ubsan_handle_", "__sanitizer_",
+};
+
+/* name, or name@version, is word; a word ending in '_' is a prefix */
+static bool sym_is(const char *name, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (strncmp(name, word, n))
+		return false;
+	return word[n - 1] == '_' || name[n] == 0 || name[n] == '@';
+}
+
+static bool sym_in(const char *name, const char *const *words, size_t nwords)
+{
+	for (size_t k = 0; k < nwords; k++)
+		if (sym_is(name, words[k]))
+			return true;
+	return false;
+}
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -141,17 +175,12 @@ static int read_symbols(struct elf_file *ef, Elf *elf, Elf_Scn *scn, GElf_Shdr *
 		if (!name || !*name)
 			continue;
 		if (sym.st_shndx == SHN_UNDEF) {
-			for (size_t k = 0; k < sizeof(unwinder_syms) / sizeof(unwinder_syms[0]); k++)
-				if (!strcmp(name, unwinder_syms[k]) ||
-				    !strncmp(name, unwinder_syms[k], strlen(unwinder_syms[k])))
-					if (name[strlen(unwinder_syms[k])] == 0 ||
-					    name[strlen(unwinder_syms[k])] == '@')
-						ef->throws = true;
+			if (sym_in(name, stack_imports, ARRAY_SIZE(stack_imports)))
+				ef->walks_stack = true;
 			continue;
 		}
-		for (size_t k = 0; k < sizeof(unwinder_syms) / sizeof(unwinder_syms[0]); k++)
-			if (!strcmp(name, unwinder_syms[k]))
-				ef->throws = true;
+		if (sym_in(name, stack_runtimes, ARRAY_SIZE(stack_runtimes)))
+			ef->walks_stack = true;
 		if (!strcmp(name, "runtime.main") || !strcmp(name, "runtime.goexit"))
 			ef->is_go = true;
 		type = GELF_ST_TYPE(sym.st_info);
@@ -208,6 +237,22 @@ static int read_dynamic(struct elf_file *ef, Elf *elf, Elf_Scn *scn, GElf_Shdr *
 	return 0;
 }
 
+/* A PIE executable is ET_DYN like a library; it names its interpreter. */
+static bool has_interp(Elf *elf)
+{
+	size_t n = 0;
+
+	if (elf_getphdrnum(elf, &n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_INTERP)
+			return true;
+	}
+	return false;
+}
+
 struct elf_file *elf_file__open(const char *path)
 {
 	struct elf_file *ef;
@@ -244,6 +289,7 @@ struct elf_file *elf_file__open(const char *path)
 		goto cleanup;
 	}
 	ef->is_dyn = eh.e_type == ET_DYN;
+	ef->is_exec = eh.e_type == ET_EXEC || has_interp(elf);
 	if (elf_getshdrstrndx(elf, &shstrndx))
 		shstrndx = 0;
 	while ((scn = elf_nextscn(elf, scn)) != NULL) {
@@ -569,14 +615,6 @@ int tp_libs_of_exe(const char *exe, char ***out, size_t *n)
 				err = strv_add(&queue, &nq, path);
 		}
 		elf_file__close(ef);
-	}
-	if (!err) {
-		/* glibc opens libgcc_s lazily, for pthread_exit and pthread_cancel */
-		char path[PATH_MAX];
-		struct elf_file dummy = { .path = (char *)exe };
-
-		if (resolve_needed("libgcc_s.so.1", &dummy, path, sizeof(path)))
-			err = strv_add(&queue, &nq, path);
 	}
 	if (err) {
 		tp_strv_free(queue, nq);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Launch mode: the command is forked first and held before exec until the
- * probes are attached, so not one invocation is missed.
+ * The target: a command launched and held before exec until the probes are
+ * in place (so not one invocation is missed), or a running process; its
+ * liveness and its exit status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,8 @@ char *tp_which(const char *cmd)
 	if (!path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	copy = strdup(path);
+	if (!copy)
+		return NULL;
 	for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		snprintf(buf, sizeof(buf), "%s/%s", *dir ? dir : ".", cmd);
 		if (access(buf, X_OK) == 0) {
@@ -82,14 +85,80 @@ int launch__go(struct launch *l)
 	return err;
 }
 
-void launch__abort(struct launch *l)
+/* Returns true once the command has ended; its status is then in *status. */
+bool launch__ended(struct launch *l, int *status)
 {
-	if (!l || l->pid <= 0)
-		return;
+	return l->pid > 0 && waitpid(l->pid, status, WNOHANG) == l->pid;
+}
+
+/* Waits for the command; a command never let go exits without running. */
+int launch__wait(struct launch *l, int *status)
+{
+	pid_t pid = l->pid;
+
+	if (pid <= 0)
+		return -ECHILD;
 	if (l->go_fd >= 0) {
 		close(l->go_fd);
 		l->go_fd = -1;
 	}
-	waitpid(l->pid, NULL, 0);
 	l->pid = 0;
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+/* A zombie has ended too: its parent just has not reaped it yet. */
+bool tp_pid_alive(pid_t pid)
+{
+	char path[64], buf[512], *paren;
+	FILE *f;
+	size_t n;
+
+	if (kill(pid, 0) && errno != EPERM)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	paren = strrchr(buf, ')');
+	return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+}
+
+/* The shell's convention: 128 + signal for a command a signal killed. */
+int tp_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+/* Start time in clock ticks since boot (/proc/PID/stat field 22), 0 if gone. */
+unsigned long long tp_proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	/* after the command: state is field 3, start time field 22 */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		start = strtoull(p + 1, NULL, 10);
+	return start;
 }

@@ -11,8 +11,7 @@
 static const char usage_text[] =
 	"usage:\n"
 	"  taskprof record [--db PATH] [--stage STAGE] [--env ENV] [--allocs] [-d SECONDS]\n"
-	"                  [--returns auto|uretprobe|insn] [--no-unwind-guard]\n"
-	"                  [--ringbuf-mb N] [-v]\n"
+	"                  [--returns auto|uretprobe|insn] [--ringbuf-mb N] [-v]\n"
 	"                  -t SPEC [-t SPEC ...]  (-p PID | -- COMMAND [ARG ...])\n"
 	"  taskprof list   [--db PATH] [--process NAME] [--format table|csv|json]\n"
 	"  taskprof show   [--db PATH] ID\n"
@@ -64,12 +63,11 @@ static int cmd_record(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "returns", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "no-unwind-guard", no_argument, NULL, 'G' },
 		{ "ringbuf-mb", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct record_opts o = { .db = default_db(), .ringbuf_mb = 64 };
+	struct record_opts o = { .db = default_db(), .ringbuf_mb = TP_RINGBUF_MB };
 	int c, rc = 2;
 	int64_t pid = 0;
 
@@ -132,9 +130,6 @@ static int cmd_record(int argc, char **argv)
 			break;
 		case 'v':
 			tp_verbose++;
-			break;
-		case 'G':
-			o.no_guard = true;
 			break;
 		case 'B': {
 			int64_t mb;
@@ -589,6 +584,8 @@ int main(int argc, char **argv)
 	}
 	argc--;
 	argv++;
+	if (!strcmp(cmd, TP_GUARDIAN_CMD))
+		return guardian__main(argc, argv);
 	if (!strcmp(cmd, "record"))
 		return cmd_record(argc, argv);
 	if (!strcmp(cmd, "list"))

@@ -12,13 +12,10 @@
  * runs exactly once per call. The SP change on the way (push, sub rsp) is
  * passed to BPF so it can recover the SP at entry.
  *
- * Return: a uretprobe rewrites the return address, and the unwinder cannot
- * step through the kernel's trampoline: a C++ exception or a forced unwind
- * passing the frame ends in std::terminate. With the unwind guard
- * (guard.c) the collector asks for uretprobes everywhere. Without it, AUTO
- * uses them only where nothing can unwind through the frame (code that never
- * links the C++/Rust unwinder, or a leaf), and puts uprobes on the ret
- * instructions elsewhere: slower, but they leave the stack alone.
+ * Return: either a uretprobe at the entry (the caller, user/plan.c, decides
+ * where that is safe), or uprobes on every ret instruction, plus on the ret
+ * instructions of functions it tail-calls. AUTO means the latter here: it
+ * leaves the stack alone.
  */
 #include <capstone/capstone.h>
 #include <errno.h>
@@ -197,20 +194,7 @@ int probe_plan__build(const struct elf_file *ef, const struct elf_sym *sym,
 		}
 	}
 
-	switch (want) {
-	case TP_RET_URETPROBE:
-		out->mode = TP_RET_URETPROBE;
-		break;
-	case TP_RET_INSN:
-		out->mode = TP_RET_INSN;
-		break;
-	default:
-		if (!ef->throws ||
-		    (!out->has_call && !out->ntails && !out->indirect_jmp))
-			out->mode = TP_RET_URETPROBE;
-		else
-			out->mode = TP_RET_INSN;
-	}
+	out->mode = want == TP_RET_URETPROBE ? TP_RET_URETPROBE : TP_RET_INSN;
 	/* A uretprobe reads the return address at SP: only where SP is untouched. */
 	if (out->mode == TP_RET_URETPROBE && out->sp_adj) {
 		out->entry_vaddr = start;

@@ -22,6 +22,15 @@ void tp_iso_time(uint64_t realtime_ns, char *buf, size_t len);
 uint64_t tp_now_ns(int clock);
 char *tp_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The kernel's ABI that Debian's libbpf 1.1 headers predate (6.6+). */
+#define TP_TRACE_UPROBE_MULTI 48  /* enum bpf_attach_type BPF_TRACE_UPROBE_MULTI */
+#define TP_UPROBE_MULTI_RETURN 1  /* BPF_F_UPROBE_MULTI_RETURN */
+
+/* The guardian's hidden command: `taskprof __guardian PID DB delayacct|-` */
+#define TP_GUARDIAN_CMD "__guardian"
+
 /* --- spec.c: [NAME=][BINARY:]SYMBOL ------------------------------------- */
 struct task_spec {
 	char *name;   /* process_name; defaults to symbol as written */
@@ -46,8 +55,9 @@ struct elf_file {
 	void *elf;          /* Elf * */
 	bool has_symtab;    /* not stripped */
 	bool is_go;
-	bool throws;        /* uses the C++/Rust unwinder: exceptions may pass frames */
+	bool walks_stack;   /* unwinds, walks or records its own stack (elfsym.c) */
 	bool is_dyn;        /* ET_DYN (PIE or shared library) */
+	bool is_exec;       /* an executable, PIE or not */
 	struct elf_sym *syms;
 	size_t nsyms;
 	char **needed;      /* DT_NEEDED */
@@ -99,13 +109,83 @@ int probe_plan__build(const struct elf_file *ef, const struct elf_sym *sym,
 		      enum tp_ret_mode want, struct probe_plan *out);
 void probe_plan__free(struct probe_plan *p);
 
-/* --- agg.c: ring-buffer records to profiles ------------------------------ */
+/* --- plan.c, resolve.c, hooks.c: every uprobe to place ------------------- */
+enum tp_prog {
+	TP_PROG_ENTER,   /* tp_enter: a task's entry */
+	TP_PROG_RET,     /* tp_ret: a ret instruction of a task */
+	TP_PROG_URET,    /* tp_uret: a task's return, as a uretprobe */
+	TP_PROG_RAISE,   /* tp_raise: _Unwind_RaiseException */
+	TP_PROG_FORCED,  /* tp_forced: _Unwind_ForcedUnwind */
+	TP_PROG_JUMP,    /* tp_jump: longjmp and its aliases */
+	TP_PROG_ALLOC,   /* tp_alloc: the malloc family, per process */
+	TP_PROG_NR,
+};
+
+struct uprobe_req {
+	char *path;
+	uint64_t offset;
+	uint64_t cookie;
+	enum tp_prog prog;
+};
+
 struct agg_task {
 	char *name;    /* process_name */
 	char *symbol;
 	char *binary;
 };
 
+struct plan {
+	struct uprobe_req *v;
+	size_t n;
+	struct elf_file **elves;  /* every file read, opened once */
+	size_t nelves;
+	struct agg_task *tasks;   /* by task index, as BPF reports it */
+	size_t ntasks;
+	size_t nfuncs;            /* functions probed */
+	size_t nuret;             /* ...of which return by uretprobe */
+};
+
+/* What the target runs: where unqualified symbols are searched. */
+struct plan_target {
+	const char *exe;
+	char **libs;     /* libraries it maps (-p) or will load, LD_PRELOAD included */
+	size_t nlibs;
+	char **preload;  /* LD_PRELOAD, which every program it runs gets too */
+	size_t npreload;
+};
+
+struct plan *plan__new(void);
+void plan__free(struct plan *p);
+int plan__add(struct plan *p, enum tp_prog prog, const char *path, uint64_t off, uint64_t cookie);
+struct elf_file *plan__elf(struct plan *p, const char *path);
+int plan__add_function(struct plan *p, struct elf_file *ef, const struct elf_sym *s,
+		       uint32_t task, enum tp_ret_mode mode);
+bool plan__image_quiet(struct plan *p, const char *exe, char *const *extra, size_t nextra);
+/* Resolves every declared task (resolve.c). */
+int plan__add_tasks(struct plan *p, const struct task_spec *specs, size_t nspecs,
+		    const struct plan_target *t, enum tp_ret_mode mode);
+/* Exceptions, longjmp and, with allocs, the malloc family (hooks.c). */
+int plan__add_runtime(struct plan *p, const char *exe, char *const *libs, size_t nlibs,
+		      bool allocs);
+
+/* --- uprobe_multi.c, attach.c: the plan as links ------------------------- */
+int uprobe_multi__attach(int prog_fd, const char *path, const uint64_t *offsets,
+			 const uint64_t *cookies, size_t n, unsigned int flags, pid_t pid);
+
+struct taskprof_bpf;
+struct attacher;
+/* Before load: the multi-uprobe programs' attach type. */
+void attacher__prepare(struct taskprof_bpf *skel);
+struct attacher *attacher__new(struct taskprof_bpf *skel);
+/* Task probes and runtime hooks, on the files, for every process. */
+int attacher__attach_files(struct attacher *a, const struct plan *p);
+/* The plan's allocation probes, for one process. */
+int attacher__attach_allocs(struct attacher *a, const struct plan *p, pid_t pid);
+size_t attacher__count(const struct attacher *a);
+/* Detaches everything, the links' teardowns in parallel. Accepts NULL. */
+void attacher__free(struct attacher *a);
+
+/* --- agg.c: ring-buffer records to profiles ------------------------------ */
 struct agg {
 	struct profile_repo *repo;
 	const struct agg_task *tasks;
@@ -121,6 +201,7 @@ struct agg {
 	uint64_t seen;
 	uint64_t written;
 	uint64_t write_errors;
+	uint64_t no_allocs;      /* rows whose allocations could not be counted */
 	int last_err;
 };
 
@@ -132,50 +213,48 @@ int agg__flush(struct agg *a);
 /* Fills p; its strings are borrowed from a and must not be freed. */
 void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct profile *p);
 
-/* --- launch.c ------------------------------------------------------------ */
+/* --- sink.c: ring buffer to aggregator ----------------------------------- */
+struct sink;
+struct sink *sink__new(int ringbuf_fd, struct agg *agg);
+void sink__poll(struct sink *s, int timeout_ms);
+void sink__drain(struct sink *s);
+void sink__free(struct sink *s);
+
+/* --- losses.c ---------------------------------------------------------------- */
+struct losses {
+	uint64_t lost;       /* sessions.events_lost */
+	char detail[512];    /* sessions.loss_detail: every reason, with its count */
+};
+
+void losses__collect(struct losses *l, int stats_fd, const struct agg *agg);
+
+/* --- launch.c: the target ------------------------------------------------ */
 struct launch {
 	pid_t pid;
-	int go_fd; /* write end: closing it lets the child exec */
+	int go_fd; /* write end: writing 'g' lets the child exec; closing it, exit */
 };
 
 int launch__fork(struct launch *l, char *const argv[]);
 int launch__go(struct launch *l);
-void launch__abort(struct launch *l);
+bool launch__ended(struct launch *l, int *status);
+int launch__wait(struct launch *l, int *status);
 char *tp_which(const char *cmd);
+bool tp_pid_alive(pid_t pid);
+int tp_exit_code(int status);
+unsigned long long tp_proc_start_time(pid_t pid);
 
-/* --- guard.c: the unwind guard (ptrace tracer) ---------------------------- */
-struct guard {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	pid_t root;
-	int req_fd;               /* guard_reqs map; set once the BPF object is loaded */
-	pid_t *tids;              /* seized threads */
-	int *pending_sig;         /* per tid, while held for detaching */
-	size_t ntids;
-	/* called in the tracer thread for each new process, before it runs */
-	void (*on_fork)(void *ctx, pid_t pid);
-	/* called with every thread held, before letting go */
-	void (*before_detach)(void *ctx);
-	void *ctx;
-	int seize_err;
-	int root_status;
-	volatile bool root_exited;
-	volatile bool stop;
-	bool ready;
-	bool started;
-	bool active;
-	uint64_t fixups;          /* requests applied */
-	uint64_t written;         /* slots rewritten */
-	uint64_t skipped;         /* slots that no longer held what BPF saw */
-};
+/* --- delayacct.c, guardian.c: system settings, and who restores them ------- */
+/* Holds kernel.task_delayacct on for holder; -ENOENT if the kernel has none. */
+int delayacct__hold(pid_t holder);
+void delayacct__release(pid_t holder);
 
-/* Seizes every thread of root (and follows its clones and forks). */
-int guard__start(struct guard *g, pid_t root);
-/* Holds every thread, calls before_detach, lets go. Accepts NULL. */
-void guard__stop(struct guard *g);
+struct guardian;
+struct guardian *guardian__start(const char *db, bool delayacct);
+void guardian__tell_session(struct guardian *g, int64_t session);
+void guardian__dismiss(struct guardian *g);
+int guardian__main(int argc, char **argv);
 
-/* --- collector.c --------------------------------------------------------- */
+/* --- collector.c ----------------------------------------------------------- */
 struct record_opts {
 	const char *db;
 	const char *stage;
@@ -187,7 +266,6 @@ struct record_opts {
 	struct task_spec *specs;
 	size_t nspecs;
 	enum tp_ret_mode ret_mode;
-	bool no_guard;           /* --no-unwind-guard */
 	size_t ringbuf_mb;
 };
 

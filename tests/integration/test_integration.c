@@ -502,29 +502,6 @@ static void test_cxx_exceptions(void **s)
 	profile_list__free(&l);
 }
 
-static void test_cxx_exceptions_without_guard(void **s)
-{
-	const char *tasks[] = { "Pipeline::risky_step", "Pipeline::safe_step", "recurse_throw",
-				"Pipeline::exit_step", NULL };
-	const char *opts[] = { "--no-unwind-guard", NULL };
-	char *db = fresh_db("exc2.db"), *ref_argv[] = { exc_target, NULL };
-	char reference[sizeof(out_buf)];
-	struct profile_list l;
-
-	/* without the tracer, ret-instruction probes keep unwinding intact */
-	assert_int_equal(run(ref_argv, NULL), 0);
-	memcpy(reference, out_buf, sizeof(reference));
-	assert_int_equal(record(db, exc_target, NULL, NULL, tasks, opts), 0);
-	assert_string_equal(out_buf, reference);
-	rows(db, "Pipeline::risky_step", &l);
-	assert_int_equal(l.len, 6);
-	profile_list__free(&l);
-	rows(db, "Pipeline::exit_step", &l);
-	assert_int_equal(l.len, 1);
-	assert_string_equal(l.items[0].status, "exited");
-	profile_list__free(&l);
-}
-
 static void test_cxx_exceptions_on_many_threads(void **s)
 {
 	char *db = fresh_db("exc3.db");
@@ -930,7 +907,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_process_exit_exited),
 		cmocka_unit_test(test_cxx_exceptions),
 		cmocka_unit_test(test_cxx_exceptions_on_many_threads),
-		cmocka_unit_test(test_cxx_exceptions_without_guard),
 		cmocka_unit_test(test_exception_after_profiler_left),
 		cmocka_unit_test(test_attach_by_pid),
 		cmocka_unit_test(test_attach_by_pid_iowait_without_delayacct),

@@ -17,7 +17,7 @@ static const struct agg_task tasks[] = {
 static struct tp_event event(uint32_t task)
 {
 	struct tp_event e = {
-		.inv_id = 7,
+		
 		.start_ns = 1000000000ULL,
 		.end_ns = 1500000000ULL, /* 0.5 s */
 		.rss_peak = 200ULL << 20,

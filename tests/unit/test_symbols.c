@@ -46,7 +46,7 @@ static void check_c(const char *fix, bool pie)
 
 	assert_int_equal(ef->is_dyn, pie);
 	assert_true(ef->has_symtab);
-	assert_false(ef->throws);
+	assert_false(ef->walks_stack);
 	assert_false(ef->is_go);
 	assert_true(s->size > 0);
 	assert_int_equal(elf_file__offset(ef, s->addr, &off), 0);
@@ -74,7 +74,7 @@ static void test_cxx_demangled(void **s)
 	struct elf_file *ef = open_fix("fix_cxx");
 	struct elf_sym **m = NULL;
 
-	assert_true(ef->throws); /* links the C++ unwinder */
+	assert_true(ef->walks_stack); /* links the C++ unwinder */
 	/* overloads: both */
 	assert_int_equal(elf_file__find(ef, "etl::AnonymizeReviewsTask::run", &m), 2);
 	free(m);
@@ -159,8 +159,12 @@ static void test_plan_shapes(void **s)
 	plan(ef, "shape_push", TP_RET_AUTO, &p);
 	assert_int_equal(p.entry_vaddr, base);
 	assert_true(p.entry_emulated);
-	assert_int_equal(p.mode, TP_RET_URETPROBE); /* C code: nothing unwinds */
+	assert_int_equal(p.mode, TP_RET_INSN); /* AUTO leaves the stack alone */
 	assert_int_equal(p.nrets, 1);
+	probe_plan__free(&p);
+	plan(ef, "shape_push", TP_RET_URETPROBE, &p);
+	assert_int_equal(p.mode, TP_RET_URETPROBE);
+	assert_int_equal(p.entry_vaddr, base);
 	probe_plan__free(&p);
 
 	/* endbr64 is single-stepped; the push after it is not */
@@ -206,19 +210,62 @@ static void test_plan_shapes(void **s)
 	elf_file__close(ef);
 }
 
-static void test_cxx_uses_ret_probes(void **s)
+/* Plans one spec against fixture exe; returns how many functions got a uretprobe. */
+static size_t urets_for(const char *exe, const char *spec_text)
 {
-	struct elf_file *ef = open_fix("fix_cxx");
-	struct probe_plan p;
-	struct elf_sym **m = NULL;
+	char path[4096], **libs = NULL;
+	struct plan_target t = { .exe = path };
+	struct task_spec spec;
+	struct plan *p = plan__new();
+	size_t n = 0, nuret;
 
-	assert_int_equal(elf_file__find(ef, "main", &m), 1);
-	assert_int_equal(probe_plan__build(ef, m[0], TP_RET_AUTO, &p), 0);
-	/* main calls code that may throw: a uretprobe would break unwinding */
-	assert_int_equal(p.mode, TP_RET_INSN);
-	assert_true(p.nrets >= 1);
-	probe_plan__free(&p);
-	free(m);
+	snprintf(path, sizeof(path), "%s/%s", fixdir, exe);
+	assert_int_equal(tp_libs_of_exe(path, &libs, &n), 0);
+	t.libs = libs;
+	t.nlibs = n;
+	assert_int_equal(task_spec__parse(spec_text, &spec), 0);
+	assert_int_equal(plan__add_tasks(p, &spec, 1, &t, TP_RET_AUTO), 0);
+	assert_true(p->nfuncs >= 1);
+	nuret = p->nuret;
+	task_spec__free(&spec);
+	plan__free(p);
+	tp_strv_free(libs, n);
+	return nuret;
+}
+
+/*
+ * A uretprobe's trampoline shows on the stack: AUTO uses one only in an
+ * executable whose whole image never looks at its stack.
+ */
+static void test_auto_returns_where_stack_is_quiet(void **s)
+{
+	char lib[4096];
+
+	/* plain C: nothing unwinds, walks or records the stack */
+	assert_int_equal(urets_for("fix_c_pie", "extract_records"), 1);
+	assert_int_equal(urets_for("fix_c_nopie", "extract_records"), 1);
+	/* C++ unwinds through frames */
+	assert_int_equal(urets_for("fix_cxx", "main"), 0);
+	/* backtrace() walks them */
+	assert_int_equal(urets_for("fix_backtrace", "extract_records"), 0);
+	/* a library may be mapped by anything */
+	snprintf(lib, sizeof(lib), "%s/libfix.so:lib_task", fixdir);
+	assert_int_equal(urets_for("fix_c_pie", lib), 0);
+}
+
+static void test_stack_walkers_and_executables(void **s)
+{
+	struct elf_file *ef = open_fix("fix_backtrace");
+
+	assert_true(ef->walks_stack); /* imports backtrace */
+	assert_true(ef->is_exec);
+	elf_file__close(ef);
+	ef = open_fix("fix_c_pie");
+	assert_false(ef->walks_stack);
+	assert_true(ef->is_exec); /* ET_DYN, but it names an interpreter */
+	elf_file__close(ef);
+	ef = open_fix("libfix.so");
+	assert_false(ef->is_exec);
 	elf_file__close(ef);
 }
 
@@ -251,7 +298,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_strip_params),
 		cmocka_unit_test(test_plan_shapes),
-		cmocka_unit_test(test_cxx_uses_ret_probes),
+		cmocka_unit_test(test_auto_returns_where_stack_is_quiet),
+		cmocka_unit_test(test_stack_walkers_and_executables),
 		cmocka_unit_test(test_libs_of_exe),
 	};
 

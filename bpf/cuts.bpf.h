@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Cuts: an exception, a forced unwind (pthread_exit, pthread_cancel) or a
+ * longjmp is about to leave frames without a return. Which frames is known
+ * only later, when the thread is next seen above them (frames.bpf.h), so a
+ * cut just remembers when it happened and the counters then. Exceptions are
+ * counted here too.
+ *
+ * These uprobes are on the runtime's own functions (libgcc_s, libc) for
+ * every process that maps them; they cost a trap only where a program
+ * throws or jumps, and act only for threads with taskprof state.
+ */
+#ifndef TP_CUTS_BPF_H
+#define TP_CUTS_BPF_H
+
+static __always_inline void cut(struct pt_regs *ctx, struct thread_state *ts, struct task_struct *t,
+				__u32 status, bool exception)
+{
+	__u64 sp = PT_REGS_SP(ctx) + TP_COOKIE_SP_ADJ(bpf_get_attach_cookie(ctx));
+
+	/* frames below the hook were left at an earlier cut: close them first */
+	reap_below(ts, t, sp);
+	if (exception)
+		ts->ctr[TP_EXCEPTIONS]++;
+	ts->cut_ns = bpf_ktime_get_ns();
+	snapshot(ts, t, ts->cut_snap);
+	ts->cut_status = status;
+}
+
+/* _Unwind_RaiseException: a C++ throw or rethrow, a Rust panic */
+SEC("uprobe")
+int BPF_KPROBE(tp_raise)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = thread_of(t);
+
+	if (ts)
+		cut(ctx, ts, t, TP_UNWOUND, true);
+	return 0;
+}
+
+/* _Unwind_ForcedUnwind: the thread is ending inside the frames it leaves */
+SEC("uprobe")
+int BPF_KPROBE(tp_forced)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = thread_of(t);
+
+	if (ts)
+		cut(ctx, ts, t, TP_EXITED, false);
+	return 0;
+}
+
+/* longjmp and its aliases */
+SEC("uprobe")
+int BPF_KPROBE(tp_jump)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = thread_of(t);
+
+	if (ts && ts->depth)
+		cut(ctx, ts, t, TP_UNWOUND, false);
+	return 0;
+}
+
+#endif /* TP_CUTS_BPF_H */

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Opening and closing invocation frames, and emitting one record per
+ * closed frame.
+ *
+ * Frames are matched by the stack pointer at the call (entry_sp), which
+ * covers recursion, tail calls and many threads. A frame closes when its
+ * return is seen (status completed), or when the thread is next seen above
+ * it: then it was left by an exception, a forced unwind or a longjmp. Those
+ * are "cuts" (cuts.bpf.h); a dead frame that was open at the thread's last
+ * cut ended at the cut, with the counters as they were then. Frames still
+ * open when the thread or its mm goes away are closed as exited.
+ */
+#ifndef TP_FRAMES_BPF_H
+#define TP_FRAMES_BPF_H
+
+/* Leave frames above the limits open (closing only what is known to have ended). */
+#define KEEP_OPEN TP_NR_STATUS
+
+struct close_ctx {
+	struct thread_state *ts;
+	struct task_struct *task;
+	__u64 ret_sp;      /* the frame entered at this SP has returned (0: none) */
+	__u64 dead_below;  /* frames entered below this SP were left earlier */
+	__u64 now;
+	__u64 *snap;       /* counters now */
+	__u32 pid;
+	__u32 tid;
+	__u32 rest;        /* status for every other frame, or KEEP_OPEN */
+	__u32 mm_alive;    /* the mm can still be read */
+};
+
+/*
+ * Invocation ids only need to be unique among open invocations and their
+ * child charges: thread id and a per-thread sequence number are, without a
+ * map lookup.
+ */
+static __always_inline __u64 next_id(struct thread_state *ts)
+{
+	return ((__u64)(__u32)bpf_get_current_pid_tgid() << 32) | ++ts->seq;
+}
+
+static __always_inline __u64 frame_peak(struct close_ctx *c, struct frame *f)
+{
+	/* rss_stat kept the slot's maximum over every value since entry, the
+	 * current one included; without a slot, entry and exit will do */
+	__u64 peak = slot_close(c->ts->mm_key, f->slot);
+
+	if (f->rss0 > peak)
+		peak = f->rss0;
+	if (f->slot == TP_NO_SLOT && c->mm_alive) {
+		__u64 now_rss = rss_of(c->task->mm);
+
+		if (now_rss > peak)
+			peak = now_rss;
+	}
+	return peak;
+}
+
+/* Children's work belongs to every enclosing invocation too. */
+static __always_inline void pass_charges_up(struct thread_state *ts, struct desc *d, __u32 depth)
+{
+	__u64 parent;
+
+	if (depth > 0) {
+		struct frame *pf = frame_at(ts, depth - 1);
+
+		if (!pf)
+			return;
+		parent = pf->inv_id;
+		pf->flags |= F_DESC;
+	} else {
+		parent = ts->owner;
+	}
+	desc_add(parent, d->ctr, d->flags, depth > 0);
+}
+
+static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 depth, __u32 status,
+				 const __u64 *end, __u64 end_ns)
+{
+	struct thread_state *ts = c->ts;
+	struct desc *d = f->flags & F_DESC ? bpf_map_lookup_elem(&inv_desc, &f->inv_id) : NULL;
+	__u64 peak = frame_peak(c, f), wake;
+	struct tp_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (e) {
+		e->start_ns = f->start_ns;
+		e->end_ns = end_ns;
+		e->rss_peak = peak;
+		for (int i = 0; i < TP_NR_CTR; i++)
+			e->ctr[i] = (end[i] > f->base[i] ? end[i] - f->base[i] : 0) +
+				    (d ? d->ctr[i] : 0);
+		e->pid = c->pid;
+		e->tid = c->tid;
+		e->task = f->task;
+		e->status = status;
+		e->cpus = f->cpus;
+		e->flags = (f->slot == TP_NO_SLOT ? TP_EV_MEM_APPROX : 0) |
+			   ((f->flags & F_NO_ALLOCS) || (d && (d->flags & F_NO_ALLOCS)) ?
+				    TP_EV_NO_ALLOCS : 0);
+		/*
+		 * A wakeup costs ~2.5 us: wake the consumer once per 1024
+		 * records of a thread, not on every record; it also polls on a
+		 * short timeout.
+		 */
+		wake = (f->inv_id & 1023) == 0 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		bpf_ringbuf_submit(e, wake);
+	} else {
+		stat_inc(TP_STAT_LOST_RINGBUF);
+	}
+	if (d) {
+		pass_charges_up(ts, d, depth);
+		bpf_map_delete_elem(&inv_desc, &f->inv_id);
+	}
+}
+
+static long close_one(__u32 i, void *arg)
+{
+	struct close_ctx *c = arg;
+	struct thread_state *ts = c->ts;
+	const __u64 *end = c->snap;
+	__u64 end_ns = c->now;
+	__u32 depth, status;
+	struct frame *f;
+
+	depth = ts->depth;
+	f = frame_top(ts);
+	if (!f)
+		return 1;
+	if (f->entry_sp < c->dead_below) {
+		status = TP_UNWOUND;
+		if (ts->cut_ns > f->start_ns) {
+			end = ts->cut_snap;
+			end_ns = ts->cut_ns;
+			status = ts->cut_status;
+		}
+	} else if (c->ret_sp && f->entry_sp == c->ret_sp) {
+		status = TP_COMPLETED;
+	} else if (c->rest != KEEP_OPEN) {
+		status = c->rest;
+	} else {
+		return 1;
+	}
+	ts->depth = depth - 1;
+	emit(c, f, depth - 1, status, end, end_ns);
+	if (depth > TP_INLINE_FRAMES) {
+		__u64 key = deep_key(ts, depth - 1);
+
+		bpf_map_delete_elem(&deep_frames, &key);
+	}
+	return 0;
+}
+
+/*
+ * Closes, innermost first: frames entered below dead_below (left earlier),
+ * the frame entered at ret_sp (returning now), and then, unless rest is
+ * KEEP_OPEN, every other frame with status rest.
+ */
+static __always_inline void close_frames(struct thread_state *ts, struct task_struct *t,
+					 __u64 ret_sp, __u64 dead_below, __u32 rest, bool mm_alive)
+{
+	__u64 snap[TP_NR_CTR];
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct close_ctx c = {
+		.ts = ts,
+		.task = t,
+		.ret_sp = ret_sp,
+		.dead_below = dead_below,
+		.snap = snap,
+		.pid = pid_tgid >> 32,
+		.tid = (__u32)pid_tgid,
+		.rest = rest,
+		.mm_alive = mm_alive,
+	};
+
+	if (!ts->depth)
+		return;
+	c.now = bpf_ktime_get_ns();
+	snapshot(ts, t, snap);
+	/* the common case, one frame returning, without a loop */
+	if (close_one(0, &c) == 0 && ts->depth)
+		bpf_loop(TP_MAX_FRAMES, close_one, &c, 0);
+}
+
+/* Closes what the thread left without a return seen, before it goes on at sp. */
+static __always_inline void reap_below(struct thread_state *ts, struct task_struct *t, __u64 sp)
+{
+	struct frame *top = frame_top(ts);
+
+	if (top && top->entry_sp < sp)
+		close_frames(ts, t, 0, sp, KEEP_OPEN, true);
+}
+
+/* Opens a frame for task at sp. Returns 0, or -1 if it could not be kept. */
+static __always_inline int open_frame(struct thread_state *ts, struct task_struct *t, __u64 sp,
+				      __u32 task)
+{
+	__u32 d = ts->depth;
+	struct frame *f = NULL;
+
+	if (d < TP_INLINE_FRAMES) {
+		f = &ts->frames[d & (TP_INLINE_FRAMES - 1)];
+	} else if (d < TP_MAX_FRAMES) {
+		__u64 key = deep_key(ts, d);
+
+		f = lookup_or_init(&deep_frames, &key, &zero_frame);
+	}
+	if (!f) {
+		stat_inc(TP_STAT_LOST_DEPTH);
+		return -1;
+	}
+	f->entry_sp = sp;
+	f->inv_id = next_id(ts);
+	f->task = task;
+	f->flags = allocs_counted() ? 0 : F_NO_ALLOCS;
+	f->cpus = t->nr_cpus_allowed;
+	f->rss0 = rss_of(t->mm);
+	f->slot = slot_open(ts->mm_key, f->rss0);
+	if (f->slot == TP_NO_SLOT)
+		stat_inc(TP_STAT_MEM_APPROX);
+	snapshot(ts, t, f->base);
+	f->start_ns = bpf_ktime_get_ns();
+	ts->depth = d + 1;
+	return 0;
+}
+
+#endif /* TP_FRAMES_BPF_H */

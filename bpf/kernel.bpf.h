@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every assumption about the kernel's own layout and constants, in one
+ * place, each with the kernel version it holds from. Tested on 6.18.
+ */
+#ifndef TP_KERNEL_BPF_H
+#define TP_KERNEL_BPF_H
+
+#define AF_INET 2
+#define AF_INET6 10
+#define MSG_PEEK 2
+#define PAGE_SHIFT 12
+
+/* mm->rss_stat[] indexes: enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS,
+ * MM_SHMEMPAGES } (percpu_counter array since 6.2) */
+#define TP_MM_FILEPAGES 0
+#define TP_MM_ANONPAGES 1
+#define TP_MM_SHMEMPAGES 3
+
+/* Resident set size in bytes, as VmRSS reports it. */
+static __always_inline __u64 rss_of(struct mm_struct *mm)
+{
+	__s64 file, anon, shmem;
+
+	if (!mm)
+		return 0;
+	file = mm->rss_stat[TP_MM_FILEPAGES].count;
+	anon = mm->rss_stat[TP_MM_ANONPAGES].count;
+	shmem = mm->rss_stat[TP_MM_SHMEMPAGES].count;
+	/* percpu_counter's shared count can dip below zero; VmRSS clamps too */
+	if (file < 0)
+		file = 0;
+	if (anon < 0)
+		anon = 0;
+	if (shmem < 0)
+		shmem = 0;
+	return (__u64)(file + anon + shmem) << PAGE_SHIFT;
+}
+
+/*
+ * The user stack pointer of a task that is exiting: pt_regs saved at its
+ * last entry to the kernel (exit, exit_group, or the signal that kills it).
+ * bpf_task_pt_regs: 5.15+.
+ */
+static __always_inline __u64 user_sp_of(struct task_struct *t)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+
+	return regs ? BPF_CORE_READ(regs, sp) : 0;
+}
+
+/*
+ * Gets the value under key, inserting init first if there is none. NULL
+ * only if the map is full (or the key raced away again).
+ */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+#endif /* TP_KERNEL_BPF_H */

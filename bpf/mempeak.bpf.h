@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Memory peak: the highest RSS of the process while an invocation was open,
+ * even if it freed the memory before returning. Each open invocation holds
+ * a slot in its mm's entry; rss_stat, which fires on every change of the
+ * counters, raises the maximum of every held slot.
+ */
+#ifndef TP_MEMPEAK_BPF_H
+#define TP_MEMPEAK_BPF_H
+
+static const struct mm_peak zero_peak;
+
+static __always_inline void mempeak_untrack(struct proc *p)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct mm_peak *peak;
+
+	if (!p->mm_key)
+		return;
+	/* a vfork child leaving its parent's mm leaves the parent's entry */
+	peak = bpf_map_lookup_elem(&mm_peaks, &p->mm_key);
+	if (peak && peak->tgid == tgid)
+		bpf_map_delete_elem(&mm_peaks, &p->mm_key);
+	p->mm_key = 0;
+}
+
+/* The mm's peak entry, created with the process's first invocation. */
+static __always_inline void mempeak_track(struct proc *p, __u64 mm_key)
+{
+	struct mm_peak *peak;
+
+	if (p->mm_key == mm_key)
+		return;
+	/* an exec replaced the mm: the old entry is gone with it */
+	mempeak_untrack(p);
+	if (!bpf_map_update_elem(&mm_peaks, &mm_key, &zero_peak, BPF_NOEXIST)) {
+		peak = bpf_map_lookup_elem(&mm_peaks, &mm_key);
+		if (peak)
+			peak->tgid = bpf_get_current_pid_tgid() >> 32;
+	}
+	p->mm_key = mm_key;
+}
+
+static __always_inline __u32 slot_open(__u64 mm_key, __u64 rss)
+{
+	struct mm_peak *p = bpf_map_lookup_elem(&mm_peaks, &mm_key);
+
+	if (!p)
+		return TP_NO_SLOT;
+	for (__u32 i = 0; i < TP_MEM_SLOTS; i++) {
+		__u64 old = p->mask, bit = 1ULL << i;
+
+		if (old & bit)
+			continue;
+		p->max[i] = rss;
+		if (__sync_val_compare_and_swap(&p->mask, old, old | bit) == old)
+			return i;
+	}
+	return TP_NO_SLOT;
+}
+
+static __always_inline __u64 slot_close(__u64 mm_key, __u32 slot)
+{
+	struct mm_peak *p;
+	__u64 v;
+
+	if (slot >= TP_MEM_SLOTS)
+		return 0;
+	p = bpf_map_lookup_elem(&mm_peaks, &mm_key);
+	if (!p)
+		return 0;
+	v = p->max[slot];
+	__sync_fetch_and_and(&p->mask, ~(1ULL << slot));
+	return v;
+}
+
+static __always_inline void atomic_max(__u64 *p, __u64 v)
+{
+	for (int k = 0; k < 4; k++) {
+		__u64 old = *(volatile __u64 *)p;
+
+		if (old >= v)
+			return;
+		if (__sync_val_compare_and_swap(p, old, v) == old)
+			return;
+	}
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(tp_rss, struct mm_struct *mm, int member)
+{
+	__u64 key = (__u64)mm, mask, rss;
+	struct mm_peak *p = bpf_map_lookup_elem(&mm_peaks, &key);
+
+	if (!p)
+		return 0;
+	mask = p->mask;
+	if (!mask)
+		return 0;
+	rss = rss_of(mm);
+	for (__u32 i = 0; i < TP_MEM_SLOTS; i++) {
+		if (!(mask & (1ULL << i)))
+			continue;
+		atomic_max(&p->max[i], rss);
+	}
+	return 0;
+}
+
+#endif /* TP_MEMPEAK_BPF_H */

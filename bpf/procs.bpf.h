@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Process and thread lifetime: a tracked process's children are tracked
+ * from their fork, before they run; threads and processes an invocation
+ * starts charge it what they did when they exit; frames still open at exit
+ * or exec are closed.
+ */
+#ifndef TP_PROCS_BPF_H
+#define TP_PROCS_BPF_H
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(tp_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct thread_state *pts, *cts;
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	struct frame *f;
+	__u64 owner;
+
+	if (ctgid != ptgid && bpf_map_lookup_elem(&tgids, &ptgid) &&
+	    !lookup_or_init(&tgids, &ctgid, &zero_proc))
+		stat_inc(TP_STAT_LOST_PROC);
+	pts = thread_of(parent);
+	if (!pts)
+		return 0;
+	f = frame_top(pts);
+	if (f) {
+		owner = f->inv_id;
+		f->flags |= F_DESC;
+	} else {
+		owner = pts->owner;
+	}
+	if (!owner)
+		return 0;
+	if (!lookup_or_init(&inv_desc, &owner, &zero_desc)) {
+		stat_inc(TP_STAT_LOST_DESC);
+		return 0;
+	}
+	cts = thread_new(child);
+	if (cts)
+		cts->owner = owner;
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tp_exit, struct task_struct *p, bool group_dead)
+{
+	struct thread_state *ts = thread_of(p);
+	__u32 tgid = p->tgid;
+	struct proc *pr;
+
+	if (ts) {
+		charge_owner(ts, p);
+		/* frames it had left before (by a cut) end there; the rest here */
+		close_frames(ts, p, 0, user_sp_of(p), TP_EXITED, false);
+	}
+	/* 6.16+ passes group_dead: the last thread out removes the process */
+	if (!group_dead)
+		return 0;
+	pr = bpf_map_lookup_elem(&tgids, &tgid);
+	if (pr) {
+		mempeak_untrack(pr);
+		bpf_map_delete_elem(&tgids, &tgid);
+	}
+	bpf_map_delete_elem(&alloc_vma, &tgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tp_exec, struct task_struct *p)
+{
+	struct thread_state *ts = thread_of(p);
+	__u32 tgid = p->tgid;
+	struct proc *pr;
+
+	if (ts)
+		close_frames(ts, p, 0, 0, TP_EXITED, false);
+	pr = bpf_map_lookup_elem(&tgids, &tgid);
+	if (pr)
+		mempeak_untrack(pr);
+	bpf_map_delete_elem(&alloc_vma, &tgid);
+	return 0;
+}
+
+#endif /* TP_PROCS_BPF_H */

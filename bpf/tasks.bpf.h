@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Probes on the declared tasks: one at entry, and at return either a
+ * uretprobe or uprobes on the function's ret instructions (user/plan.c
+ * chooses). They are attached to the file, for every process that maps it,
+ * and act only in tracked processes.
+ */
+#ifndef TP_TASKS_BPF_H
+#define TP_TASKS_BPF_H
+
+/* The thread's state, created with its first frame if its process is tracked. */
+static __always_inline struct thread_state *thread_enter(struct task_struct *t)
+{
+	struct thread_state *ts = thread_of(t);
+	__u64 mm_key = (__u64)t->mm;
+	struct proc *p;
+
+	if (ts && ts->mm_key == mm_key)
+		return ts;
+	/* first task of this thread, or the first after an exec: is it ours? */
+	p = tracked();
+	if (!p)
+		return NULL;
+	if (!ts)
+		ts = thread_new(t);
+	if (!ts)
+		return NULL;
+	mempeak_track(p, mm_key);
+	ts->mm_key = mm_key;
+	return ts;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tp_enter)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 sp = PT_REGS_SP(ctx) + TP_COOKIE_SP_ADJ(cookie), dead_below = sp;
+	struct thread_state *ts = thread_enter(t);
+	struct frame *top;
+
+	if (!ts)
+		return 0;
+	/*
+	 * The open frame was entered at this same SP: a tail call into this
+	 * task, unless a cut has passed since it started, in which case it was
+	 * left and this is a new call from the same depth. (A frame that caught
+	 * an exception itself and then tail-called a task is taken for left at
+	 * the exception; that needs both at once.)
+	 */
+	top = frame_top(ts);
+	if (top && top->entry_sp == sp && ts->cut_ns > top->start_ns)
+		dead_below = sp + 1;
+	reap_below(ts, t, dead_below);
+	open_frame(ts, t, sp, TP_COOKIE_TASK(cookie));
+	return 0;
+}
+
+/* uprobe on a ret instruction: SP points at the return address */
+SEC("uprobe")
+int BPF_KPROBE(tp_ret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = thread_of(t);
+	__u64 sp = PT_REGS_SP(ctx);
+
+	if (!ts || !ts->depth)
+		return 0;
+	close_frames(ts, t, sp, sp, KEEP_OPEN, true);
+	return 0;
+}
+
+/* uretprobe: the return address has been popped */
+SEC("uretprobe")
+int BPF_KRETPROBE(tp_uret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = thread_of(t);
+	__u64 sp = PT_REGS_SP(ctx) - 8;
+
+	if (!ts || !ts->depth)
+		return 0;
+	close_frames(ts, t, sp, sp, KEEP_OPEN, true);
+	return 0;
+}
+
+#endif /* TP_TASKS_BPF_H */

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/*
+ * From declared tasks ([NAME=][BINARY:]SYMBOL) to functions in ELF files:
+ * which file, which symbols, and the message a user needs when there is
+ * none. Each function found goes into the plan with its return mechanism.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp.h"
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+/* BINARY may also name a program on PATH, for commands run through a shell. */
+static bool which_into(const char *name, char *out, size_t len)
+{
+	char *p = strchr(name, '/') ? NULL : tp_which(name);
+
+	if (!p)
+		return false;
+	snprintf(out, len, "%s", p);
+	free(p);
+	return true;
+}
+
+/* The file a spec's BINARY names; NULL (after one line) if none. */
+static struct elf_file *named_file(struct plan *p, const struct task_spec *ts,
+				   const struct plan_target *t)
+{
+	char path[PATH_MAX];
+	struct elf_file *ef;
+
+	if (!strcmp(ts->binary, t->exe) || !strcmp(ts->binary, base_name(t->exe)))
+		snprintf(path, sizeof(path), "%s", t->exe);
+	else if (tp_find_lib(ts->binary, t->libs, t->nlibs, path, sizeof(path)) &&
+		 !which_into(ts->binary, path, sizeof(path))) {
+		tp_err("record: binary '%s' of task '%s' not found in the target or its libraries: "
+		       "give a path, or a library the target loads", ts->binary, ts->name);
+		return NULL;
+	}
+	ef = plan__elf(p, path);
+	if (!ef)
+		tp_err("record: cannot read %s: %s", path, strerror(errno));
+	return ef;
+}
+
+/* The executable, then its libraries: the first file that has the symbol. */
+static struct elf_file *search_image(struct plan *p, const struct task_spec *ts,
+				     const struct plan_target *t, struct elf_sym ***m, int *n)
+{
+	struct elf_file *first = NULL;
+
+	for (size_t i = 0; i <= t->nlibs; i++) {
+		struct elf_file *e = plan__elf(p, i == 0 ? t->exe : t->libs[i - 1]);
+
+		if (!e)
+			continue;
+		if (!first)
+			first = e; /* the executable: where suggestions come from */
+		*n = elf_file__find(e, ts->symbol, m);
+		if (*n != 0)
+			return e;
+		free(*m);
+		*m = NULL;
+	}
+	if (!first)
+		tp_err("record: cannot read %s: %s", t->exe, strerror(errno));
+	return first;
+}
+
+static int not_found(const struct elf_file *ef, const struct task_spec *ts)
+{
+	char near[512];
+
+	if (!ef->has_symtab) {
+		tp_err("record: %s is stripped (no .symtab) and '%s' is not exported: "
+		       "rebuild it without -s/strip, or install its debug symbols", ef->path,
+		       ts->symbol);
+		return -ENOENT;
+	}
+	elf_file__suggest(ef, ts->symbol, near, sizeof(near));
+	if (near[0])
+		tp_err("record: unknown symbol '%s' in %s: did you mean: %s?", ts->symbol, ef->path,
+		       near);
+	else
+		tp_err("record: unknown symbol '%s' in %s: if another program holds it, name that "
+		       "program (-t PROGRAM:%s); list candidates with `nm -C %s | grep -i %s`",
+		       ts->symbol, ef->path, ts->symbol, ef->path, ts->symbol);
+	return -ENOENT;
+}
+
+/* AUTO: a uretprobe only where nothing in the process looks at the stack. */
+static enum tp_ret_mode mode_for(struct plan *p, const struct elf_file *ef,
+				 const struct plan_target *t, enum tp_ret_mode mode)
+{
+	bool quiet;
+
+	if (mode != TP_RET_AUTO)
+		return mode;
+	if (!strcmp(ef->path, t->exe))
+		quiet = plan__image_quiet(p, ef->path, t->libs, t->nlibs);
+	else
+		quiet = plan__image_quiet(p, ef->path, t->preload, t->npreload);
+	return quiet ? TP_RET_URETPROBE : TP_RET_INSN;
+}
+
+static int resolve_spec(struct plan *p, const struct task_spec *ts, uint32_t idx,
+			const struct plan_target *t, enum tp_ret_mode mode)
+{
+	struct elf_sym **m = NULL;
+	struct elf_file *ef;
+	int n = 0, err = 0;
+
+	if (ts->binary) {
+		ef = named_file(p, ts, t);
+		if (ef)
+			n = elf_file__find(ef, ts->symbol, &m);
+	} else {
+		ef = search_image(p, ts, t, &m, &n);
+	}
+	if (!ef)
+		return -ENOENT;
+	if (n <= 0) {
+		free(m);
+		return n < 0 ? n : not_found(ef, ts);
+	}
+	if (ef->is_go) {
+		free(m);
+		tp_err("record: %s is a Go program: Go moves goroutine stacks, so frames cannot be "
+		       "matched by stack pointer; Go binaries are not supported", ef->path);
+		return -ENOTSUP;
+	}
+	p->tasks[idx].binary = strdup(ef->path);
+	if (n == 1)
+		p->tasks[idx].symbol = strdup(m[0]->name);
+	if (!p->tasks[idx].binary || (n == 1 && !p->tasks[idx].symbol))
+		err = -ENOMEM;
+	mode = mode_for(p, ef, t, mode);
+	for (int i = 0; i < n && !err; i++)
+		err = plan__add_function(p, ef, m[i], idx, mode);
+	free(m);
+	return err;
+}
+
+int plan__add_tasks(struct plan *p, const struct task_spec *specs, size_t nspecs,
+		    const struct plan_target *t, enum tp_ret_mode mode)
+{
+	int err = 0;
+
+	p->tasks = calloc(nspecs, sizeof(*p->tasks));
+	if (!p->tasks)
+		return -ENOMEM;
+	p->ntasks = nspecs;
+	for (size_t i = 0; i < nspecs && !err; i++) {
+		p->tasks[i].name = strdup(specs[i].name);
+		err = p->tasks[i].name ? resolve_spec(p, &specs[i], i, t, mode) : -ENOMEM;
+	}
+	return err;
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The event sink: drains the ring buffer into the aggregator and writes a
+ * batch at least every FLUSH_NS, so rows appear while a long run goes on.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <bpf/libbpf.h>
+
+#include "tp.h"
+
+#define FLUSH_NS (200ULL * 1000 * 1000)
+
+struct sink {
+	struct ring_buffer *rb;
+	struct agg *agg;
+	uint64_t last_flush;
+};
+
+struct sink *sink__new(int ringbuf_fd, struct agg *agg)
+{
+	struct sink *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->agg = agg;
+	s->rb = ring_buffer__new(ringbuf_fd, agg__handle, agg, NULL);
+	if (!s->rb) {
+		int err = errno;
+
+		free(s);
+		errno = err;
+		return NULL;
+	}
+	s->last_flush = tp_now_ns(CLOCK_MONOTONIC);
+	return s;
+}
+
+/* Waits up to timeout_ms for records, takes what is there, flushes if due. */
+void sink__poll(struct sink *s, int timeout_ms)
+{
+	uint64_t now;
+
+	ring_buffer__poll(s->rb, timeout_ms);
+	ring_buffer__consume(s->rb);
+	now = tp_now_ns(CLOCK_MONOTONIC);
+	if (now - s->last_flush > FLUSH_NS) {
+		agg__flush(s->agg);
+		s->last_flush = now;
+	}
+}
+
+/* Takes every record submitted so far and writes them. */
+void sink__drain(struct sink *s)
+{
+	while (ring_buffer__consume(s->rb) > 0)
+		;
+	agg__flush(s->agg);
+}
+
+void sink__free(struct sink *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	free(s);
+}
