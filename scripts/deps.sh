@@ -1,9 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages taskprof builds and tests with, if missing,
 # and any extra ones named on the command line (make bench adds bpftrace).
+# The tests run strace and gdb inside profiled tasks and build a Rust
+# target: rustup's rustc will do, else Debian's is installed.
 set -e
 PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-dev sqlite3
-      libcmocka-dev libcapstone-dev pkg-config binutils $*"
+      libcmocka-dev libcapstone-dev pkg-config binutils strace gdb $*"
+if ! command -v rustc >/dev/null 2>&1 && ! [ -x "$HOME/.cargo/bin/rustc" ]; then
+	PKGS="$PKGS rustc"
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

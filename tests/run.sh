@@ -38,7 +38,9 @@ if [ "$tier" = all ] || [ "$tier" = integration ]; then
 		echo "tests: integration tier skipped: it needs root to load BPF (run make test as root)"
 		skipped=$((skipped + 1))
 	else
-		run_cmocka "$t/test_integration" "$build"
+		for b in test_metrics test_frames test_trees test_safety test_cli; do
+			run_cmocka "$t/$b" "$build"
+		done
 	fi
 fi
 echo "summary: $passed passed, $failed failed, $skipped skipped"

@@ -6,10 +6,15 @@ CMOCKA := -lcmocka
 
 UNIT_TESTS := test_repo test_spec test_symbols test_agg
 UNIT_BINS := $(UNIT_TESTS:%=$(TBUILD)/%)
-INTEG_BINS := $(TBUILD)/test_integration
+INTEG_TESTS := test_metrics test_frames test_trees test_safety test_cli
+INTEG_BINS := $(INTEG_TESTS:%=$(TBUILD)/%)
 FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD)/libfix.so \
 	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped $(TBUILD)/fix_backtrace
-TARGETS := $(TBUILD)/target $(TBUILD)/exc_target
+# rustup's, else Debian's (scripts/deps.sh installs it when there is neither)
+RUSTC ?= $(shell command -v rustc 2>/dev/null || ls $$HOME/.cargo/bin/rustc 2>/dev/null)
+RUST_TARGET := $(if $(RUSTC),$(TBUILD)/rust_target)
+TARGETS := $(TBUILD)/target $(TBUILD)/exc_target $(TBUILD)/tree_target $(TBUILD)/tree_child \
+	   $(TBUILD)/asan_target $(RUST_TARGET)
 
 
 $(TBUILD):
@@ -33,9 +38,11 @@ $(TBUILD)/test_agg: tests/unit/test_agg.c user/agg.c user/util.c $(BUILD)/libtas
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ -lsqlite3 $(CMOCKA)
 
-$(TBUILD)/test_integration: tests/integration/test_integration.c $(BUILD)/libtaskprof.a | $(TBUILD)
+$(TBUILD)/test_%: tests/integration/test_%.c tests/integration/harness.c \
+		tests/integration/harness.h $(BUILD)/libtaskprof.a | $(TBUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ -lsqlite3 $(CMOCKA)
+	$(Q)$(CC) $(TEST_CFLAGS) -Itests/integration -o $@ $< tests/integration/harness.c \
+		$(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
 
 # --- fixtures: symbol resolution on real binaries ----------------------------
 $(TBUILD)/fix_c_pie: tests/fixtures/fix.c | $(TBUILD)
@@ -60,6 +67,19 @@ $(TBUILD)/target: tests/integration/target.c | $(TBUILD)
 $(TBUILD)/exc_target: tests/integration/exc_target.cc | $(TBUILD)
 	$(call msg,CXX,$@)
 	$(Q)$(CXX) -O2 -g -o $@ $<
+$(TBUILD)/tree_target: tests/integration/tree_target.c | $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -o $@ $<
+$(TBUILD)/tree_child: tests/integration/tree_child.c | $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -o $@ $<
+$(TBUILD)/asan_target: tests/integration/asan_target.c | $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -fsanitize=address -fno-omit-frame-pointer -o $@ $<
+$(TBUILD)/rust_target: tests/integration/rust_target.rs | $(TBUILD)
+	$(call msg,RUSTC,$@)
+	$(Q)$(RUSTC) -O -g -o $@ $<
+
 
 .PHONY: test test-build unit integration
 test-build: all $(UNIT_BINS) $(INTEG_BINS) $(FIXTURES) $(TARGETS)

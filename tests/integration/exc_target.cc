@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <ctime>
 
 static volatile long sink;
 
@@ -118,6 +119,30 @@ int main(int argc, char **argv)
 		for (auto &t : ts)
 			t.join();
 		std::printf("threads caught %ld\n", caught.load());
+		return 0;
+	}
+	if (argc > 2 && !std::strcmp(argv[1], "loop")) {
+		// throws through profiled frames for SECONDS, whatever happens to
+		// the profiler meanwhile
+		double end = std::atof(argv[2]);
+		long thrown = 0, caught = 0;
+		timespec t0, t;
+
+		quiet = true;
+		std::printf("ready\n");
+		std::fflush(stdout);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			try {
+				thrown++;
+				p.risky_step(1);
+			} catch (const std::exception &) {
+				caught++;
+			}
+			p.safe_step(1);
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while (t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < end);
+		std::printf("loop %s\n", thrown == caught ? "all caught" : "lost some");
 		return 0;
 	}
 	if (argc > 1 && !std::strcmp(argv[1], "linger")) {

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+/* The integration tests' shared harness; see harness.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+char tp_bin[PATH_MAX], target[PATH_MAX], exc_target[PATH_MAX], scratch[PATH_MAX];
+char out_buf[1 << 16], err_buf[1 << 16];
+static char build_dir[PATH_MAX];
+
+const char *test_bin(const char *name)
+{
+	static char bufs[8][PATH_MAX];
+	static int k;
+	char *b = bufs[k++ & 7];
+
+	snprintf(b, PATH_MAX, "%s/tests/%s", build_dir, name);
+	return b;
+}
+
+double max2(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+void slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+}
+
+int run_as(char *const argv[], const char *gt, uid_t uid)
+{
+	char outp[PATH_MAX + 16], errp[PATH_MAX + 16];
+	int status;
+	pid_t pid;
+
+	snprintf(outp, sizeof(outp), "%s/stdout", scratch);
+	snprintf(errp, sizeof(errp), "%s/stderr", scratch);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int o = open(outp, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+		int e = open(errp, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+
+		dup2(o, 1);
+		dup2(e, 2);
+		if (gt)
+			setenv("TP_GT", gt, 1);
+		if (uid && (setgid(uid) || setuid(uid)))
+			_exit(98);
+		execv(argv[0], argv);
+		_exit(97);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	slurp(outp, out_buf, sizeof(out_buf));
+	slurp(errp, err_buf, sizeof(err_buf));
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run(char *const argv[], const char *gt)
+{
+	return run_as(argv, gt, 0);
+}
+
+void reference_run(char *const argv[], char *out, size_t len, int *status)
+{
+	*status = run(argv, NULL);
+	snprintf(out, len, "%s", out_buf);
+}
+
+char *path_in(const char *name)
+{
+	static char bufs[8][PATH_MAX];
+	static int k;
+	char *b = bufs[k++ & 7];
+
+	snprintf(b, PATH_MAX, "%s/%s", scratch, name);
+	return b;
+}
+
+char *fresh_db(const char *name)
+{
+	char *p = path_in(name);
+	char side[PATH_MAX + 8];
+
+	unlink(p);
+	snprintf(side, sizeof(side), "%s-wal", p);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", p);
+	unlink(side);
+	return p;
+}
+
+double gt_get(const char *gt, const char *key)
+{
+	char line[256], k[128];
+	double v;
+	FILE *f = fopen(gt, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127s %lf", k, &v) == 2 && !strcmp(k, key)) {
+			fclose(f);
+			return v;
+		}
+	}
+	fclose(f);
+	fail_msg("ground truth %s missing from %s", key, gt);
+	return 0;
+}
+
+int record_argv(const char *db, const char *const *tasks, const char *const *opts,
+		char *const *cmd)
+{
+	char *argv[64];
+	int n = 0;
+
+	argv[n++] = tp_bin;
+	argv[n++] = "record";
+	argv[n++] = "--db";
+	argv[n++] = (char *)db;
+	for (; opts && *opts; opts++)
+		argv[n++] = (char *)*opts;
+	for (; *tasks; tasks++) {
+		argv[n++] = "-t";
+		argv[n++] = (char *)*tasks;
+	}
+	argv[n++] = "--";
+	for (; *cmd && n < 63; cmd++)
+		argv[n++] = *cmd;
+	argv[n] = NULL;
+	return run(argv, NULL);
+}
+
+int record(const char *db, const char *prog, const char *scenario, const char *gt,
+	   const char *const *tasks, const char *const *opts)
+{
+	char *cmd[] = { (char *)prog, (char *)scenario, scenario ? scratch : NULL, NULL };
+	char *argv[64];
+	int n = 0;
+
+	argv[n++] = tp_bin;
+	argv[n++] = "record";
+	argv[n++] = "--db";
+	argv[n++] = (char *)db;
+	for (; opts && *opts; opts++)
+		argv[n++] = (char *)*opts;
+	for (; *tasks; tasks++) {
+		argv[n++] = "-t";
+		argv[n++] = (char *)*tasks;
+	}
+	argv[n++] = "--";
+	for (char **c = cmd; *c; c++)
+		argv[n++] = *c;
+	argv[n] = NULL;
+	return run(argv, gt);
+}
+
+void rows(const char *db, const char *process, struct profile_list *l)
+{
+	struct profile_repo *r = profile_repo__open(db, PROFILE_REPO_READONLY);
+
+	if (!r)
+		fail_msg("cannot open %s: %s", db, profile_repo__open_error());
+	assert_int_equal(profile_repo__get_by_process(r, process, l), 0);
+	profile_repo__close(r);
+}
+
+void session_of(const char *db, int64_t id, struct session *out)
+{
+	struct profile_repo *r = profile_repo__open(db, PROFILE_REPO_READONLY);
+
+	if (!r)
+		fail_msg("cannot open %s: %s", db, profile_repo__open_error());
+	assert_int_equal(profile_repo__get_session(r, id, out), 0);
+	profile_repo__close(r);
+}
+
+void record_one(const char *scenario, const char *task, const char *const *opts,
+		struct profile *out, char *gt)
+{
+	const char *tasks[] = { task, NULL };
+	char *db = fresh_db("one.db");
+	struct profile_list l;
+	int rc;
+
+	snprintf(gt, PATH_MAX, "%s/gt-%s", scratch, scenario);
+	rc = record(db, target, scenario, gt, tasks, opts);
+	if (rc)
+		fail_msg("record %s exited %d: %s", scenario, rc, err_buf);
+	rows(db, task, &l);
+	if (l.len != 1)
+		fail_msg("%s: %zu rows, expected 1", task, l.len);
+	*out = l.items[0];
+	memset(&l.items[0], 0, sizeof(l.items[0]));
+	profile_list__free(&l);
+}
+
+#define DELAYACCT "/proc/sys/kernel/task_delayacct"
+
+int delayacct_get(void)
+{
+	FILE *f = fopen(DELAYACCT, "r");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+void delayacct_set(int v)
+{
+	FILE *f = fopen(DELAYACCT, "w");
+
+	if (f) {
+		fprintf(f, "%d\n", v);
+		fclose(f);
+	}
+}
+
+static int saved_delayacct = -1;
+
+int setup_save_delayacct(void **state)
+{
+	saved_delayacct = delayacct_get();
+	return 0;
+}
+
+int teardown_restore_delayacct(void **state)
+{
+	if (saved_delayacct >= 0 && delayacct_get() != saved_delayacct)
+		delayacct_set(saved_delayacct);
+	return 0;
+}
+
+bool direct_io_works(void)
+{
+	static int works = -1;
+	char *path = path_in("direct-probe"), *buf = NULL;
+	int fd;
+
+	if (works >= 0)
+		return works;
+	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	if (fd >= 0) {
+		char page[4096] = { 0 };
+
+		works = write(fd, page, sizeof(page)) == sizeof(page);
+		close(fd);
+	}
+	fd = open(path, O_RDONLY | O_DIRECT);
+	works = works > 0 && fd >= 0 && !posix_memalign((void **)&buf, 4096, 4096) &&
+		read(fd, buf, 4096) == 4096;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	unlink(path);
+	if (!works)
+		fprintf(stderr, "tests: %s takes no O_DIRECT reads (tmpfs?): tests that need a "
+			"block device are skipped\n", scratch);
+	return works;
+}
+
+int harness_init(int argc, char **argv)
+{
+	const char *build = argc > 1 ? argv[1] : "build";
+
+	if (!realpath(build, build_dir)) {
+		fprintf(stderr, "tests: no build directory %s\n", build);
+		return 1;
+	}
+	snprintf(tp_bin, sizeof(tp_bin), "%s/taskprof", build_dir);
+	snprintf(target, sizeof(target), "%s/tests/target", build_dir);
+	snprintf(exc_target, sizeof(exc_target), "%s/tests/exc_target", build_dir);
+	/* O_DIRECT needs a real filesystem: keep scratch files under the build tree */
+	snprintf(scratch, sizeof(scratch), "%s/tests/scratch", build_dir);
+	mkdir(scratch, 0755);
+	return 0;
+}

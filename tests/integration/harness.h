@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every integration test file shares: paths of the built binaries,
+ * running commands with their output captured, recording a target, reading
+ * the rows back, and the ground truth targets write ("key value" lines).
+ */
+#ifndef TP_HARNESS_H
+#define TP_HARNESS_H
+
+#include <limits.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <cmocka.h>
+
+#include "profile_repo.h"
+
+extern char tp_bin[PATH_MAX], target[PATH_MAX], exc_target[PATH_MAX], scratch[PATH_MAX];
+extern char out_buf[1 << 16], err_buf[1 << 16];
+
+/* a binary next to the others in BUILD/tests */
+const char *test_bin(const char *name);
+
+#define assert_near(actual, expected, tol)                                                 \
+	do {                                                                                 \
+		double a_ = (actual), e_ = (expected), t_ = (tol);                           \
+		if (fabs(a_ - e_) > t_)                                                      \
+			fail_msg("%s = %.6f, expected %.6f +- %.6f", #actual, a_, e_, t_);   \
+	} while (0)
+
+#define assert_one_line_error(rc, needle)                                            \
+	do {                                                                          \
+		assert_int_not_equal((rc), 0);                                        \
+		if (!strstr(err_buf, (needle)))                                        \
+			fail_msg("stderr lacks '%s': %s", (needle), err_buf);          \
+		assert_int_equal(count_lines(err_buf), 1);                            \
+	} while (0)
+
+double max2(double a, double b);
+int count_lines(const char *s);
+void slurp(const char *path, char *buf, size_t len);
+
+/* Runs argv (as uid, if not 0) with stdout and stderr in out_buf and
+ * err_buf, TP_GT=gt in its environment; returns the shell-style status. */
+int run_as(char *const argv[], const char *gt, uid_t uid);
+int run(char *const argv[], const char *gt);
+
+char *path_in(const char *name);           /* SCRATCH/name */
+char *fresh_db(const char *name);          /* SCRATCH/name, with no database there */
+double gt_get(const char *gt, const char *key);
+
+/* taskprof record --db DB [opts] -t T... -- ARGV... */
+int record_argv(const char *db, const char *const *tasks, const char *const *opts,
+		char *const *argv);
+/* taskprof record --db DB [opts] -t T... -- PROG SCENARIO SCRATCH */
+int record(const char *db, const char *prog, const char *scenario, const char *gt,
+	   const char *const *tasks, const char *const *opts);
+void rows(const char *db, const char *process, struct profile_list *l);
+/* Records one scenario of target and returns the single row of its task. */
+void record_one(const char *scenario, const char *task, const char *const *opts,
+		struct profile *out, char *gt);
+void session_of(const char *db, int64_t id, struct session *out);
+
+/* stdout of an unprofiled run, for comparing with a profiled one */
+void reference_run(char *const argv[], char *out, size_t len, int *status);
+
+/* kernel.task_delayacct: tests that change it restore it in their teardown */
+int delayacct_get(void);
+void delayacct_set(int v);
+int setup_save_delayacct(void **state);
+int teardown_restore_delayacct(void **state);
+
+/* Whether SCRATCH takes O_DIRECT reads: not on tmpfs, which has no block
+ * device. Tests that need one skip() otherwise. */
+bool direct_io_works(void);
+
+/* Sets the paths from BUILD_DIR (argv[1]); 0, or non-zero with a message. */
+int harness_init(int argc, char **argv);
+
+#endif /* TP_HARNESS_H */

@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Never harm the target: output, exit status, signals and exceptions as
+ * without taskprof, when the collector is killed at any moment, and for
+ * programs that trace, are traced, or use a sanitizer.
+ *
+ * usage: test_safety BUILD_DIR
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sys/prctl.h>
+#include <sqlite3.h>
+
+#include "harness.h"
+
+/* --- helpers: processes with their output on pipes -------------------------- */
+
+struct child {
+	pid_t pid;
+	FILE *out; /* its stdout, or with err, its stderr */
+};
+
+static struct child spawn(char *const argv[], bool err)
+{
+	struct child c;
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	c.pid = fork();
+	assert_true(c.pid >= 0);
+	if (c.pid == 0) {
+		dup2(p[1], err ? 2 : 1);
+		close(p[0]);
+		close(p[1]);
+		execv(argv[0], argv);
+		_exit(97);
+	}
+	close(p[1]);
+	c.out = fdopen(p[0], "r");
+	assert_non_null(c.out);
+	return c;
+}
+
+/* Reads lines until one contains needle; false at end of file. */
+static bool wait_for(FILE *f, const char *needle)
+{
+	char line[512];
+
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, needle))
+			return true;
+	return false;
+}
+
+static int reap(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void sleep_ms(int ms)
+{
+	usleep(ms * 1000);
+}
+
+static char *pid_str(pid_t pid)
+{
+	static char buf[4][16];
+	static int k;
+	char *b = buf[k++ & 3];
+
+	snprintf(b, 16, "%d", pid);
+	return b;
+}
+
+/* The child of parent whose command name is comm, or 0. */
+static pid_t child_named(pid_t parent, const char *comm)
+{
+	char path[64], name[64];
+	FILE *f;
+	int pid;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", parent, parent);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%d", &pid) == 1) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		slurp(path, name, sizeof(name));
+		if (!strncmp(name, comm, strlen(comm))) {
+			fclose(f);
+			return pid;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static void integrity_ok(const char *db)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+
+	if (access(db, F_OK))
+		return; /* killed before it made one: nothing to corrupt */
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+/* Status of the newest session, "" if there is none. */
+static void last_status(const char *db, char *out, size_t len)
+{
+	struct profile_repo *r;
+	struct session ses;
+
+	out[0] = 0;
+	if (access(db, F_OK))
+		return;
+	r = profile_repo__open(db, PROFILE_REPO_READONLY);
+	if (!r)
+		return;
+	for (int64_t id = 1; !profile_repo__get_session(r, id, &ses); id++) {
+		snprintf(out, len, "%s", ses.status ? ses.status : "");
+		session__free(&ses);
+	}
+	profile_repo__close(r);
+}
+
+/*
+ * After a collector was killed: its guardian restores delay accounting and
+ * marks the session aborted, and the database is intact. Waits for the
+ * guardian (it needs a moment after the collector's death), but not forever.
+ */
+static void check_cleaned_up(const char *db, int delayacct_before)
+{
+	char status[32] = "";
+
+	for (int i = 0; i < 500; i++) {
+		last_status(db, status, sizeof(status));
+		if (strcmp(status, "running") && delayacct_get() == delayacct_before)
+			break;
+		sleep_ms(10);
+	}
+	assert_int_equal(delayacct_get(), delayacct_before);
+	if (status[0])
+		assert_string_equal(status, "aborted");
+	integrity_ok(db);
+}
+
+/* --- the collector killed at any moment ------------------------------------------ */
+
+/* The frame opened while the collector lived; the exception passes it after. */
+static void test_sigkill_inside_frame(void **s)
+{
+	char *db = fresh_db("kill-frame.db");
+	char *tgt_argv[] = { exc_target, "linger", NULL };
+	int before = delayacct_get();
+	struct child tgt = spawn(tgt_argv, false), rec;
+
+	assert_true(wait_for(tgt.out, "ready"));
+	{
+		char *rec_argv[] = { tp_bin, "record", "--db", db, "-t", "Pipeline::linger", "-p",
+				     pid_str(tgt.pid), NULL };
+
+		rec = spawn(rec_argv, true);
+	}
+	assert_true(wait_for(rec.out, "recording"));
+	kill(tgt.pid, SIGUSR1); /* enters linger(): sleeps 1 s, then throws */
+	sleep_ms(300);
+	kill(rec.pid, SIGKILL);
+	assert_int_equal(reap(rec.pid), 128 + SIGKILL);
+	fclose(rec.out);
+	assert_int_equal(reap(tgt.pid), 0);
+	assert_true(wait_for(tgt.out, "survived: boom 7"));
+	fclose(tgt.out);
+	check_cleaned_up(db, before);
+}
+
+/*
+ * Kills one collector after another while it attaches: with -v it says
+ * when the tracepoints are in and the uprobes go in next ("IO wait:"); the
+ * kills fall from then until after it is recording, and at blind moments
+ * before. The target throws through profiled frames all along.
+ */
+static void test_sigkill_during_attach(void **s)
+{
+	static const int after_tracepoints_ms[] = { -1, -1, 0, 0, 1, 2, 5, 10, 20, 50, 100 };
+	static const int blind_ms[] = { 0, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	char *db = fresh_db("kill-attach.db");
+	char *tgt_argv[] = { exc_target, "loop", "8", NULL };
+	int before = delayacct_get();
+	struct child tgt = spawn(tgt_argv, false);
+
+	assert_true(wait_for(tgt.out, "ready"));
+	for (size_t i = 0; i < sizeof(blind_ms) / sizeof(blind_ms[0]); i++) {
+		char *rec_argv[] = { tp_bin, "record", "-v", "--db", db, "-t",
+				     "Pipeline::risky_step", "-t", "Pipeline::safe_step", "-p",
+				     pid_str(tgt.pid), NULL };
+		struct child rec = spawn(rec_argv, true);
+
+		if (after_tracepoints_ms[i] >= 0) {
+			assert_true(wait_for(rec.out, "IO wait:"));
+			sleep_ms(after_tracepoints_ms[i]);
+		} else {
+			sleep_ms(blind_ms[i]);
+		}
+		kill(rec.pid, SIGKILL);
+		reap(rec.pid);
+		fclose(rec.out);
+		check_cleaned_up(db, before);
+	}
+	assert_int_equal(reap(tgt.pid), 0);
+	assert_true(wait_for(tgt.out, "loop all caught"));
+	fclose(tgt.out);
+}
+
+/* Stopped with SIGINT, then killed while it detaches. */
+static void test_sigkill_during_detach(void **s)
+{
+	static const int delays_ms[] = { 0, 1, 3, 10, 30 };
+	char *db = fresh_db("kill-detach.db");
+	char *tgt_argv[] = { exc_target, "loop", "5", NULL };
+	int before = delayacct_get();
+	struct child tgt = spawn(tgt_argv, false);
+
+	assert_true(wait_for(tgt.out, "ready"));
+	for (size_t i = 0; i < sizeof(delays_ms) / sizeof(delays_ms[0]); i++) {
+		char *rec_argv[] = { tp_bin, "record", "--db", db, "-t", "Pipeline::risky_step",
+				     "-t", "Pipeline::safe_step", "-p", pid_str(tgt.pid), NULL };
+		struct child rec = spawn(rec_argv, true);
+
+		assert_true(wait_for(rec.out, "recording"));
+		sleep_ms(100);
+		kill(rec.pid, SIGINT);
+		sleep_ms(delays_ms[i]);
+		kill(rec.pid, SIGKILL);
+		reap(rec.pid);
+		fclose(rec.out);
+		check_cleaned_up(db, before);
+	}
+	assert_int_equal(reap(tgt.pid), 0);
+	assert_true(wait_for(tgt.out, "loop all caught"));
+	fclose(tgt.out);
+}
+
+/* The command record started outlives it, and is ours to reap. */
+static void test_sigkill_launch_mode(void **s)
+{
+	char *db = fresh_db("kill-launch.db");
+	char *rec_argv[] = { tp_bin, "record", "--db", db, "-t", "Pipeline::risky_step", "--",
+			     exc_target, "loop", "1.5", NULL };
+	int before = delayacct_get();
+	struct child rec;
+	pid_t command;
+
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	rec = spawn(rec_argv, false); /* its stdout is the command's */
+	assert_true(wait_for(rec.out, "ready"));
+	command = child_named(rec.pid, "exc_target");
+	assert_true(command > 0);
+	sleep_ms(400);
+	kill(rec.pid, SIGKILL);
+	assert_int_equal(reap(rec.pid), 128 + SIGKILL);
+	assert_int_equal(reap(command), 0); /* reparented here */
+	assert_true(wait_for(rec.out, "loop all caught"));
+	fclose(rec.out);
+	while (waitpid(-1, NULL, WNOHANG) > 0) /* the guardian, reparented too */
+		;
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	check_cleaned_up(db, before);
+}
+
+/* After an ordinary run, the system is as it was. */
+static void test_settings_restored(void **s)
+{
+	const char *tasks[] = { "trivial_task", NULL };
+	int before = delayacct_get();
+
+	assert_int_equal(record(fresh_db("settings.db"), target, "recurse", NULL, tasks, NULL), 0);
+	assert_int_equal(delayacct_get(), before);
+}
+
+/* --- programs that trace, are traced, or check themselves ------------------------- */
+
+/* Same stdout and exit status as unprofiled, and the task was seen. */
+static void same_as_unprofiled(char *const cmd[], const char *task, size_t want_rows)
+{
+	const char *tasks[] = { task, NULL };
+	char *db = fresh_db("same.db"), reference[4096];
+	struct profile_list l;
+	int ref_status;
+
+	reference_run(cmd, reference, sizeof(reference), &ref_status);
+	assert_int_equal(record_argv(db, tasks, NULL, cmd), ref_status);
+	assert_string_equal(out_buf, reference);
+	rows(db, task, &l);
+	assert_int_equal(l.len, want_rows);
+	profile_list__free(&l);
+}
+
+static void test_strace_in_a_task(void **s)
+{
+	char *cmd[] = { (char *)test_bin("tree_target"), "strace", NULL };
+
+	same_as_unprofiled(cmd, "run_task", 1);
+	assert_string_equal(out_buf, "strace exited 0\n");
+}
+
+static void test_gdb_in_a_task(void **s)
+{
+	char *cmd[] = { (char *)test_bin("tree_target"), "gdb", NULL };
+
+	same_as_unprofiled(cmd, "run_task", 1);
+	assert_string_equal(out_buf, "gdb exited 0\n");
+}
+
+static void test_ptrace_traceme_child(void **s)
+{
+	char *cmd[] = { (char *)test_bin("tree_target"), "traceme", NULL };
+
+	same_as_unprofiled(cmd, "tree_task", 1);
+	assert_non_null(strstr(out_buf, "tracee stopped by signal 19\nexited 0\n"));
+}
+
+/* The stop a parent sees with waitpid(WUNTRACED), the continue, the exit. */
+static void test_sigstop_sigcont(void **s)
+{
+	char *cmd[] = { (char *)test_bin("tree_target"), "stop", NULL };
+
+	same_as_unprofiled(cmd, "slow_task", 1);
+	assert_string_equal(out_buf, "stopped by signal 19\ncontinued\nexited 3\n");
+}
+
+/* A leak report without PIDs and addresses, which differ from run to run. */
+static void normalize_report(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (const char *p = in; *p && o + 1 < len;) {
+		if (!strncmp(p, "taskprof:", 9)) { /* the collector's own lines */
+			p = strchrnul(p, '\n');
+			p += *p == '\n';
+			continue;
+		}
+		if (p[0] == '0' && p[1] == 'x') {
+			p += 2;
+			while (strchr("0123456789abcdef", *p) && *p)
+				p++;
+			out[o++] = '#';
+			continue;
+		}
+		if (p[0] == '=' && p[1] == '=' && p[2] >= '0' && p[2] <= '9') {
+			p += 2;
+			while (*p >= '0' && *p <= '9')
+				p++;
+			continue;
+		}
+		out[o++] = *p++;
+	}
+	out[o] = 0;
+}
+
+static void test_asan_leak_report(void **s)
+{
+	char *cmd[] = { (char *)test_bin("asan_target"), NULL };
+	const char *tasks[] = { "leaky_task", NULL };
+	static char ref_err[1 << 16], got_err[1 << 16];
+	char *db = fresh_db("asan.db");
+	struct profile_list l;
+	int ref_status;
+
+	ref_status = run(cmd, NULL);
+	normalize_report(err_buf, ref_err, sizeof(ref_err));
+	assert_non_null(strstr(ref_err, "Direct leak of 100 byte(s)"));
+	assert_non_null(strstr(ref_err, "in leaky_task"));
+	assert_int_equal(record_argv(db, tasks, NULL, cmd), ref_status);
+	normalize_report(err_buf, got_err, sizeof(got_err));
+	assert_string_equal(got_err, ref_err);
+	rows(db, "leaky_task", &l);
+	assert_int_equal(l.len, 1);
+	profile_list__free(&l);
+}
+
+static void test_exception_after_profiler_left(void **s)
+{
+	char *db = fresh_db("linger.db"), line[256], pidstr[16];
+	int outp[2], errp[2], status;
+	pid_t tgt, rec;
+	FILE *f;
+
+	assert_int_equal(pipe(outp), 0);
+	tgt = fork();
+	if (tgt == 0) {
+		dup2(outp[1], 1);
+		close(outp[0]);
+		execl(exc_target, exc_target, "linger", (char *)NULL);
+		_exit(97);
+	}
+	close(outp[1]);
+	f = fdopen(outp[0], "r");
+	assert_non_null(fgets(line, sizeof(line), f)); /* "ready" */
+
+	snprintf(pidstr, sizeof(pidstr), "%d", tgt);
+	assert_int_equal(pipe(errp), 0);
+	rec = fork();
+	if (rec == 0) {
+		dup2(errp[1], 2);
+		close(errp[0]);
+		execl(tp_bin, tp_bin, "record", "--db", db, "-d", "0.4", "-t", "Pipeline::linger",
+		      "-p", pidstr, (char *)NULL);
+		_exit(97);
+	}
+	close(errp[1]);
+	{
+		FILE *e = fdopen(errp[0], "r");
+
+		while (fgets(line, sizeof(line), e) && !strstr(line, "recording"))
+			;
+		kill(tgt, SIGUSR1); /* enters linger() while profiled */
+		assert_int_equal(waitpid(rec, &status, 0), rec);
+		fclose(e);
+	}
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* the profiler is gone; the exception now passes the frame */
+	assert_int_equal(waitpid(tgt, &status, 0), tgt);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_non_null(fgets(line, sizeof(line), f));
+	while (strstr(line, "dtor") && fgets(line, sizeof(line), f))
+		;
+	assert_non_null(strstr(line, "survived: boom 7"));
+	fclose(f);
+}
+
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exception_after_profiler_left),
+		cmocka_unit_test(test_sigkill_inside_frame),
+		cmocka_unit_test(test_sigkill_during_attach),
+		cmocka_unit_test(test_sigkill_during_detach),
+		cmocka_unit_test(test_sigkill_launch_mode),
+		cmocka_unit_test(test_settings_restored),
+		cmocka_unit_test(test_strace_in_a_task),
+		cmocka_unit_test(test_gdb_in_a_task),
+		cmocka_unit_test(test_ptrace_traceme_child),
+		cmocka_unit_test(test_sigstop_sigcont),
+		cmocka_unit_test(test_asan_leak_report),
+	};
+
+	if (harness_init(argc, argv))
+		return 1;
+	return cmocka_run_group_tests_name("safety", tests, NULL, NULL);
+}
