@@ -37,6 +37,13 @@ static __always_inline __u64 rss_of(struct mm_struct *mm)
 	return (__u64)(file + anon + shmem) << PAGE_SHIFT;
 }
 
+/* A number unique to an mm for the kernel's lifetime: x86's context id
+ * (arch/x86/include/asm/mmu.h, 4.16+). */
+static __always_inline __u64 mm_id_of(struct mm_struct *mm)
+{
+	return mm->context.ctx_id;
+}
+
 /*
  * The user stack pointer of a task that is exiting: pt_regs saved at its
  * last entry to the kernel (exit, exit_group, or the signal that kills it).

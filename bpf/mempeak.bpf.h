@@ -10,6 +10,21 @@
 
 static const struct mm_peak zero_peak;
 
+/*
+ * rss_stat fires on every change of any process's RSS counters, page faults
+ * included. A count of tracked mms per hash bucket, read with one load,
+ * lets the untracked ones (nearly all) go without a map lookup.
+ */
+#define MM_HINT_BITS 14
+#define MM_HINT_MASK ((1 << MM_HINT_BITS) - 1)
+__u32 mm_hint[1 << MM_HINT_BITS];
+
+/* The verifier allows no arithmetic on a pointer: hash the mm's id instead. */
+static __always_inline __u32 mm_hint_idx(struct mm_struct *mm)
+{
+	return (mm_id_of(mm) * 0x9E3779B97F4A7C15ULL) >> (64 - MM_HINT_BITS);
+}
+
 static __always_inline void mempeak_untrack(struct proc *p)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -19,14 +34,19 @@ static __always_inline void mempeak_untrack(struct proc *p)
 		return;
 	/* a vfork child leaving its parent's mm leaves the parent's entry */
 	peak = bpf_map_lookup_elem(&mm_peaks, &p->mm_key);
-	if (peak && peak->tgid == tgid)
-		bpf_map_delete_elem(&mm_peaks, &p->mm_key);
+	if (peak && peak->tgid == tgid) {
+		__u32 hint = peak->hint;
+
+		if (!bpf_map_delete_elem(&mm_peaks, &p->mm_key))
+			__sync_fetch_and_add(&mm_hint[hint & MM_HINT_MASK], -1);
+	}
 	p->mm_key = 0;
 }
 
 /* The mm's peak entry, created with the process's first invocation. */
-static __always_inline void mempeak_track(struct proc *p, __u64 mm_key)
+static __always_inline void mempeak_track(struct proc *p, struct mm_struct *mm)
 {
+	__u64 mm_key = (__u64)mm;
 	struct mm_peak *peak;
 
 	if (p->mm_key == mm_key)
@@ -35,8 +55,11 @@ static __always_inline void mempeak_track(struct proc *p, __u64 mm_key)
 	mempeak_untrack(p);
 	if (!bpf_map_update_elem(&mm_peaks, &mm_key, &zero_peak, BPF_NOEXIST)) {
 		peak = bpf_map_lookup_elem(&mm_peaks, &mm_key);
-		if (peak)
+		if (peak) {
 			peak->tgid = bpf_get_current_pid_tgid() >> 32;
+			peak->hint = mm_hint_idx(mm);
+			__sync_fetch_and_add(&mm_hint[peak->hint & MM_HINT_MASK], 1);
+		}
 	}
 	p->mm_key = mm_key;
 }
@@ -90,8 +113,11 @@ SEC("tp_btf/rss_stat")
 int BPF_PROG(tp_rss, struct mm_struct *mm, int member)
 {
 	__u64 key = (__u64)mm, mask, rss;
-	struct mm_peak *p = bpf_map_lookup_elem(&mm_peaks, &key);
+	struct mm_peak *p;
 
+	if (!mm_hint[mm_hint_idx(mm) & MM_HINT_MASK])
+		return 0;
+	p = bpf_map_lookup_elem(&mm_peaks, &key);
 	if (!p)
 		return 0;
 	mask = p->mask;

@@ -78,7 +78,7 @@ struct mm_peak {
 	__u64 mask;
 	__u64 max[TP_MEM_SLOTS];
 	__u32 tgid;                /* the process that made it; a vfork child shares the mm */
-	__u32 pad;
+	__u32 hint;                /* its bucket in mm_hint (mempeak.bpf.h) */
 };
 
 struct {

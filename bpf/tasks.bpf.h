@@ -25,7 +25,7 @@ static __always_inline struct thread_state *thread_enter(struct task_struct *t)
 		ts = thread_new(t);
 	if (!ts)
 		return NULL;
-	mempeak_track(p, mm_key);
+	mempeak_track(p, t->mm);
 	ts->mm_key = mm_key;
 	return ts;
 }
