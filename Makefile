@@ -35,7 +35,7 @@ endif
 REPO_SRC := repo/profile_repo.c
 USER_SRC := user/spec.c user/elfsym.c user/probeplan.c user/plan.c user/resolve.c user/hooks.c \
 	    user/uprobe_multi.c user/attach.c user/agg.c user/sink.c user/losses.c \
-	    user/launch.c user/delayacct.c user/guardian.c user/collector.c user/util.c
+	    user/target.c user/launch.c user/delayacct.c user/guardian.c user/collector.c user/util.c
 MAIN_SRC := user/main.c
 
 REPO_OBJ := $(REPO_SRC:%.c=$(OBJ)/%.o)

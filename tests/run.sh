@@ -38,7 +38,7 @@ if [ "$tier" = all ] || [ "$tier" = integration ]; then
 		echo "tests: integration tier skipped: it needs root to load BPF (run make test as root)"
 		skipped=$((skipped + 1))
 	else
-		for b in test_metrics test_frames test_trees test_safety test_cli; do
+		for b in test_metrics test_frames test_trees test_kill test_tracers test_cli; do
 			run_cmocka "$t/$b" "$build"
 		done
 	fi

@@ -45,9 +45,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 struct recorder {
 	const struct record_opts *o;
-	struct plan_target tgt;
-	char *exe;
-	char *target_desc;
+	struct target_image img;
 	char *tasks_desc;
 	struct plan *plan;
 	struct taskprof_bpf *skel;
@@ -67,7 +65,7 @@ struct recorder {
 	bool session_ended;
 };
 
-/* --- the target -------------------------------------------------------------- */
+/* --- the target and the plan --------------------------------------------------- */
 
 static char *join_specs(const struct record_opts *o)
 {
@@ -86,94 +84,17 @@ static char *join_specs(const struct record_opts *o)
 	return s;
 }
 
-static char *join_argv(char **argv)
-{
-	char *s = NULL, *prev;
-
-	for (char **a = argv; *a; a++) {
-		prev = s;
-		s = tp_strdup_printf("%s%s%s", prev ? prev : "", prev ? " " : "", *a);
-		free(prev);
-		if (!s)
-			return NULL;
-	}
-	return s;
-}
-
-/* LD_PRELOAD's libraries load into everything the command runs. */
-static int split_preload(struct recorder *r)
-{
-	const char *env = getenv("LD_PRELOAD");
-	char *copy, *save = NULL, *tok;
-	int err = 0;
-
-	if (!env || !*env)
-		return 0;
-	copy = strdup(env);
-	if (!copy)
-		return -ENOMEM;
-	for (tok = strtok_r(copy, ": ", &save); tok && !err; tok = strtok_r(NULL, ": ", &save)) {
-		char **nv = realloc(r->tgt.preload, (r->tgt.npreload + 1) * sizeof(*nv));
-
-		if (!nv || !(nv[r->tgt.npreload] = strdup(tok)))
-			err = -ENOMEM;
-		if (nv)
-			r->tgt.preload = nv;
-		if (!err)
-			r->tgt.npreload++;
-	}
-	free(copy);
-	return err;
-}
-
-/* A bad PID or command fails here, before anything is written. */
 static int find_target(struct recorder *r)
 {
-	const struct record_opts *o = r->o;
-	char link[64];
-	int err;
+	int err = target_image__find(&r->img, r->o->pid, r->o->argv);
 
-	if (o->pid) {
-		if (!tp_pid_alive(o->pid)) {
-			tp_err("record: no process with PID %d: check the PID with `ps -e`", o->pid);
-			return -ESRCH;
-		}
-		snprintf(link, sizeof(link), "/proc/%d/exe", o->pid);
-		r->exe = realpath(link, NULL);
-		if (!r->exe) {
-			tp_err("record: cannot read the executable of PID %d: %s", o->pid,
-			       strerror(errno));
-			return -errno;
-		}
-		err = tp_libs_of_pid(o->pid, &r->tgt.libs, &r->tgt.nlibs);
-		r->target_desc = tp_strdup_printf("pid %d (%s)", o->pid, r->exe);
-	} else {
-		r->exe = tp_which(o->argv[0]);
-		if (!r->exe) {
-			tp_err("record: command not found: %s: give a path or check PATH", o->argv[0]);
-			return -ENOENT;
-		}
-		err = tp_libs_of_exe(r->exe, &r->tgt.libs, &r->tgt.nlibs);
-		if (!err)
-			err = split_preload(r);
-		for (size_t i = 0; i < r->tgt.npreload && !err; i++) {
-			char **nv = realloc(r->tgt.libs, (r->tgt.nlibs + 1) * sizeof(*nv));
-
-			if (!nv || !(nv[r->tgt.nlibs] = strdup(r->tgt.preload[i])))
-				err = -ENOMEM;
-			if (nv)
-				r->tgt.libs = nv;
-			if (!err)
-				r->tgt.nlibs++;
-		}
-		r->target_desc = join_argv(o->argv);
-	}
-	r->tgt.exe = r->exe;
-	r->tasks_desc = join_specs(o);
-	if (!err && (!r->target_desc || !r->tasks_desc))
+	if (!err && r->img.tracer)
+		tp_warn("record: note: PID %d is traced by PID %d (a debugger?): its returns are "
+			"probed on ret instructions, which leave its stack as the debugger sees it",
+			r->o->pid, r->img.tracer);
+	r->tasks_desc = err ? NULL : join_specs(r->o);
+	if (!err && !r->tasks_desc)
 		err = -ENOMEM;
-	if (err)
-		tp_err("record: cannot list the libraries of %s: %s", r->exe, strerror(-err));
 	return err;
 }
 
@@ -182,14 +103,19 @@ static int find_target(struct recorder *r)
 /* Resolves before starting anything, so bad specs cost nothing. */
 static int make_plan(struct recorder *r)
 {
+	enum tp_ret_mode mode = r->o->ret_mode;
 	int err;
 
+	/* a debugger sees a uretprobe's trampoline in its backtraces */
+	if (mode == TP_RET_AUTO && r->img.tracer)
+		mode = TP_RET_INSN;
 	r->plan = plan__new();
 	if (!r->plan)
 		return -ENOMEM;
-	err = plan__add_tasks(r->plan, r->o->specs, r->o->nspecs, &r->tgt, r->o->ret_mode);
+	err = plan__add_tasks(r->plan, r->o->specs, r->o->nspecs, &r->img.plan, mode);
 	if (!err)
-		err = plan__add_runtime(r->plan, r->exe, r->tgt.libs, r->tgt.nlibs, r->o->allocs);
+		err = plan__add_runtime(r->plan, r->img.exe, r->img.plan.libs, r->img.plan.nlibs,
+					r->o->allocs);
 	if (err == -ENOMEM)
 		tp_err("record: cannot plan the probes: %s", strerror(ENOMEM));
 	return err;
@@ -362,7 +288,7 @@ static int begin_session(struct recorder *r)
 	if (agg__init(a, BATCH))
 		return -ENOMEM;
 	tp_iso_time(tp_now_ns(CLOCK_REALTIME), now, sizeof(now));
-	r->session = profile_repo__session_begin(r->repo, r->target_desc, r->tasks_desc, now);
+	r->session = profile_repo__session_begin(r->repo, r->img.desc, r->tasks_desc, now);
 	if (r->session < 0) {
 		tp_err("%s", profile_repo__errmsg(r->repo));
 		return (int)r->session;
@@ -490,10 +416,7 @@ static void recorder__cleanup(struct recorder *r)
 		delayacct__release(getpid());
 	guardian__dismiss(r->guardian);
 	plan__free(r->plan);
-	tp_strv_free(r->tgt.libs, r->tgt.nlibs);
-	tp_strv_free(r->tgt.preload, r->tgt.npreload);
-	free(r->exe);
-	free(r->target_desc);
+	target_image__fini(&r->img);
 	free(r->tasks_desc);
 }
 

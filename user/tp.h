@@ -243,6 +243,18 @@ bool tp_pid_alive(pid_t pid);
 int tp_exit_code(int status);
 unsigned long long tp_proc_start_time(pid_t pid);
 
+/* --- target.c: what the target runs ------------------------------------- */
+struct target_image {
+	char *exe;
+	struct plan_target plan;  /* exe, libraries, LD_PRELOAD */
+	char *desc;               /* sessions.target */
+	pid_t tracer;             /* -p: who already traces it (a debugger), or 0 */
+};
+
+/* pid for -p, else argv; prints one line and fails on a bad target. */
+int target_image__find(struct target_image *t, pid_t pid, char **argv);
+void target_image__fini(struct target_image *t);
+
 /* --- delayacct.c, guardian.c: system settings, and who restores them ------- */
 /* Holds kernel.task_delayacct on for holder; -ENOENT if the kernel has none. */
 int delayacct__hold(pid_t holder);

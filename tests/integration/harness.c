@@ -2,6 +2,7 @@
 /* The integration tests' shared harness; see harness.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,3 +304,61 @@ int harness_init(int argc, char **argv)
 	mkdir(scratch, 0755);
 	return 0;
 }
+
+/* --- processes with their output on a pipe ------------------------------------- */
+
+struct child spawn(char *const argv[], bool err)
+{
+	struct child c;
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	c.pid = fork();
+	assert_true(c.pid >= 0);
+	if (c.pid == 0) {
+		dup2(p[1], err ? 2 : 1);
+		close(p[0]);
+		close(p[1]);
+		execv(argv[0], argv);
+		_exit(97);
+	}
+	close(p[1]);
+	c.out = fdopen(p[0], "r");
+	assert_non_null(c.out);
+	return c;
+}
+
+/* Reads lines until one contains needle; false at end of file. */
+bool wait_for(FILE *f, const char *needle)
+{
+	char line[512];
+
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, needle))
+			return true;
+	return false;
+}
+
+int reap(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void sleep_ms(int ms)
+{
+	usleep(ms * 1000);
+}
+
+char *pid_str(pid_t pid)
+{
+	static char buf[4][16];
+	static int k;
+	char *b = buf[k++ & 3];
+
+	snprintf(b, 16, "%d", pid);
+	return b;
+}
+

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <cmocka.h>
@@ -77,6 +78,20 @@ int teardown_restore_delayacct(void **state);
 /* Whether SCRATCH takes O_DIRECT reads: not on tmpfs, which has no block
  * device. Tests that need one skip() otherwise. */
 bool direct_io_works(void);
+
+/* A process started with its stdout (or, with err, its stderr) on a pipe. */
+struct child {
+	pid_t pid;
+	FILE *out;
+};
+
+struct child spawn(char *const argv[], bool err);
+/* Reads lines until one contains needle; false at end of file. */
+bool wait_for(FILE *f, const char *needle);
+/* Waits for pid; its shell-style status. */
+int reap(pid_t pid);
+void sleep_ms(int ms);
+char *pid_str(pid_t pid);
 
 /* Sets the paths from BUILD_DIR (argv[1]); 0, or non-zero with a message. */
 int harness_init(int argc, char **argv);
