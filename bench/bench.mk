@@ -10,9 +10,13 @@ $(BBUILD)/cxx_shape.o: bench/cxx_shape.cc | $(BBUILD)
 	$(call msg,CXX,$@)
 	$(Q)$(CXX) -O2 -g -c $< -o $@
 
-$(BBUILD)/bench_target: bench/target.c bench/shapes.S $(BBUILD)/cxx_shape.o | $(BBUILD)
+$(BBUILD)/bench_target: bench/target.c bench/shapes.S | $(BBUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -g -pthread -o $@ $^ -lstdc++
+	$(Q)$(CC) -O2 -g -pthread -o $@ $^
+
+$(BBUILD)/bench_target_cxx: bench/target.c bench/shapes.S $(BBUILD)/cxx_shape.o | $(BBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -pthread -DBENCH_CXX -o $@ $^ -lstdc++
 
 $(BBUILD)/floor.bpf.o: bench/floor.bpf.c vmlinux/vmlinux.h | $(BBUILD)
 	$(call msg,BPF,$@)
@@ -32,7 +36,7 @@ $(BBUILD)/agg_bench: bench/agg_bench.c user/agg.c user/util.c $(BUILD)/libtaskpr
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ -lsqlite3
 
 .PHONY: bench bench-build
-bench-build: all $(BBUILD)/bench_target $(BBUILD)/bench_floor $(BBUILD)/agg_bench \
+bench-build: all $(BBUILD)/bench_target $(BBUILD)/bench_target_cxx $(BBUILD)/bench_floor $(BBUILD)/agg_bench \
 	     $(BUILD)/examples/pipeline
 
 bench:

@@ -26,3 +26,15 @@ extern "C" long shape_cxx_catching(long x)
 		return -1;
 	}
 }
+
+// Unprofiled: what an unrelated C++ program's exceptions cost while the
+// collector's hooks are in libgcc_s.
+extern "C" __attribute__((noinline)) long throw_and_catch(long x)
+{
+	try {
+		check_input(-1 - x);
+	} catch (const std::exception &) {
+		return x;
+	}
+	return -1;
+}

@@ -3,11 +3,14 @@
  * bench_floor: runs a command with empty BPF programs on a function's entry
  * and return, to measure what the probes alone cost.
  *
- * usage: bench_floor naive|placed BINARY SYMBOL -- COMMAND [ARG ...]
+ * usage: bench_floor naive|placed|rets BINARY SYMBOL -- COMMAND [ARG ...]
  *   naive:  uprobe + uretprobe at the symbol, as a stock tracer places them
  *   placed: both where taskprof places them (first kernel-emulated
  *           instruction that leaves SP untouched), the cheapest the kernel
  *           offers for that function
+ *   rets:   the entry uprobe where taskprof places it, and a uprobe on
+ *           every ret instruction: the cheapest return that leaves the
+ *           stack alone, what taskprof uses where a program may look at it
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,16 +27,17 @@
 int main(int argc, char **argv)
 {
 	struct floor_bpf *skel = NULL;
-	struct bpf_link *l1 = NULL, *l2 = NULL;
+	struct bpf_link *l1 = NULL, *l2 = NULL, *rl[16] = { 0 };
 	struct elf_file *ef = NULL;
 	struct elf_sym **m = NULL;
-	struct probe_plan pp;
-	uint64_t vaddr, off;
+	struct probe_plan pp = { 0 };
+	uint64_t vaddr, off, roff;
+	bool rets;
 	int status = 1, rc = 1;
 	pid_t pid;
 
 	if (argc < 6 || strcmp(argv[4], "--")) {
-		fprintf(stderr, "usage: bench_floor naive|placed BINARY SYMBOL -- COMMAND...\n");
+		fprintf(stderr, "usage: bench_floor naive|placed|rets BINARY SYMBOL -- COMMAND...\n");
 		return 2;
 	}
 	ef = elf_file__open(argv[2]);
@@ -42,18 +46,24 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	vaddr = m[0]->addr;
-	if (!strcmp(argv[1], "placed") &&
-	    !probe_plan__build(ef, m[0], TP_RET_URETPROBE, &pp)) {
-		vaddr = pp.entry_vaddr;
-		probe_plan__free(&pp);
-	}
-	if (elf_file__offset(ef, vaddr, &off))
+	rets = !strcmp(argv[1], "rets");
+	if (probe_plan__build(ef, m[0], rets ? TP_RET_INSN : TP_RET_URETPROBE, &pp))
 		goto cleanup;
+	if (strcmp(argv[1], "naive"))
+		vaddr = pp.entry_vaddr;
 	skel = floor_bpf__open_and_load();
-	if (!skel)
+	if (!skel || elf_file__offset(ef, vaddr, &off))
 		goto cleanup;
 	l1 = bpf_program__attach_uprobe(skel->progs.empty_entry, false, -1, argv[2], off);
-	l2 = bpf_program__attach_uprobe(skel->progs.empty_return, true, -1, argv[2], off);
+	if (rets) {
+		for (size_t i = 0; i < pp.nrets && i < 16; i++)
+			if (!elf_file__offset(ef, pp.rets[i], &roff))
+				rl[i] = bpf_program__attach_uprobe(skel->progs.empty_entry, false,
+								   -1, argv[2], roff);
+		l2 = rl[0];
+	} else {
+		l2 = bpf_program__attach_uprobe(skel->progs.empty_return, true, -1, argv[2], off);
+	}
 	if (!l1 || !l2) {
 		fprintf(stderr, "bench_floor: attach: %s\n", strerror(errno));
 		goto cleanup;
@@ -67,7 +77,11 @@ int main(int argc, char **argv)
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 cleanup:
 	bpf_link__destroy(l1);
-	bpf_link__destroy(l2);
+	for (size_t i = 0; i < 16; i++)
+		bpf_link__destroy(rl[i]);
+	if (!rl[0])
+		bpf_link__destroy(l2);
+	probe_plan__free(&pp);
 	floor_bpf__destroy(skel);
 	free(m);
 	elf_file__close(ef);

@@ -5,6 +5,7 @@
 set -u
 B=$(cd "${1:-build}" && pwd)
 T=$B/bench/bench_target
+TX=$B/bench/bench_target_cxx
 FLOOR=$B/bench/bench_floor
 TP=$B/taskprof
 RUNS=${RUNS:-5}
@@ -30,25 +31,30 @@ command -v bpftrace >/dev/null && HAVE_BPFTRACE=1
 echo "taskprof bench: $(uname -r), $(nproc) CPUs, median of $RUNS runs"
 echo
 echo "1. Cost per task invocation on the profiled thread (ns per call)"
-echo "   floor: empty BPF programs on the cheapest entry and return probes the kernel"
-echo "   offers for the function (uprobe + uretprobe on its first emulated instruction"
-echo "   that leaves SP alone); naive: the same at the symbol, as stock tracers place them"
+echo "   floor: empty BPF programs on the cheapest entry and return probes that taskprof's"
+echo "   choice allows: uprobe + uretprobe in a plain C program (nothing in it looks at its"
+echo "   stack), uprobe + uprobes on the ret instructions in C++ (the unwinder would trip on"
+echo "   a uretprobe's trampoline); naive: uprobe + uretprobe at the symbol, as stock"
+echo "   tracers place them, whatever the program"
 printf '   %-10s %9s %9s %9s %9s %9s %9s %9s\n' shape untraced naive floor taskprof \
 	--allocs "tp/floor" bpftrace
-for spec in push:shape_push:200000 endbr64:shape_endbr:200000 lea:shape_lea:200000 \
-	cxx:shape_cxx:200000 mov_leaf:shape_mov_leaf:20000; do
-	IFS=: read -r shape sym n <<<"$spec"
-	base=$(med "$T" "$shape" "$n")
-	naive=$(med "$FLOOR" naive "$T" "$sym" -- "$T" "$shape" "$n")
-	floor=$(med "$FLOOR" placed "$T" "$sym" -- "$T" "$shape" "$n")
-	tp=$(med tp_record -t "$sym" -- "$T" "$shape" "$n")
-	tpa=$(med tp_record --allocs -t "$sym" -- "$T" "$shape" "$n")
+for spec in push:shape_push:200000:placed endbr64:shape_endbr:200000:placed \
+	lea:shape_lea:200000:placed mov_leaf:shape_mov_leaf:20000:placed \
+	cxx:shape_cxx:20000:rets; do
+	IFS=: read -r shape sym n floor_mode <<<"$spec"
+	bin=$T
+	[ "$shape" = cxx ] && bin=$TX
+	base=$(med "$bin" "$shape" "$n")
+	naive=$(med "$FLOOR" naive "$bin" "$sym" -- "$bin" "$shape" "$n")
+	floor=$(med "$FLOOR" "$floor_mode" "$bin" "$sym" -- "$bin" "$shape" "$n")
+	tp=$(med tp_record -t "$sym" -- "$bin" "$shape" "$n")
+	tpa=$(med tp_record --allocs -t "$sym" -- "$bin" "$shape" "$n")
 	bt=-
 	if [ $HAVE_BPFTRACE = 1 ]; then
 		# the stock way to time a function with bpftrace (funclatency)
-		bt=$(med bpftrace -e "uprobe:$T:$sym { @s[tid] = nsecs; }
-			uretprobe:$T:$sym /@s[tid]/ { @ns = hist(nsecs - @s[tid]); delete(@s[tid]); }" \
-			-c "$T $shape $n")
+		bt=$(med bpftrace -e "uprobe:$bin:$sym { @s[tid] = nsecs; }
+			uretprobe:$bin:$sym /@s[tid]/ { @ns = hist(nsecs - @s[tid]); delete(@s[tid]); }" \
+			-c "$bin $shape $n")
 	fi
 	printf '   %-10s %9.1f %9.1f %9.1f %9.1f %9.1f %9s %9s\n' "$shape" "$base" "$naive" \
 		"$floor" "$tp" "$tpa" "$(ratio "$tp" "$floor")" "$bt"
@@ -81,19 +87,20 @@ rm -f "$WORK"/t.db*
 echo "   above that: 2 threads flat out, 1 MiB ring buffer: $stored stored, $detail"
 
 echo
-echo "3. Ambient cost: an unprofiled pipe ping-pong on one CPU (2 context switches and"
-echo "   5 syscalls per round trip) while the collector's tracepoints are attached"
-ambient() { # label, then how to start the collector on an idle target
-	local label=$1
-	shift
+echo "3. Ambient cost: unrelated, unprofiled processes while a collector runs"
+# label, workload (ns per operation), then how to start the collector
+ambient() {
+	local label=$1 work=$2
+	shift 2
 	without=() with=()
 	for _ in $(seq "$RUNS"); do
-		without+=("$(num "$T" pingpong 200000)")
+		without+=("$(num $work)")
 		"$@" >/dev/null 2>"$WORK/a.err" &
 		rec=$!
 		while ! grep -q -e recording -e attached "$WORK/a.err" 2>/dev/null; do sleep 0.05; done
-		with+=("$(num "$T" pingpong 200000)")
-		pkill -INT -P $rec -f "bench_target idle" 2>/dev/null
+		with+=("$(num $work)")
+		# record stops on SIGINT but waits for a command that goes on
+		pkill -INT -P $rec -f "bench_target" 2>/dev/null
 		kill -INT $rec 2>/dev/null
 		wait $rec 2>/dev/null
 		[ -f "$WORK/idle.pid" ] && kill "$(cat "$WORK/idle.pid")" 2>/dev/null
@@ -101,13 +108,15 @@ ambient() { # label, then how to start the collector on an idle target
 	done
 	w0=$(printf '%s\n' "${without[@]}" | median)
 	w1=$(printf '%s\n' "${with[@]}" | median)
-	printf '   %-44s %7.1f ns without, %7.1f with: ratio %s\n' "$label" "$w0" "$w1" \
+	printf '   %-52s %8.1f ns without, %8.1f with: ratio %s\n' "$label" "$w0" "$w1" \
 		"$(ratio "$w1" "$w0")"
 }
-# default: the collector launched the target, so delay accounting covers it
-# and no sched_switch program runs
-ambient "launch mode (tracepoints: fork, exit, exec, rss_stat, sock)" \
-	"$TP" record -v --db "$WORK/a.db" -t shape_push -- "$T" idle 3600
+# the collector launched an idle C++ target: its hooks are in libgcc_s and
+# libc for every process, its tracepoints run for every fork, exit and RSS change
+launched() { exec "$TP" record -v --db "$WORK/a.db" -t shape_cxx -- "$TX" idle 3600; }
+ambient "pipe ping-pong, 2 context switches a round trip" "$T pingpong 200000" launched
+ambient "page faults on fresh memory (rss_stat), per page" "$T faults 400000" launched
+ambient "C++ throw and catch (hook in libgcc_s), per throw" "$TX throw 200000" launched
 # -p on a process started while delayacct was off: sched_switch counts its IO wait
 pidmode() {
 	echo 0 > /proc/sys/kernel/task_delayacct
@@ -116,7 +125,7 @@ pidmode() {
 	sleep 0.1
 	exec "$TP" record --db "$WORK/a.db" -t shape_push -p "$(cat "$WORK/idle.pid")"
 }
-ambient "-p on a process older than delayacct (+sched_switch)" pidmode
+ambient "ping-pong, -p on a process older than delayacct" "$T pingpong 200000" pidmode
 echo
 echo "4. End to end: the demo pipeline (8 rounds), its own processing time"
 P=$B/examples/pipeline
@@ -132,3 +141,20 @@ done
 p0=$(printf '%s\n' "${plain[@]}" | median)
 p1=$(printf '%s\n' "${prof[@]}" | median)
 printf '   %.4f s without profiling, %.4f s profiled: ratio %s\n' "$p0" "$p1" "$(ratio "$p1" "$p0")"
+
+echo
+echo "5. Process trees: 1,000 children one after another, each calls a task once"
+plain=() prof=() lag=()
+for _ in $(seq "$RUNS"); do
+	plain+=("$(num "$T" forks 1000)")
+	prof+=("$(BENCH_END_FILE=$WORK/end tp_record -t shape_push -- "$T" forks 1000 |
+		grep -E '^[0-9.]+$')")
+	# the collector's exit, after the target's (the clock of both: CLOCK_REALTIME)
+	lag+=("$(awk -v e="$(cat "$WORK/end")" -v n="$(date +%s.%N)" 'BEGIN{printf "%.3f", n - e}')")
+done
+f0=$(printf '%s\n' "${plain[@]}" | median)
+f1=$(printf '%s\n' "${prof[@]}" | median)
+printf '   %.1f us per child without, %.1f profiled: ratio %s\n' "$(awk -v a="$f0" 'BEGIN{print a/1000}')" \
+	"$(awk -v a="$f1" 'BEGIN{print a/1000}')" "$(ratio "$f1" "$f0")"
+printf '   record exits %s s after the target (median; it then has 1,000 rows stored)\n' \
+	"$(printf '%s\n' "${lag[@]}" | median)"

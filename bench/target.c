@@ -5,6 +5,13 @@
  *
  * usage: bench_target SHAPE N [THREADS [RATE]]   RATE: calls/s per thread, 0 = flat out
  *        bench_target idle SECONDS
+ *        bench_target pingpong N     context switches, never profiled
+ *        bench_target forks N        N children, one after another, one task call each
+ *        bench_target faults N       N fresh pages touched (memory counters change)
+ *        bench_target_cxx throw N    N exceptions thrown and caught, never profiled
+ *
+ * bench_target is plain C, so taskprof gives its tasks uretprobes;
+ * bench_target_cxx links the C++ runtime, so its tasks get ret probes.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -13,13 +20,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 long shape_push(long), shape_endbr(long), shape_lea(long), shape_mov_leaf(long);
-long shape_cxx_catching(long);
+#ifdef BENCH_CXX
+long shape_cxx_catching(long), throw_and_catch(long);
+#endif
 
 static double now_ns(void)
 {
@@ -66,10 +76,63 @@ static const struct {
 	{ "endbr64", shape_endbr },
 	{ "lea", shape_lea },
 	{ "mov_leaf", shape_mov_leaf },
+#ifdef BENCH_CXX
 	{ "cxx", shape_cxx_catching },
+	{ "throw", throw_and_catch },
+#endif
 	{ "getrusage", call_getrusage },
 	{ "procio", call_procio },
 };
+
+/* A process tree: each child calls a task once and exits. Writes when it
+ * ended (CLOCK_REALTIME) to $BENCH_END_FILE, for the collector's exit time. */
+static int forks(long n)
+{
+	const char *end_file = getenv("BENCH_END_FILE");
+	double t0 = now_ns(), t1;
+
+	for (long i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(shape_push(i) == i + 1 ? 0 : 1);
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			return 1;
+	}
+	t1 = now_ns();
+	printf("%.1f\n", (t1 - t0) / n);
+	if (end_file) {
+		struct timespec ts;
+		FILE *f = fopen(end_file, "w");
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (f) {
+			fprintf(f, "%ld.%09ld\n", (long)ts.tv_sec, ts.tv_nsec);
+			fclose(f);
+		}
+	}
+	return 0;
+}
+
+/* Page faults on fresh memory: every one changes the mm's RSS counters. */
+static int faults(long pages)
+{
+	const long chunk = 4096;
+	double t0 = now_ns();
+
+	for (long done = 0; done < pages; done += chunk) {
+		char *p = mmap(NULL, chunk * 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return 1;
+		for (long i = 0; i < chunk; i++)
+			p[i * 4096] = 1;
+		munmap(p, chunk * 4096);
+	}
+	printf("%.1f\n", (now_ns() - t0) / pages);
+	return 0;
+}
 
 static long (*fn)(long);
 static long calls;
@@ -135,6 +198,10 @@ int main(int argc, char **argv)
 		printf("%.1f\n", (t1 - t0) / n);
 		return 0;
 	}
+	if (!strcmp(argv[1], "forks"))
+		return forks(atol(argv[2]));
+	if (!strcmp(argv[1], "faults"))
+		return faults(atol(argv[2]));
 	if (!strcmp(argv[1], "idle")) {
 		/* a process for the collector to attach to while it is measured */
 		printf("ready\n");
