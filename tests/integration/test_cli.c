@@ -65,7 +65,8 @@ static void test_bad_stripped(void **s)
 	char cmd[3 * PATH_MAX];
 	const char *tasks[] = { "cpu_task", NULL };
 
-	snprintf(cmd, sizeof(cmd), "strip -s -o %s %s", path_in("stripped"), target);
+	/* quoted: the checkout's path may hold a space */
+	snprintf(cmd, sizeof(cmd), "strip -s -o '%s' '%s'", path_in("stripped"), target);
 	assert_int_equal(system(cmd), 0);
 	assert_one_line_error(record(fresh_db("bad.db"), path_in("stripped"), "cpu", NULL, tasks,
 				     NULL),
@@ -78,7 +79,7 @@ static void test_bad_go_binary(void **s)
 	const char *tasks[] = { "cpu_task", NULL };
 
 	snprintf(cmd, sizeof(cmd),
-		 "printf x > %s && objcopy --add-section .go.buildinfo=%s %s %s",
+		 "printf x > '%s' && objcopy --add-section .go.buildinfo='%s' '%s' '%s'",
 		 path_in("empty"), path_in("empty"), target, path_in("gofake"));
 	assert_int_equal(system(cmd), 0);
 	assert_one_line_error(record(fresh_db("bad.db"), path_in("gofake"), "cpu", NULL, tasks,
