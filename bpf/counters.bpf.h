@@ -59,7 +59,7 @@ static __always_inline void desc_add(__u64 id, const __u64 *d, __u32 flags, bool
 /* Whether allocations are counted in the current process. */
 static __always_inline bool allocs_counted(void)
 {
-	struct proc *p;
+	struct tp_proc *p;
 
 	if (!cfg.count_allocs)
 		return true;

@@ -44,7 +44,7 @@ static __always_inline __u64 frame_peak(struct close_ctx *c, struct frame *f)
 {
 	/* rss_stat kept the slot's maximum over every value since entry, the
 	 * current one included; without a slot, entry and exit will do */
-	__u64 peak = slot_close(c->ts->mm_key, f->slot);
+	__u64 peak = slot_close(c->ts->mm_idx, f->slot);
 
 	if (f->rss0 > peak)
 		peak = f->rss0;
@@ -216,7 +216,7 @@ static __always_inline int open_frame(struct thread_state *ts, struct task_struc
 	f->flags = allocs_counted() ? 0 : F_NO_ALLOCS;
 	f->cpus = t->nr_cpus_allowed;
 	f->rss0 = rss_of(t->mm);
-	f->slot = slot_open(ts->mm_key, f->rss0);
+	f->slot = slot_open(ts->mm_idx, f->rss0);
 	if (f->slot == TP_NO_SLOT)
 		stat_inc(TP_STAT_MEM_APPROX);
 	snapshot(ts, t, f->base);

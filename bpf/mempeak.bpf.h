@@ -8,8 +8,6 @@
 #ifndef TP_MEMPEAK_BPF_H
 #define TP_MEMPEAK_BPF_H
 
-static const struct mm_peak zero_peak;
-
 /*
  * rss_stat fires on every change of any process's RSS counters, page faults
  * included. A count of tracked mms per hash bucket, read with one load,
@@ -25,48 +23,63 @@ static __always_inline __u32 mm_hint_idx(struct mm_struct *mm)
 	return (mm_id_of(mm) * 0x9E3779B97F4A7C15ULL) >> (64 - MM_HINT_BITS);
 }
 
-static __always_inline void mempeak_untrack(struct proc *p)
+static __always_inline void mempeak_untrack(struct tp_proc *p)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, idx = p->mm_idx;
 	struct mm_peak *peak;
 
 	if (!p->mm_key)
 		return;
 	/* a vfork child leaving its parent's mm leaves the parent's entry */
-	peak = bpf_map_lookup_elem(&mm_peaks, &p->mm_key);
-	if (peak && peak->tgid == tgid) {
-		__u32 hint = peak->hint;
-
-		if (!bpf_map_delete_elem(&mm_peaks, &p->mm_key))
-			__sync_fetch_and_add(&mm_hint[hint & MM_HINT_MASK], -1);
+	peak = bpf_map_lookup_elem(&mm_peaks, &idx);
+	if (peak && peak->tgid == tgid && !bpf_map_delete_elem(&mm_index, &p->mm_key)) {
+		__sync_fetch_and_add(&mm_hint[peak->hint & MM_HINT_MASK], -1);
+		peak->tgid = 0;
+		bpf_map_push_elem(&free_peaks, &idx, 0);
 	}
 	p->mm_key = 0;
+	p->mm_idx = TP_NO_SLOT;
 }
 
-/* The mm's peak entry, created with the process's first invocation. */
-static __always_inline void mempeak_track(struct proc *p, struct mm_struct *mm)
+/* Takes a free entry for mm, made by this process; TP_NO_SLOT if none is left. */
+static __always_inline __u32 mempeak_new(struct mm_struct *mm, __u64 mm_key)
+{
+	struct mm_peak *peak;
+	__u32 idx;
+
+	if (bpf_map_pop_elem(&free_peaks, &idx))
+		return TP_NO_SLOT;
+	peak = bpf_map_lookup_elem(&mm_peaks, &idx);
+	if (!peak || bpf_map_update_elem(&mm_index, &mm_key, &idx, BPF_NOEXIST)) {
+		bpf_map_push_elem(&free_peaks, &idx, 0);
+		return TP_NO_SLOT;
+	}
+	peak->mask = 0;
+	peak->tgid = bpf_get_current_pid_tgid() >> 32;
+	peak->hint = mm_hint_idx(mm);
+	__sync_fetch_and_add(&mm_hint[peak->hint & MM_HINT_MASK], 1);
+	return idx;
+}
+
+/* The mm's peak entry, made with the process's first invocation. */
+static __always_inline void mempeak_track(struct tp_proc *p, struct mm_struct *mm)
 {
 	__u64 mm_key = (__u64)mm;
-	struct mm_peak *peak;
+	__u32 *shared;
 
 	if (p->mm_key == mm_key)
 		return;
 	/* an exec replaced the mm: the old entry is gone with it */
 	mempeak_untrack(p);
-	if (!bpf_map_update_elem(&mm_peaks, &mm_key, &zero_peak, BPF_NOEXIST)) {
-		peak = bpf_map_lookup_elem(&mm_peaks, &mm_key);
-		if (peak) {
-			peak->tgid = bpf_get_current_pid_tgid() >> 32;
-			peak->hint = mm_hint_idx(mm);
-			__sync_fetch_and_add(&mm_hint[peak->hint & MM_HINT_MASK], 1);
-		}
-	}
 	p->mm_key = mm_key;
+	/* a vfork child runs in its parent's mm, and its entry */
+	shared = bpf_map_lookup_elem(&mm_index, &mm_key);
+	p->mm_idx = shared ? *shared : mempeak_new(mm, mm_key);
 }
 
-static __always_inline __u32 slot_open(__u64 mm_key, __u64 rss)
+static __always_inline __u32 slot_open(__u32 mm_idx, __u64 rss)
 {
-	struct mm_peak *p = bpf_map_lookup_elem(&mm_peaks, &mm_key);
+	struct mm_peak *p = bpf_map_lookup_elem(&mm_peaks, &mm_idx);
 
 	if (!p)
 		return TP_NO_SLOT;
@@ -82,14 +95,14 @@ static __always_inline __u32 slot_open(__u64 mm_key, __u64 rss)
 	return TP_NO_SLOT;
 }
 
-static __always_inline __u64 slot_close(__u64 mm_key, __u32 slot)
+static __always_inline __u64 slot_close(__u32 mm_idx, __u32 slot)
 {
 	struct mm_peak *p;
 	__u64 v;
 
 	if (slot >= TP_MEM_SLOTS)
 		return 0;
-	p = bpf_map_lookup_elem(&mm_peaks, &mm_key);
+	p = bpf_map_lookup_elem(&mm_peaks, &mm_idx);
 	if (!p)
 		return 0;
 	v = p->max[slot];
@@ -114,10 +127,12 @@ int BPF_PROG(tp_rss, struct mm_struct *mm, int member)
 {
 	__u64 key = (__u64)mm, mask, rss;
 	struct mm_peak *p;
+	__u32 *idx;
 
 	if (!mm_hint[mm_hint_idx(mm) & MM_HINT_MASK])
 		return 0;
-	p = bpf_map_lookup_elem(&mm_peaks, &key);
+	idx = bpf_map_lookup_elem(&mm_index, &key);
+	p = idx ? bpf_map_lookup_elem(&mm_peaks, idx) : NULL;
 	if (!p)
 		return 0;
 	mask = p->mask;

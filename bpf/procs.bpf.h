@@ -17,7 +17,7 @@ int BPF_PROG(tp_fork, struct task_struct *parent, struct task_struct *child)
 	__u64 owner;
 
 	if (ctgid != ptgid && bpf_map_lookup_elem(&tgids, &ptgid) &&
-	    !lookup_or_init(&tgids, &ctgid, &zero_proc))
+	    !lookup_or_init(&tgids, &ctgid, &new_proc))
 		stat_inc(TP_STAT_LOST_PROC);
 	pts = thread_of(parent);
 	if (!pts)
@@ -46,7 +46,7 @@ int BPF_PROG(tp_exit, struct task_struct *p, bool group_dead)
 {
 	struct thread_state *ts = thread_of(p);
 	__u32 tgid = p->tgid;
-	struct proc *pr;
+	struct tp_proc *pr;
 
 	if (ts) {
 		charge_owner(ts, p);
@@ -70,7 +70,7 @@ int BPF_PROG(tp_exec, struct task_struct *p)
 {
 	struct thread_state *ts = thread_of(p);
 	__u32 tgid = p->tgid;
-	struct proc *pr;
+	struct tp_proc *pr;
 
 	if (ts)
 		close_frames(ts, p, 0, 0, TP_EXITED, false);

@@ -52,10 +52,10 @@ struct thread_state {
 	__u64 owner;               /* invocation that spawned this thread */
 	__u64 mm_key;              /* the mm its frames belong to */
 	__u64 seq;                 /* invocation ids of this thread */
+	__u32 mm_idx;              /* that mm's entry in mm_peaks, or TP_NO_SLOT */
 	__u32 depth;
 	__u32 cut_status;          /* enum tp_status of frames the cut ended */
 	__u32 tid;                 /* key of its deep frames */
-	__u32 pad;
 	struct frame frames[TP_INLINE_FRAMES];
 };
 
@@ -63,13 +63,6 @@ struct thread_state {
 struct desc {
 	__u64 ctr[TP_NR_CTR];
 	__u32 flags;               /* F_NO_ALLOCS: a child's allocations were not counted */
-	__u32 pad;
-};
-
-/* A tracked process. */
-struct proc {
-	__u64 mm_key;              /* mm of its mm_peaks entry */
-	__u32 flags;               /* enum tp_proc_flags */
 	__u32 pad;
 };
 
@@ -94,7 +87,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TP_MAX_PROCS);
 	__type(key, __u32);
-	__type(value, struct proc);
+	__type(value, struct tp_proc);
 } tgids SEC(".maps");
 
 struct {
@@ -112,13 +105,31 @@ struct {
 	__type(value, struct frame);
 } deep_frames SEC(".maps");
 
-/* Keyed by mm: rss_stat, which only knows the mm, finds it in one lookup. */
+/*
+ * Memory peaks, one entry per tracked mm. An array, so that entry and
+ * return, which know the index, pay no hash lookup (a hash here cost each
+ * ~30 ns more); rss_stat, which only knows the mm, goes through mm_index.
+ * Free indexes wait in free_peaks, which the collector fills after load.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TP_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct mm_peak);
+} mm_peaks SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TP_MAX_PROCS);
 	__type(key, __u64);
-	__type(value, struct mm_peak);
-} mm_peaks SEC(".maps");
+	__type(value, __u32);
+} mm_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, TP_MAX_PROCS);
+	__type(value, __u32);
+} free_peaks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -134,7 +145,7 @@ struct {
 
 static const struct desc zero_desc;
 static const struct frame zero_frame;
-static const struct proc zero_proc;
+static const struct tp_proc new_proc = { .mm_idx = TP_NO_SLOT };
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -144,7 +155,7 @@ static __always_inline void stat_inc(__u32 idx)
 		(*v)++;
 }
 
-static __always_inline struct proc *tracked(void)
+static __always_inline struct tp_proc *tracked(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 

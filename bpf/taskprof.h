@@ -89,9 +89,17 @@ struct tp_config {
 	__u32 reserved;
 };
 
-/* Bits of the tracked-process map's flags, set by the collector. */
+/* Bits of tp_proc.flags, set by the collector. */
 enum tp_proc_flags {
 	TP_PROC_ALLOCS = 0x1, /* its malloc-family probes are in place */
+};
+
+/* A tracked process: the value of the tgids map. The collector registers
+ * the root; BPF adds its descendants and keeps the memory-peak fields. */
+struct tp_proc {
+	__u64 mm_key;  /* the mm of its memory-peak entry */
+	__u32 flags;   /* enum tp_proc_flags */
+	__u32 mm_idx;  /* that entry in mm_peaks, or TP_NO_SLOT */
 };
 
 #endif /* TASKPROF_H */

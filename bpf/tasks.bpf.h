@@ -13,7 +13,7 @@ static __always_inline struct thread_state *thread_enter(struct task_struct *t)
 {
 	struct thread_state *ts = thread_of(t);
 	__u64 mm_key = (__u64)t->mm;
-	struct proc *p;
+	struct tp_proc *p;
 
 	if (ts && ts->mm_key == mm_key)
 		return ts;
@@ -27,6 +27,7 @@ static __always_inline struct thread_state *thread_enter(struct task_struct *t)
 		return NULL;
 	mempeak_track(p, t->mm);
 	ts->mm_key = mm_key;
+	ts->mm_idx = p->mm_idx;
 	return ts;
 }
 

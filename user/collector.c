@@ -135,10 +135,18 @@ static int load_bpf(struct recorder *r)
 	if (r->o->ringbuf_mb)
 		bpf_map__set_max_entries(r->skel->maps.events, r->o->ringbuf_mb << 20);
 	err = taskprof_bpf__load(r->skel);
-	if (err)
+	if (err) {
 		tp_err("record: cannot load the BPF programs: %s: this needs Linux 6.6 or later "
 		       "with BTF (multi-uprobe links, task storage); run with -v for the "
 		       "verifier log", strerror(-err));
+		return err;
+	}
+	/* every memory-peak entry starts free */
+	for (uint32_t i = 0; i < TP_MAX_PROCS && !err; i++)
+		if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.free_peaks), NULL, &i, BPF_ANY))
+			err = -errno;
+	if (err)
+		tp_err("record: cannot fill the memory-peak map: %s", strerror(-err));
 	return err;
 }
 
@@ -190,36 +198,38 @@ static int attach_tracepoints(struct recorder *r)
 	return 0;
 }
 
-static int set_proc(struct recorder *r, uint32_t flags)
+static int track_root(struct recorder *r)
 {
-	struct { uint64_t mm_key; uint32_t flags, pad; } proc = { .flags = flags };
+	struct tp_proc proc = { .flags = r->o->allocs ? TP_PROC_ALLOCS : 0,
+				.mm_idx = TP_NO_SLOT };
 	uint32_t tgid = r->root;
 
-	_Static_assert(sizeof(proc) == 16, "struct proc of bpf/state.bpf.h");
-	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.tgids), &tgid, &proc, BPF_ANY)) {
+	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.tgids), &tgid, &proc, BPF_NOEXIST)) {
 		tp_err("record: cannot register PID %u: %s", tgid, strerror(errno));
 		return -errno;
 	}
 	return 0;
 }
 
-/* The root is tracked first, then the probes go in; the root has not run yet. */
+/*
+ * Allocation probes first (they act for tracked threads only), then the
+ * root is tracked, then the rest: for a command, before it runs at all.
+ */
 static int attach_all(struct recorder *r)
 {
-	int err = set_proc(r, 0);
+	int err = 0;
 
+	r->att = attacher__new(r->skel);
+	if (!r->att)
+		return -ENOMEM;
+	if (r->o->allocs)
+		err = attacher__attach_allocs(r->att, r->plan, r->root);
+	if (!err)
+		err = track_root(r);
 	if (!err)
 		err = attach_tracepoints(r);
-	r->att = err ? NULL : attacher__new(r->skel);
-	if (!err && !r->att)
-		err = -ENOMEM;
 	if (!err)
 		err = attacher__attach_files(r->att, r->plan);
-	if (!err && r->o->allocs) {
-		err = attacher__attach_allocs(r->att, r->plan, r->root);
-		if (!err)
-			err = set_proc(r, TP_PROC_ALLOCS);
-	}
 	if (!err)
 		tp_debug("attached %zu links: %zu uprobes on %zu functions (%zu by uretprobe)",
 			 attacher__count(r->att) + r->ntps, r->plan->n, r->plan->nfuncs,

@@ -73,9 +73,22 @@ static void check_storm(const char *scenario, const char *n, const char *task, s
 	session__free(&ses);
 }
 
+/* Child i called tree_task(i): every hundredth touched 32 MiB and freed it
+ * before returning. 1,000 processes reuse the memory-peak entries many
+ * times over; each row's peak must be its own. */
 static void test_fork_storm_sequential(void **s)
 {
+	struct profile_list l;
+
 	check_storm("seq", "1000", "tree_task", 1000, "seq 1000 children, 0 bad exits\n");
+	rows(path_in("storm.db"), "tree_task", &l);
+	for (size_t i = 0; i < l.len; i++) {
+		double peak = l.items[i].memory_usage_peak_mb;
+
+		if (i % 100 == 99 ? peak < 32 : peak >= 32)
+			fail_msg("child %zu: peak %.1f MiB", i, peak);
+	}
+	profile_list__free(&l);
 }
 
 static void test_fork_storm_live_children(void **s)

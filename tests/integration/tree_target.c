@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,8 +30,21 @@
 
 static volatile long sink;
 
+/* Every hundredth call maps, touches and frees 32 MiB: its peak must show
+ * it, and no other call's may. */
 NOINLINE long tree_task(long x)
 {
+	if (x % 100 == 99) {
+		size_t len = 32 << 20;
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+
+		if (p != MAP_FAILED) {
+			for (size_t i = 0; i < len; i += 4096)
+				p[i] = 1;
+			munmap(p, len);
+		}
+	}
 	sink += x;
 	return sink;
 }
