@@ -496,7 +496,7 @@ void tp_strv_free(char **v, size_t n)
 	free(v);
 }
 
-static int strv_add(char ***v, size_t *n, const char *s)
+int tp_strv_add(char ***v, size_t *n, const char *s)
 {
 	char **nv;
 
@@ -533,7 +533,7 @@ int tp_libs_of_pid(pid_t pid, char ***out, size_t *n)
 		p[strcspn(p, "\n")] = 0;
 		if (ends_with(p, " (deleted)"))
 			continue;
-		if (strv_add(out, n, p)) {
+		if (tp_strv_add(out, n, p)) {
 			fclose(f);
 			return -ENOMEM;
 		}
@@ -602,7 +602,7 @@ int tp_libs_of_exe(const char *exe, char ***out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	err = strv_add(&queue, &nq, exe);
+	err = tp_strv_add(&queue, &nq, exe);
 	for (size_t i = 0; !err && i < nq && i < 256; i++) {
 		struct elf_file *ef = elf_file__open(queue[i]);
 
@@ -612,7 +612,7 @@ int tp_libs_of_exe(const char *exe, char ***out, size_t *n)
 			char path[PATH_MAX];
 
 			if (resolve_needed(ef->needed[k], ef, path, sizeof(path)))
-				err = strv_add(&queue, &nq, path);
+				err = tp_strv_add(&queue, &nq, path);
 		}
 		elf_file__close(ef);
 	}

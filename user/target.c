@@ -12,20 +12,6 @@
 
 #include "tp.h"
 
-static int strv_push(char ***v, size_t *n, const char *s)
-{
-	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
-
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[*n] = strdup(s);
-	if (!nv[*n])
-		return -ENOMEM;
-	(*n)++;
-	return 0;
-}
-
 static char *join_argv(char **argv)
 {
 	char *s = NULL, *prev;
@@ -53,7 +39,7 @@ static int split_preload(struct plan_target *pt)
 	if (!copy)
 		return -ENOMEM;
 	for (tok = strtok_r(copy, ": ", &save); tok && !err; tok = strtok_r(NULL, ": ", &save))
-		err = strv_push(&pt->preload, &pt->npreload, tok);
+		err = tp_strv_add(&pt->preload, &pt->npreload, tok);
 	free(copy);
 	return err;
 }
@@ -108,7 +94,7 @@ static int find_command(struct target_image *t, char **argv)
 	if (!err)
 		err = split_preload(pt);
 	for (size_t i = 0; i < pt->npreload && !err; i++)
-		err = strv_push(&pt->libs, &pt->nlibs, pt->preload[i]);
+		err = tp_strv_add(&pt->libs, &pt->nlibs, pt->preload[i]);
 	t->desc = join_argv(argv);
 	return err;
 }

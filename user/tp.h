@@ -84,6 +84,8 @@ int tp_libs_of_pid(pid_t pid, char ***out, size_t *n);
 int tp_libs_of_exe(const char *exe, char ***out, size_t *n);
 int tp_find_lib(const char *name, char *const *libs, size_t nlibs, char *out, size_t len);
 void tp_strv_free(char **v, size_t n);
+/* Appends a copy of s unless v holds it already; 0 or -ENOMEM. */
+int tp_strv_add(char ***v, size_t *n, const char *s);
 
 /* --- probeplan.c --------------------------------------------------------- */
 enum tp_ret_mode {

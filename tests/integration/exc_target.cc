@@ -93,6 +93,13 @@ __attribute__((noinline)) long recurse_throw(int depth)
 	return recurse_throw(depth - 1) + (sink & 1);
 }
 
+static volatile std::sig_atomic_t usr2;
+
+static void on_usr2(int)
+{
+	usr2 = 1;
+}
+
 int main(int argc, char **argv)
 {
 	Pipeline p;
@@ -122,13 +129,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc > 2 && !std::strcmp(argv[1], "loop")) {
-		// throws through profiled frames for SECONDS, whatever happens to
-		// the profiler meanwhile
+		// throws through profiled frames for SECONDS, or until SIGUSR2,
+		// whatever happens to the profiler meanwhile
 		double end = std::atof(argv[2]);
 		long thrown = 0, caught = 0;
 		timespec t0, t;
 
 		quiet = true;
+		std::signal(SIGUSR2, on_usr2);
 		std::printf("ready\n");
 		std::fflush(stdout);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -141,7 +149,7 @@ int main(int argc, char **argv)
 			}
 			p.safe_step(1);
 			clock_gettime(CLOCK_MONOTONIC, &t);
-		} while (t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < end);
+		} while (!usr2 && t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < end);
 		std::printf("loop %s\n", thrown == caught ? "all caught" : "lost some");
 		return 0;
 	}

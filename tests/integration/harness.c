@@ -133,8 +133,9 @@ double gt_get(const char *gt, const char *key)
 	return 0;
 }
 
-int record_argv(const char *db, const char *const *tasks, const char *const *opts,
-		char *const *cmd)
+/* taskprof record --db DB [opts] -t T... -- CMD..., TP_GT=gt */
+static int record_gt(const char *db, const char *const *tasks, const char *const *opts,
+		     char *const *cmd, const char *gt)
 {
 	char *argv[64];
 	int n = 0;
@@ -143,9 +144,9 @@ int record_argv(const char *db, const char *const *tasks, const char *const *opt
 	argv[n++] = "record";
 	argv[n++] = "--db";
 	argv[n++] = (char *)db;
-	for (; opts && *opts; opts++)
+	for (; opts && *opts && n < 40; opts++)
 		argv[n++] = (char *)*opts;
-	for (; *tasks; tasks++) {
+	for (; *tasks && n < 40; tasks++) {
 		argv[n++] = "-t";
 		argv[n++] = (char *)*tasks;
 	}
@@ -153,31 +154,21 @@ int record_argv(const char *db, const char *const *tasks, const char *const *opt
 	for (; *cmd && n < 63; cmd++)
 		argv[n++] = *cmd;
 	argv[n] = NULL;
-	return run(argv, NULL);
+	return run(argv, gt);
+}
+
+int record_argv(const char *db, const char *const *tasks, const char *const *opts,
+		char *const *cmd)
+{
+	return record_gt(db, tasks, opts, cmd, NULL);
 }
 
 int record(const char *db, const char *prog, const char *scenario, const char *gt,
 	   const char *const *tasks, const char *const *opts)
 {
 	char *cmd[] = { (char *)prog, (char *)scenario, scenario ? scratch : NULL, NULL };
-	char *argv[64];
-	int n = 0;
 
-	argv[n++] = tp_bin;
-	argv[n++] = "record";
-	argv[n++] = "--db";
-	argv[n++] = (char *)db;
-	for (; opts && *opts; opts++)
-		argv[n++] = (char *)*opts;
-	for (; *tasks; tasks++) {
-		argv[n++] = "-t";
-		argv[n++] = (char *)*tasks;
-	}
-	argv[n++] = "--";
-	for (char **c = cmd; *c; c++)
-		argv[n++] = *c;
-	argv[n] = NULL;
-	return run(argv, gt);
+	return record_gt(db, tasks, opts, cmd, gt);
 }
 
 void rows(const char *db, const char *process, struct profile_list *l)

@@ -130,71 +130,79 @@ static void test_sigkill_inside_frame(void **s)
 	check_cleaned_up(db, before);
 }
 
+/* Brings collector number i to the moment it is killed. */
+typedef void (*moment_fn)(struct child *rec, size_t i);
+
 /*
- * Kills one collector after another while it attaches: with -v it says
- * when the tracepoints are in and the uprobes go in next ("IO wait:"); the
- * kills fall from then until after it is recording, and at blind moments
- * before. The target throws through profiled frames all along.
+ * Kills n collectors one after another, each at its moment, all attached
+ * to one target that throws through profiled frames all along; after each,
+ * checks the guardian's work, and at the end that the target saw nothing.
  */
-static void test_sigkill_during_attach(void **s)
+static void kill_collectors(const char *db_name, size_t n, moment_fn moment)
 {
-	static const int after_tracepoints_ms[] = { -1, -1, 0, 0, 1, 2, 5, 10, 20, 50, 100 };
-	static const int blind_ms[] = { 0, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
-	char *db = fresh_db("kill-attach.db");
-	char *tgt_argv[] = { exc_target, "loop", "8", NULL };
+	char *db = fresh_db(db_name);
+	char *tgt_argv[] = { exc_target, "loop", "120", NULL };
 	int before = delayacct_get();
 	struct child tgt = spawn(tgt_argv, false);
 
 	assert_true(wait_for(tgt.out, "ready"));
-	for (size_t i = 0; i < sizeof(blind_ms) / sizeof(blind_ms[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
+		/* -v: it says what it is doing, so moments can be picked */
 		char *rec_argv[] = { tp_bin, "record", "-v", "--db", db, "-t",
 				     "Pipeline::risky_step", "-t", "Pipeline::safe_step", "-p",
 				     pid_str(tgt.pid), NULL };
 		struct child rec = spawn(rec_argv, true);
 
-		if (after_tracepoints_ms[i] >= 0) {
-			assert_true(wait_for(rec.out, "IO wait:"));
-			sleep_ms(after_tracepoints_ms[i]);
-		} else {
-			sleep_ms(blind_ms[i]);
-		}
+		moment(&rec, i);
 		kill(rec.pid, SIGKILL);
 		reap(rec.pid);
 		fclose(rec.out);
 		check_cleaned_up(db, before);
 	}
+	kill(tgt.pid, SIGUSR2); /* enough: finish the loop */
 	assert_int_equal(reap(tgt.pid), 0);
 	assert_true(wait_for(tgt.out, "loop all caught"));
 	fclose(tgt.out);
 }
 
+/*
+ * While it attaches: with -v it says when the tracepoints are in and the
+ * uprobes go in next ("IO wait:"); the kills fall from then until after it
+ * is recording, and at blind moments before.
+ */
+static const int after_tracepoints_ms[] = { -1, -1, 0, 0, 1, 2, 5, 10, 20, 50, 100 };
+static const int blind_ms[] = { 0, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+static void while_attaching(struct child *rec, size_t i)
+{
+	if (after_tracepoints_ms[i] >= 0) {
+		assert_true(wait_for(rec->out, "IO wait:"));
+		sleep_ms(after_tracepoints_ms[i]);
+	} else {
+		sleep_ms(blind_ms[i]);
+	}
+}
+
+static void test_sigkill_during_attach(void **s)
+{
+	kill_collectors("kill-attach.db", sizeof(blind_ms) / sizeof(blind_ms[0]), while_attaching);
+}
+
 /* Stopped with SIGINT, then killed while it detaches. */
+static const int after_sigint_ms[] = { 0, 1, 3, 10, 30 };
+
+static void while_detaching(struct child *rec, size_t i)
+{
+	assert_true(wait_for(rec->out, "recording"));
+	sleep_ms(100);
+	kill(rec->pid, SIGINT);
+	sleep_ms(after_sigint_ms[i]);
+}
+
 static void test_sigkill_during_detach(void **s)
 {
-	static const int delays_ms[] = { 0, 1, 3, 10, 30 };
-	char *db = fresh_db("kill-detach.db");
-	char *tgt_argv[] = { exc_target, "loop", "5", NULL };
-	int before = delayacct_get();
-	struct child tgt = spawn(tgt_argv, false);
-
-	assert_true(wait_for(tgt.out, "ready"));
-	for (size_t i = 0; i < sizeof(delays_ms) / sizeof(delays_ms[0]); i++) {
-		char *rec_argv[] = { tp_bin, "record", "--db", db, "-t", "Pipeline::risky_step",
-				     "-t", "Pipeline::safe_step", "-p", pid_str(tgt.pid), NULL };
-		struct child rec = spawn(rec_argv, true);
-
-		assert_true(wait_for(rec.out, "recording"));
-		sleep_ms(100);
-		kill(rec.pid, SIGINT);
-		sleep_ms(delays_ms[i]);
-		kill(rec.pid, SIGKILL);
-		reap(rec.pid);
-		fclose(rec.out);
-		check_cleaned_up(db, before);
-	}
-	assert_int_equal(reap(tgt.pid), 0);
-	assert_true(wait_for(tgt.out, "loop all caught"));
-	fclose(tgt.out);
+	kill_collectors("kill-detach.db", sizeof(after_sigint_ms) / sizeof(after_sigint_ms[0]),
+			while_detaching);
 }
 
 /* The command record started outlives it, and is ours to reap. */

@@ -141,54 +141,37 @@ static void test_network_bytes_exact(void **s)
 	profile__free(&p);
 }
 
+/* Starts TARGET SCENARIO --wait, attaches with -p, lets it run, returns the
+ * one row of task. */
 static void record_by_pid(const char *scenario, const char *task, char *gt, struct profile *out)
 {
-	char *db = fresh_db("pid.db"), line[256], pidstr[16];
-	int outp[2], errp[2], status;
-	pid_t tgt, rec;
+	char *db = fresh_db("pid.db");
+	char *tgt_argv[] = { target, (char *)scenario, scratch, "--wait", NULL };
 	struct profile_list l;
-	FILE *f;
+	struct child tgt, rec;
 
 	snprintf(gt, PATH_MAX, "%s/gt-pid-%s", scratch, scenario);
-	assert_int_equal(pipe(outp), 0);
-	tgt = fork();
-	if (tgt == 0) {
-		dup2(outp[1], 1);
-		close(outp[0]);
-		setenv("TP_GT", gt, 1);
-		execl(target, target, scenario, scratch, "--wait", (char *)NULL);
-		_exit(97);
-	}
-	close(outp[1]);
-	f = fdopen(outp[0], "r");
-	assert_non_null(fgets(line, sizeof(line), f)); /* "ready" */
-	fclose(f);
+	setenv("TP_GT", gt, 1);
+	tgt = spawn(tgt_argv, false);
+	unsetenv("TP_GT");
+	assert_true(wait_for(tgt.out, "ready"));
+	{
+		char *rec_argv[] = { tp_bin, "record", "--db", db, "--stage", "clean", "--env",
+				     "test", "-t", (char *)task, "-p", pid_str(tgt.pid), NULL };
 
-	snprintf(pidstr, sizeof(pidstr), "%d", tgt);
-	assert_int_equal(pipe(errp), 0);
-	rec = fork();
-	if (rec == 0) {
-		dup2(errp[1], 2);
-		close(errp[0]);
-		execl(tp_bin, tp_bin, "record", "--db", db, "--stage", "clean", "--env", "test",
-		      "-t", task, "-p", pidstr, (char *)NULL);
-		_exit(97);
+		rec = spawn(rec_argv, true);
 	}
-	close(errp[1]);
-	f = fdopen(errp[0], "r");
-	/* attached once it says it is recording */
-	while (fgets(line, sizeof(line), f) && !strstr(line, "recording"))
-		;
-	kill(tgt, SIGUSR1);
-	assert_int_equal(waitpid(tgt, &status, 0), tgt);
-	assert_int_equal(waitpid(rec, &status, 0), rec); /* stops by itself */
-	fclose(f);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(wait_for(rec.out, "recording")); /* attached */
+	kill(tgt.pid, SIGUSR1);
+	reap(tgt.pid);
+	assert_int_equal(reap(rec.pid), 0); /* stops by itself */
+	fclose(tgt.out);
+	fclose(rec.out);
 	rows(db, task, &l);
 	assert_int_equal(l.len, 1);
 	assert_string_equal(l.items[0].stage, "clean");
 	assert_string_equal(l.items[0].env, "test");
-	assert_int_equal(l.items[0].pid, tgt);
+	assert_int_equal(l.items[0].pid, tgt.pid);
 	*out = l.items[0];
 	memset(&l.items[0], 0, sizeof(l.items[0]));
 	profile_list__free(&l);
