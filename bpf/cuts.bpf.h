@@ -13,13 +13,36 @@
 #ifndef TP_CUTS_BPF_H
 #define TP_CUTS_BPF_H
 
+/* Every frame still open is alive now: note what its return slot holds. */
+struct note_ctx {
+	struct thread_state *ts;
+};
+
+static long note_slot(__u32 i, void *arg)
+{
+	struct thread_state *ts = ((struct note_ctx *)arg)->ts;
+	struct frame *f;
+
+	if (i >= ts->depth)
+		return 1;
+	f = frame_at(ts, ts->depth - 1 - i);
+	/* outer frames were noted at an earlier cut */
+	if (!f || f->ret_addr)
+		return 1;
+	if (bpf_probe_read_user(&f->ret_addr, sizeof(f->ret_addr), (void *)f->entry_sp))
+		f->ret_addr = 0;
+	return 0;
+}
+
 static __always_inline void cut(struct pt_regs *ctx, struct thread_state *ts, struct task_struct *t,
 				__u32 status, bool exception)
 {
 	__u64 sp = PT_REGS_SP(ctx) + TP_COOKIE_SP_ADJ(bpf_get_attach_cookie(ctx));
+	struct note_ctx nc = { .ts = ts };
 
-	/* frames below the hook were left at an earlier cut: close them first */
-	reap_below(ts, t, sp);
+	/* frames left at an earlier cut: close them first, at that cut */
+	reap_dead(ts, t, sp);
+	bpf_loop(TP_MAX_FRAMES, note_slot, &nc, 0);
 	if (exception)
 		ts->ctr[TP_EXCEPTIONS]++;
 	ts->cut_ns = bpf_ktime_get_ns();

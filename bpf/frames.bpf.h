@@ -5,11 +5,14 @@
  *
  * Frames are matched by the stack pointer at the call (entry_sp), which
  * covers recursion, tail calls and many threads. A frame closes when its
- * return is seen (status completed), or when the thread is next seen above
- * it: then it was left by an exception, a forced unwind or a longjmp. Those
- * are "cuts" (cuts.bpf.h); a dead frame that was open at the thread's last
- * cut ended at the cut, with the counters as they were then. Frames still
- * open when the thread or its mm goes away are closed as exited.
+ * return is seen (status completed), or when it is found dead: then it was
+ * left by an exception, a forced unwind or a longjmp. Those are "cuts"
+ * (cuts.bpf.h); a dead frame that was open at the thread's last cut ended at
+ * the cut, with the counters as they were then. A frame is dead when the
+ * thread runs above it (SP), or, after a cut, when its return address slot
+ * no longer holds what it held at the cut: a later call from the same depth
+ * has written its own there. Frames still open when the thread or its mm
+ * goes away are closed as exited.
  */
 #ifndef TP_FRAMES_BPF_H
 #define TP_FRAMES_BPF_H
@@ -28,7 +31,19 @@ struct close_ctx {
 	__u32 tid;
 	__u32 rest;        /* status for every other frame, or KEEP_OPEN */
 	__u32 mm_alive;    /* the mm can still be read */
+	__u32 check_slots; /* a frame whose return slot changed since the cut is dead */
+	__u32 pad;
 };
+
+/* Whether the frame's return address slot holds another value than at the cut. */
+static __always_inline bool slot_changed(struct frame *f)
+{
+	__u64 v;
+
+	if (!f->ret_addr || bpf_probe_read_user(&v, sizeof(v), (void *)f->entry_sp))
+		return false; /* unread, or unreadable: no evidence */
+	return v != f->ret_addr;
+}
 
 /*
  * Invocation ids only need to be unique among open invocations and their
@@ -128,7 +143,8 @@ static long close_one(__u32 i, void *arg)
 	f = frame_top(ts);
 	if (!f)
 		return 1;
-	if (f->entry_sp < c->dead_below) {
+	if (f->entry_sp < c->dead_below ||
+	    (c->check_slots && ts->cut_ns > f->start_ns && slot_changed(f))) {
 		status = TP_UNWOUND;
 		if (ts->cut_ns > f->start_ns) {
 			end = ts->cut_snap;
@@ -153,12 +169,14 @@ static long close_one(__u32 i, void *arg)
 }
 
 /*
- * Closes, innermost first: frames entered below dead_below (left earlier),
- * the frame entered at ret_sp (returning now), and then, unless rest is
- * KEEP_OPEN, every other frame with status rest.
+ * Closes, innermost first: frames found dead (entered below dead_below, or
+ * with check_slots a changed return slot), the frame entered at ret_sp
+ * (returning now), and then, unless rest is KEEP_OPEN, every other frame
+ * with status rest.
  */
 static __always_inline void close_frames(struct thread_state *ts, struct task_struct *t,
-					 __u64 ret_sp, __u64 dead_below, __u32 rest, bool mm_alive)
+					 __u64 ret_sp, __u64 dead_below, __u32 rest, bool mm_alive,
+					 bool check_slots)
 {
 	__u64 snap[TP_NR_CTR];
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -172,6 +190,7 @@ static __always_inline void close_frames(struct thread_state *ts, struct task_st
 		.tid = (__u32)pid_tgid,
 		.rest = rest,
 		.mm_alive = mm_alive,
+		.check_slots = check_slots,
 	};
 
 	if (!ts->depth)
@@ -183,13 +202,21 @@ static __always_inline void close_frames(struct thread_state *ts, struct task_st
 		bpf_loop(TP_MAX_FRAMES, close_one, &c, 0);
 }
 
-/* Closes what the thread left without a return seen, before it goes on at sp. */
-static __always_inline void reap_below(struct thread_state *ts, struct task_struct *t, __u64 sp)
+/*
+ * Closes what the thread left without a return seen, before it goes on at
+ * sp: frames below sp, and, if a cut passed since the innermost one
+ * started, frames whose return slot has changed.
+ */
+static __always_inline void reap_dead(struct thread_state *ts, struct task_struct *t, __u64 sp)
 {
 	struct frame *top = frame_top(ts);
+	bool after_cut;
 
-	if (top && top->entry_sp < sp)
-		close_frames(ts, t, 0, sp, KEEP_OPEN, true);
+	if (!top)
+		return;
+	after_cut = ts->cut_ns > top->start_ns;
+	if (top->entry_sp < sp || after_cut)
+		close_frames(ts, t, 0, sp, KEEP_OPEN, true, after_cut);
 }
 
 /* Opens a frame for task at sp. Returns 0, or -1 if it could not be kept. */
@@ -211,6 +238,7 @@ static __always_inline int open_frame(struct thread_state *ts, struct task_struc
 		return -1;
 	}
 	f->entry_sp = sp;
+	f->ret_addr = 0;
 	f->inv_id = next_id(ts);
 	f->task = task;
 	f->flags = allocs_counted() ? 0 : F_NO_ALLOCS;

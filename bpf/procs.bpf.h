@@ -50,8 +50,9 @@ int BPF_PROG(tp_exit, struct task_struct *p, bool group_dead)
 
 	if (ts) {
 		charge_owner(ts, p);
-		/* frames it had left before (by a cut) end there; the rest here */
-		close_frames(ts, p, 0, user_sp_of(p), TP_EXITED, false);
+		/* frames it had left before (by a cut) end there; the rest here. Its
+		 * user memory is still there (6.18 traces before exit_mm) */
+		close_frames(ts, p, 0, user_sp_of(p), TP_EXITED, false, true);
 	}
 	/* 6.16+ passes group_dead: the last thread out removes the process */
 	if (!group_dead)
@@ -73,7 +74,7 @@ int BPF_PROG(tp_exec, struct task_struct *p)
 	struct tp_proc *pr;
 
 	if (ts)
-		close_frames(ts, p, 0, 0, TP_EXITED, false);
+		close_frames(ts, p, 0, 0, TP_EXITED, false, false);
 	pr = bpf_map_lookup_elem(&tgids, &tgid);
 	if (pr)
 		mempeak_untrack(pr);

@@ -52,7 +52,7 @@ int BPF_KPROBE(tp_enter)
 	top = frame_top(ts);
 	if (top && top->entry_sp == sp && ts->cut_ns > top->start_ns)
 		dead_below = sp + 1;
-	reap_below(ts, t, dead_below);
+	reap_dead(ts, t, dead_below);
 	open_frame(ts, t, sp, TP_COOKIE_TASK(cookie));
 	return 0;
 }
@@ -67,7 +67,7 @@ int BPF_KPROBE(tp_ret)
 
 	if (!ts || !ts->depth)
 		return 0;
-	close_frames(ts, t, sp, sp, KEEP_OPEN, true);
+	close_frames(ts, t, sp, sp, KEEP_OPEN, true, false);
 	return 0;
 }
 
@@ -81,7 +81,7 @@ int BPF_KRETPROBE(tp_uret)
 
 	if (!ts || !ts->depth)
 		return 0;
-	close_frames(ts, t, sp, sp, KEEP_OPEN, true);
+	close_frames(ts, t, sp, sp, KEEP_OPEN, true, false);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 #include <cstring>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <pthread.h>
 #include <cstdlib>
 #include <stdexcept>
@@ -28,6 +29,8 @@ struct Guard {
 };
 
 struct Pipeline {
+	__attribute__((noinline)) long risky_slow(int ms);
+	__attribute__((noinline)) long slow_step(int ms);
 	__attribute__((noinline)) long linger(double seconds);
 	__attribute__((noinline)) long exit_step();
 	__attribute__((noinline)) long risky_step(int fail);
@@ -60,6 +63,35 @@ long Pipeline::safe_step(int n)
 		return 1;
 	}
 	return 0;
+}
+
+// sleeps, then throws: it ends at the throw
+long Pipeline::risky_slow(int ms)
+{
+	usleep(ms * 1000);
+	thrower(ms);
+	return sink;
+}
+
+// sleeps, then throws and catches itself: a later cut
+long Pipeline::slow_step(int ms)
+{
+	usleep(ms * 1000);
+	try {
+		thrower(ms);
+	} catch (const std::exception &) {
+		return 1;
+	}
+	return sink;
+}
+
+// calls a task from deeper in the stack than main's own calls
+__attribute__((noinline)) long via_helper(Pipeline &p, int ms)
+{
+	volatile char pad[256];
+
+	pad[0] = 1;
+	return p.slow_step(ms) + pad[0];
 }
 
 // sleeps, then throws: the profiler may have gone by then
@@ -126,6 +158,39 @@ int main(int argc, char **argv)
 		for (auto &t : ts)
 			t.join();
 		std::printf("threads caught %ld\n", caught.load());
+		return 0;
+	}
+	if (argc > 2 && !std::strcmp(argv[1], "forks")) {
+		// children that throw through a task and exit from the catch
+		int n = std::atoi(argv[2]), bad = 0;
+
+		quiet = true;
+		for (int i = 0; i < n; i++) {
+			pid_t pid = fork();
+			int st;
+
+			if (pid == 0) {
+				try {
+					p.risky_step(i & 1);
+				} catch (const std::exception &) {
+					_exit(3);
+				}
+				_exit(0);
+			}
+			waitpid(pid, &st, 0);
+			bad += WEXITSTATUS(st) != ((i & 1) ? 3 : 0);
+		}
+		std::printf("forks %d, %d bad exits\n", n, bad);
+		return 0;
+	}
+	if (argc > 1 && !std::strcmp(argv[1], "deeper")) {
+		// a task left by an exception, then one called from deeper down
+		try {
+			p.risky_slow(20);
+		} catch (const std::exception &e) {
+			std::printf("caught: %s\n", e.what());
+		}
+		via_helper(p, 50);
 		return 0;
 	}
 	if (argc > 2 && !std::strcmp(argv[1], "loop")) {

@@ -241,6 +241,32 @@ static void test_cxx_exceptions_on_many_threads(void **s)
 }
 
 
+/* A frame left by an exception ends at its throw, even when the next task
+ * is called from deeper down, nothing returns over it, and that task then
+ * throws (and catches) an exception of its own. */
+static void test_exception_ends_at_the_throw(void **s)
+{
+	const char *tasks[] = { "Pipeline::risky_slow", "Pipeline::slow_step", NULL };
+	char *cmd[] = { exc_target, "deeper", NULL };
+	char *db = fresh_db("deeper.db");
+	struct profile_list l;
+
+	assert_int_equal(record_argv(db, tasks, NULL, cmd), 0);
+	assert_string_equal(out_buf, "caught: boom 20\n");
+	rows(db, "Pipeline::risky_slow", &l);
+	assert_int_equal(l.len, 1);
+	assert_string_equal(l.items[0].status, "unwound");
+	assert_int_equal(l.items[0].exceptions_raised, 1);
+	assert_near(l.items[0].runtime_seconds, 0.020, 0.008);
+	profile_list__free(&l);
+	rows(db, "Pipeline::slow_step", &l);
+	assert_int_equal(l.len, 1);
+	assert_string_equal(l.items[0].status, "completed");
+	assert_int_equal(l.items[0].exceptions_raised, 1);
+	assert_near(l.items[0].runtime_seconds, 0.050, 0.010);
+	profile_list__free(&l);
+}
+
 /* Rust panics go through the same unwinder as C++ exceptions. */
 static void rust_statuses(const char *mode, const char *task, size_t n, const char *status,
 			  int64_t exceptions, int want_exit)
@@ -298,6 +324,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_process_exit_exited),
 		cmocka_unit_test(test_cxx_exceptions),
 		cmocka_unit_test(test_cxx_exceptions_on_many_threads),
+		cmocka_unit_test(test_exception_ends_at_the_throw),
 		cmocka_unit_test(test_rust_panic_caught_by_caller),
 		cmocka_unit_test(test_rust_panic_caught_inside),
 		cmocka_unit_test(test_rust_panic_escaping_main),

@@ -105,6 +105,31 @@ static void test_fork_exec_other_binary(void **s)
 	check_storm("exec", "200", spec, 200, "exec 200 children, 0 bad exits\n");
 }
 
+/* Children that throw through a task, catch in main and _exit from the
+ * catch: that exit runs at the task's depth, over its return slot. */
+static void test_fork_storm_exceptions(void **s)
+{
+	const char *tasks[] = { "Pipeline::risky_step", NULL };
+	char *cmd[] = { exc_target, "forks", "200", NULL };
+	char *db = fresh_db("storm-exc.db");
+	struct profile_list l;
+	size_t unwound = 0, completed = 0;
+
+	assert_int_equal(record_argv(db, tasks, NULL, cmd), 0);
+	assert_string_equal(out_buf, "forks 200, 0 bad exits\n");
+	rows(db, "Pipeline::risky_step", &l);
+	assert_int_equal(l.len, 200);
+	for (size_t i = 0; i < l.len; i++) {
+		unwound += !strcmp(l.items[i].status, "unwound") &&
+			   l.items[i].exceptions_raised == 1;
+		completed += !strcmp(l.items[i].status, "completed") &&
+			     l.items[i].exceptions_raised == 0;
+	}
+	assert_int_equal(unwound, 100);
+	assert_int_equal(completed, 100);
+	profile_list__free(&l);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +137,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fork_storm_sequential),
 		cmocka_unit_test(test_fork_storm_live_children),
 		cmocka_unit_test(test_fork_exec_other_binary),
+		cmocka_unit_test(test_fork_storm_exceptions),
 	};
 
 	if (harness_init(argc, argv))
