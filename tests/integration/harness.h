@@ -75,9 +75,9 @@ void delayacct_set(int v);
 int setup_save_delayacct(void **state);
 int teardown_restore_delayacct(void **state);
 
-/* Whether SCRATCH takes O_DIRECT reads: not on tmpfs, which has no block
- * device. Tests that need one skip() otherwise. */
-bool direct_io_works(void);
+/* Whether SCRATCH is on a block device that takes O_DIRECT reads: not on
+ * tmpfs. Tests of storage bytes and IO wait skip() otherwise. */
+bool block_device_works(void);
 
 /* A process started with its stdout (or, with err, its stderr) on a pipe. */
 struct child {

@@ -74,7 +74,7 @@ static void test_direct_read_bytes_exact(void **s)
 	char gt[PATH_MAX];
 	struct profile p;
 
-	if (!direct_io_works())
+	if (!block_device_works())
 		skip();
 	record_one("dio", "dio_read_task", NULL, &p, gt);
 	assert_int_equal(p.file_read_bytes, (int64_t)gt_get(gt, "read_bytes"));
@@ -87,6 +87,8 @@ static void test_buffered_write_bytes(void **s)
 	char gt[PATH_MAX];
 	struct profile p;
 
+	if (!block_device_works())
+		skip();
 	record_one("write", "write_task", NULL, &p, gt);
 	assert_near(p.file_write_bytes, gt_get(gt, "write_bytes"), 4096);
 	assert_true(p.file_write_bytes >= 8 << 20);
@@ -111,7 +113,7 @@ static void test_iowait_random_reads(void **s)
 	char gt[PATH_MAX];
 	struct profile p;
 
-	if (!direct_io_works())
+	if (!block_device_works())
 		skip();
 	record_one("iowait", "iowait_task", NULL, &p, gt);
 	check_iowait(&p, gt);
@@ -198,7 +200,7 @@ static void test_attach_by_pid_iowait_without_delayacct(void **s)
 {
 	char gt[PATH_MAX];
 	struct profile p;
-	if (!direct_io_works())
+	if (!block_device_works())
 		skip();
 	/* the teardown switches it back even if this test fails */
 	delayacct_set(0);
