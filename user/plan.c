@@ -46,6 +46,7 @@ void plan__free(struct plan *p)
 		free(p->tasks[i].binary);
 	}
 	free(p->tasks);
+	free(p->quiet);
 	free(p);
 }
 

@@ -145,6 +145,11 @@ struct plan {
 	size_t ntasks;
 	size_t nfuncs;            /* functions probed */
 	size_t nuret;             /* ...of which return by uretprobe */
+	struct plan_quiet {       /* files whose whole image is quiet, decided */
+		const char *path;
+		bool quiet;
+	} *quiet;
+	size_t nquiet;
 };
 
 /* What the target runs: where unqualified symbols are searched. */
