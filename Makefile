@@ -32,7 +32,7 @@ Q := @
 msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 endif
 
-REPO_SRC := repo/profile_repo.c
+REPO_SRC := repo/columns.c repo/helpers.c repo/open.c repo/profiles.c repo/sessions.c
 USER_SRC := user/spec.c user/elfsym.c user/probeplan.c user/plan.c user/resolve.c user/hooks.c \
 	    user/uprobe_multi.c user/attach.c user/agg.c user/sink.c user/losses.c \
 	    user/target.c user/launch.c user/delayacct.c user/guardian.c user/collector.c user/util.c
@@ -82,7 +82,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
 	install -m 0755 $(BUILD)/taskprof $(DESTDIR)$(PREFIX)/bin/taskprof
 	install -m 0644 $(BUILD)/libtaskprof.a $(DESTDIR)$(PREFIX)/lib/libtaskprof.a
-	install -m 0644 repo/profile_repo.h $(DESTDIR)$(PREFIX)/include/profile_repo.h
+	install -m 0644 repo/profile_repo.h repo/profile_columns.h $(DESTDIR)$(PREFIX)/include/
 
 # --- dependencies ----------------------------------------------------------
 .PHONY: deps

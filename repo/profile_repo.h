@@ -11,8 +11,11 @@
 #ifndef PROFILE_REPO_H
 #define PROFILE_REPO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+
+#include "profile_columns.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,6 +24,7 @@ extern "C" {
 #define PROFILE_TIME_LEN 32 /* "2026-11-24T04:07:00.123456Z" */
 #define PROFILE_NULL_I64 INT64_MIN /* integer column holds NULL */
 
+/* One row of `profiles`; its columns are declared in profile_columns.h. */
 struct profile {
 	int64_t id;
 	int64_t session_id;
@@ -102,6 +106,23 @@ int profile_repo__session_end(struct profile_repo *repo, int64_t id, const char 
 int profile_repo__session_abort(struct profile_repo *repo, int64_t id, const char *ended_at,
 				const char *why);
 int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct session *out);
+
+/* The columns, in table order, with what a printer needs of each. */
+struct profile_column {
+	const char *name;
+	const char *sql;
+	enum profile_kind kind;
+	int prec;        /* digits of a REAL */
+	size_t offset;   /* of its field in struct profile */
+};
+
+extern const struct profile_column profile_columns[PROFILE_NCOLS];
+
+/* A column's value; is_null says whether it holds NULL. */
+bool profile__is_null(const struct profile *p, enum profile_col c);
+int64_t profile__i64(const struct profile *p, enum profile_col c);    /* I64, REF */
+double profile__real(const struct profile *p, enum profile_col c);    /* REAL */
+const char *profile__text(const struct profile *p, enum profile_col c); /* TEXT, TIME, STATUS */
 
 void profile__free(struct profile *p); /* frees the strings, not p */
 void profile_list__free(struct profile_list *l);

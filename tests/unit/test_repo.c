@@ -327,6 +327,99 @@ static void test_migrates_v1(void **state)
 	free(path);
 }
 
+/*
+ * Every column holds a value no other holds; after a round trip through a
+ * file each comes back in its own field, and each sits in the database
+ * column of its name. A swapped, dropped or misnamed column fails here.
+ * The expectations are written out by hand, apart from the column table.
+ */
+static void test_every_column_round_trips(void **state)
+{
+	static const struct {
+		const char *column;
+		const char *text; /* or NULL: a number */
+		double number;
+	} want[] = {
+		{ "env", "env-1", 0 }, { "stage", "stage-2", 0 },
+		{ "process_name", "name-3", 0 },
+		{ "task_start_time", "2026-01-01T00:00:04.000004Z", 0 },
+		{ "task_end_time", "2026-01-01T00:00:05.000005Z", 0 },
+		{ "runtime_seconds", NULL, 6.5 }, { "cpu_cores", NULL, 7 },
+		{ "cpu_user_utilization", NULL, 8.5 }, { "cpu_system_utilization", NULL, 9.5 },
+		{ "cpu_user_seconds", NULL, 10.5 }, { "cpu_system_seconds", NULL, 11.5 },
+		{ "memory_usage_peak_mb", NULL, 12.5 }, { "memory_allocations", NULL, 13 },
+		{ "file_read_bytes", NULL, 14 }, { "file_write_bytes", NULL, 15 },
+		{ "io_wait_time_seconds", NULL, 16.5 }, { "network_data_sent_bytes", NULL, 17 },
+		{ "network_data_received_bytes", NULL, 18 }, { "exceptions_raised", NULL, 19 },
+		{ "pid", NULL, 20 }, { "tid", NULL, 21 }, { "symbol", "symbol-22", 0 },
+		{ "binary", "binary-23", 0 }, { "status", "unwound", 0 },
+	};
+	struct profile p = {
+		.env = "env-1", .stage = "stage-2", .process_name = "name-3",
+		.task_start_time = "2026-01-01T00:00:04.000004Z",
+		.task_end_time = "2026-01-01T00:00:05.000005Z",
+		.runtime_seconds = 6.5, .cpu_cores = 7, .cpu_user_utilization = 8.5,
+		.cpu_system_utilization = 9.5, .cpu_user_seconds = 10.5, .cpu_system_seconds = 11.5,
+		.memory_usage_peak_mb = 12.5, .memory_allocations = 13, .file_read_bytes = 14,
+		.file_write_bytes = 15, .io_wait_time_seconds = 16.5, .network_data_sent_bytes = 17,
+		.network_data_received_bytes = 18, .exceptions_raised = 19, .pid = 20, .tid = 21,
+		.symbol = "symbol-22", .binary = "binary-23", .status = "unwound",
+	}, got;
+	char *path = strdup(scratch("roundtrip.db")), sql[128];
+	struct profile_repo *r;
+	int64_t session, id;
+	sqlite3 *db;
+
+	unlink(path);
+	r = profile_repo__open(path, 0);
+	assert_non_null(r);
+	session = profile_repo__session_begin(r, "t", "a=f", "x");
+	p.session_id = session;
+	id = profile_repo__add(r, &p);
+	assert_true(id > 0);
+	assert_int_equal(profile_repo__get(r, id, &got), 0);
+	profile_repo__close(r);
+	/* every field back in its own place */
+	assert_int_equal(got.session_id, session);
+	assert_string_equal(got.env, p.env);
+	assert_string_equal(got.stage, p.stage);
+	assert_string_equal(got.process_name, p.process_name);
+	assert_string_equal(got.task_start_time, p.task_start_time);
+	assert_string_equal(got.task_end_time, p.task_end_time);
+	assert_true(got.runtime_seconds == 6.5 && got.cpu_cores == 7);
+	assert_true(got.cpu_user_utilization == 8.5 && got.cpu_system_utilization == 9.5);
+	assert_true(got.cpu_user_seconds == 10.5 && got.cpu_system_seconds == 11.5);
+	assert_true(got.memory_usage_peak_mb == 12.5 && got.memory_allocations == 13);
+	assert_true(got.file_read_bytes == 14 && got.file_write_bytes == 15);
+	assert_true(got.io_wait_time_seconds == 16.5 && got.network_data_sent_bytes == 17);
+	assert_true(got.network_data_received_bytes == 18 && got.exceptions_raised == 19);
+	assert_true(got.pid == 20 && got.tid == 21);
+	assert_string_equal(got.symbol, p.symbol);
+	assert_string_equal(got.binary, p.binary);
+	assert_string_equal(got.status, p.status);
+	profile__free(&got);
+	/* and each value in the database column that has its name */
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		sqlite3_stmt *st;
+
+		/* column names are this test's own constants, not input */
+		snprintf(sql, sizeof(sql), "SELECT %s FROM profiles WHERE id = ?", want[i].column);
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+		sqlite3_bind_int64(st, 1, id);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		if (want[i].text)
+			assert_string_equal((const char *)sqlite3_column_text(st, 0), want[i].text);
+		else if (sqlite3_column_double(st, 0) != want[i].number)
+			fail_msg("column %s holds %f, not %f", want[i].column,
+				 sqlite3_column_double(st, 0), want[i].number);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	unlink(path);
+	free(path);
+}
+
 static void test_file_schema_wal_version(void **state)
 {
 	char *path = strdup(scratch("schema.db"));
@@ -429,6 +522,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sessions, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_session_abort, setup_mem, teardown_mem),
 		cmocka_unit_test(test_migrates_v1),
+		cmocka_unit_test(test_every_column_round_trips),
 		cmocka_unit_test(test_file_schema_wal_version),
 		cmocka_unit_test(test_readonly_missing_creates_nothing),
 		cmocka_unit_test(test_corrupt_file_untouched),

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The profile columns (profile_columns.h) as data: the SQL that creates,
+ * inserts and selects them, binding a struct profile to a statement, and
+ * decoding a row back, all by walking the one table.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "repo_internal.h"
+
+const struct profile_column profile_columns[PROFILE_NCOLS] = {
+#define COLUMN(name, sql, kind, prec) \
+	[PROFILE_COL_##name] = { #name, sql, kind, prec, offsetof(struct profile, name) },
+	PROFILE_COLUMNS(COLUMN)
+#undef COLUMN
+};
+
+/* Each field has the C type its kind says: a mismatch does not compile. */
+#define FIELD(name) (((struct profile *)0)->name)
+#define TYPE_OF(name)                                                                   \
+	_Generic(FIELD(name), int64_t: 1, double: 2,                                    \
+		 char *: (sizeof(FIELD(name)) == PROFILE_TIME_LEN ? 3 : 4), default: 0)
+#define TYPE_FOR(kind)                                                                  \
+	((kind) == PROFILE_I64 || (kind) == PROFILE_REF ? 1 :                            \
+	 (kind) == PROFILE_REAL ? 2 : (kind) == PROFILE_TIME ? 3 : 4)
+#define CHECK(name, sql, kind, prec)                                                    \
+	_Static_assert(TYPE_OF(name) == TYPE_FOR(kind), #name ": field type and kind differ");
+PROFILE_COLUMNS(CHECK)
+#undef CHECK
+
+static const void *field(const struct profile *p, enum profile_col c)
+{
+	return (const char *)p + profile_columns[c].offset;
+}
+
+static void *field_mut(struct profile *p, enum profile_col c)
+{
+	return (char *)p + profile_columns[c].offset;
+}
+
+int64_t profile__i64(const struct profile *p, enum profile_col c)
+{
+	return *(const int64_t *)field(p, c);
+}
+
+double profile__real(const struct profile *p, enum profile_col c)
+{
+	return *(const double *)field(p, c);
+}
+
+const char *profile__text(const struct profile *p, enum profile_col c)
+{
+	if (profile_columns[c].kind == PROFILE_TIME)
+		return field(p, c);
+	return *(char *const *)field(p, c);
+}
+
+bool profile__is_null(const struct profile *p, enum profile_col c)
+{
+	switch (profile_columns[c].kind) {
+	case PROFILE_I64:
+		return profile__i64(p, c) == PROFILE_NULL_I64;
+	case PROFILE_REF:
+		return profile__i64(p, c) == 0;
+	case PROFILE_TEXT:
+	case PROFILE_STATUS:
+		return profile__text(p, c) == NULL;
+	default:
+		return false;
+	}
+}
+
+/* Appends to a malloc'd string; NULL (and frees s) when out of memory. */
+static char *cat(char *s, const char *more)
+{
+	size_t a = s ? strlen(s) : 0, b = strlen(more);
+	char *n = realloc(s, a + b + 1);
+
+	if (!n) {
+		free(s);
+		return NULL;
+	}
+	memcpy(n + a, more, b + 1);
+	return n;
+}
+
+static char *names(char *s, const char *sep)
+{
+	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
+		if (c)
+			s = cat(s, sep);
+		s = s ? cat(s, profile_columns[c].name) : NULL;
+	}
+	return s;
+}
+
+char *columns__create_table(void)
+{
+	char *s = cat(NULL, "CREATE TABLE profiles (id INTEGER PRIMARY KEY");
+
+	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
+		s = cat(s, ", ");
+		s = s ? cat(s, profile_columns[c].name) : NULL;
+		s = s ? cat(s, " ") : NULL;
+		s = s ? cat(s, profile_columns[c].sql) : NULL;
+	}
+	return s ? cat(s, ");") : NULL;
+}
+
+/* "INSERT ... VALUES (?,...),(?,...)...": placeholders only, never data */
+char *columns__insert(int rows)
+{
+	char *s = names(cat(NULL, "INSERT INTO profiles ("), ", ");
+
+	s = s ? cat(s, ") VALUES ") : NULL;
+	for (int r = 0; r < rows && s; r++) {
+		s = cat(s, r ? ",(" : "(");
+		for (int c = 0; c < PROFILE_NCOLS && s; c++)
+			s = cat(s, c ? ",?" : "?");
+		s = s ? cat(s, ")") : NULL;
+	}
+	return s;
+}
+
+char *columns__select(const char *where)
+{
+	char *s = names(cat(NULL, "SELECT id, "), ", ");
+
+	s = s ? cat(s, " FROM profiles") : NULL;
+	s = s ? cat(s, where) : NULL;
+	return s;
+}
+
+void columns__bind(sqlite3_stmt *st, int first, const struct profile *p)
+{
+	for (int c = 0; c < PROFILE_NCOLS; c++) {
+		int i = first + c;
+
+		switch (profile_columns[c].kind) {
+		case PROFILE_I64:
+		case PROFILE_REF:
+			if (profile__is_null(p, c))
+				sqlite3_bind_null(st, i);
+			else
+				sqlite3_bind_int64(st, i, profile__i64(p, c));
+			break;
+		case PROFILE_REAL:
+			sqlite3_bind_double(st, i, profile__real(p, c));
+			break;
+		case PROFILE_STATUS:
+			repo__bind_text(st, i, profile__text(p, c) ? profile__text(p, c) : "completed");
+			break;
+		default:
+			repo__bind_text(st, i, profile__text(p, c));
+		}
+	}
+}
+
+void columns__decode(sqlite3_stmt *st, struct profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = sqlite3_column_int64(st, 0);
+	for (int c = 0; c < PROFILE_NCOLS; c++) {
+		int i = 1 + c;
+		void *f = field_mut(p, c);
+
+		switch (profile_columns[c].kind) {
+		case PROFILE_I64:
+			*(int64_t *)f = sqlite3_column_type(st, i) == SQLITE_NULL ?
+						PROFILE_NULL_I64 : sqlite3_column_int64(st, i);
+			break;
+		case PROFILE_REF:
+			*(int64_t *)f = sqlite3_column_int64(st, i); /* NULL reads as 0 */
+			break;
+		case PROFILE_REAL:
+			*(double *)f = sqlite3_column_double(st, i);
+			break;
+		case PROFILE_TIME:
+			repo__col_copy(st, i, f, PROFILE_TIME_LEN);
+			break;
+		default:
+			*(char **)f = repo__col_strdup(st, i);
+		}
+	}
+}

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Profiles: add in batches (one transaction a batch, 32 rows a statement),
+ * get, list, test and remove, every value bound, rows bound and decoded by
+ * the column table (columns.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "repo_internal.h"
+
+/* Inserts n profiles (1 or INSERT_ROWS) with one statement step. */
+static int insert_rows(struct profile_repo *repo, struct profile *p, int n)
+{
+	sqlite3_stmt *st = repo->st[n == 1 ? ST_INSERT : ST_INSERT_MANY];
+	int64_t last;
+	int rc;
+
+	for (int k = 0; k < n; k++)
+		columns__bind(st, 1 + k * PROFILE_NCOLS, &p[k]);
+	/* every parameter is bound on each call: no clear_bindings needed */
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return repo__fail(repo, rc, "cannot add a profile");
+	/* rowids of one INSERT are consecutive: the table has no AUTOINCREMENT gaps */
+	last = sqlite3_last_insert_rowid(repo->db);
+	for (int k = 0; k < n; k++)
+		p[k].id = last - (n - 1 - k);
+	return 0;
+}
+
+int profile_repo__add_batch(struct profile_repo *repo, struct profile *p, size_t n)
+{
+	int err;
+
+	if (!repo || (!p && n))
+		return -EINVAL;
+	err = repo__need(repo, ST_INSERT);
+	if (err)
+		return err;
+	if (!n)
+		return 0;
+	err = repo__exec(repo, ST_BEGIN, "cannot begin a transaction");
+	if (err)
+		return err;
+	for (size_t i = 0; i < n;) {
+		int rows = n - i >= INSERT_ROWS && repo->st[ST_INSERT_MANY] ? INSERT_ROWS : 1;
+
+		err = insert_rows(repo, &p[i], rows);
+		if (err) {
+			repo__exec(repo, ST_ROLLBACK, "cannot roll back");
+			return err;
+		}
+		i += rows;
+	}
+	return repo__exec(repo, ST_COMMIT, "cannot commit profiles");
+}
+
+int64_t profile_repo__add(struct profile_repo *repo, const struct profile *p)
+{
+	struct profile copy;
+	int err;
+
+	if (!repo || !p)
+		return -EINVAL;
+	copy = *p;
+	err = profile_repo__add_batch(repo, &copy, 1);
+	return err ? err : copy.id;
+}
+
+static int list_push(struct profile_list *l, sqlite3_stmt *st)
+{
+	if (l->len == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct profile *n = realloc(l->items, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		l->items = n;
+		l->cap = cap;
+	}
+	columns__decode(st, &l->items[l->len++]);
+	return 0;
+}
+
+static int query_list(struct profile_repo *repo, enum stmt_id id, const char *arg,
+		      struct profile_list *out)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	memset(out, 0, sizeof(*out));
+	err = repo__need(repo, id);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	st = repo->st[id];
+	if (arg)
+		repo__bind_text(st, 1, arg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		err = list_push(out, st);
+		if (err)
+			break;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (err || rc != SQLITE_DONE) {
+		profile_list__free(out);
+		return err ? err : repo__fail(repo, rc, "cannot read profiles");
+	}
+	return 0;
+}
+
+int profile_repo__get_all(struct profile_repo *repo, struct profile_list *out)
+{
+	if (!repo || !out)
+		return -EINVAL;
+	return query_list(repo, ST_GET_ALL, NULL, out);
+}
+
+int profile_repo__get_by_process(struct profile_repo *repo, const char *process_name,
+				 struct profile_list *out)
+{
+	if (!repo || !out || !process_name)
+		return -EINVAL;
+	return query_list(repo, ST_GET_BY_PROCESS, process_name, out);
+}
+
+int profile_repo__get(struct profile_repo *repo, int64_t id, struct profile *out)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !out)
+		return -EINVAL;
+	err = repo__need(repo, ST_GET);
+	if (err)
+		return err;
+	st = repo->st[ST_GET];
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		columns__decode(st, out);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	return repo__fail(repo, rc, "cannot read a profile");
+}
+
+int profile_repo__exists(struct profile_repo *repo, int64_t id)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo)
+		return -EINVAL;
+	err = repo__need(repo, ST_EXISTS);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	st = repo->st[ST_EXISTS];
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return repo__fail(repo, rc, "cannot look up a profile");
+}
+
+static int delete_where(struct profile_repo *repo, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return repo__fail(repo, rc, "cannot remove profiles");
+	return sqlite3_changes(repo->db);
+}
+
+int profile_repo__remove(struct profile_repo *repo, int64_t id)
+{
+	int n, err;
+
+	if (!repo)
+		return -EINVAL;
+	err = repo__need(repo, ST_REMOVE);
+	if (err)
+		return err;
+	sqlite3_bind_int64(repo->st[ST_REMOVE], 1, id);
+	n = delete_where(repo, repo->st[ST_REMOVE]);
+	if (n < 0)
+		return n;
+	if (n == 0) {
+		repo__set_err(repo->err, sizeof(repo->err), "repo: no profile with id %lld",
+			(long long)id);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int profile_repo__remove_by_process(struct profile_repo *repo, const char *process_name)
+{
+	int err;
+
+	if (!repo || !process_name)
+		return -EINVAL;
+	err = repo__need(repo, ST_REMOVE_BY_PROCESS);
+	if (err)
+		return err;
+	repo__bind_text(repo->st[ST_REMOVE_BY_PROCESS], 1, process_name);
+	return delete_where(repo, repo->st[ST_REMOVE_BY_PROCESS]);
+}
+
+void profile__free(struct profile *p)
+{
+	if (!p)
+		return;
+	free(p->env);
+	free(p->stage);
+	free(p->process_name);
+	free(p->symbol);
+	free(p->binary);
+	free(p->status);
+	p->env = p->stage = p->process_name = p->symbol = p->binary = p->status = NULL;
+}
+
+void profile_list__free(struct profile_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->len; i++)
+		profile__free(&l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Sessions: one row per recording, begun running, ended completed, or
+ * aborted by the guardian when the collector died first.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "repo_internal.h"
+
+int64_t profile_repo__session_begin(struct profile_repo *repo, const char *target,
+				    const char *tasks, const char *started_at)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !target || !tasks || !started_at)
+		return -EINVAL;
+	err = repo__need(repo, ST_SESSION_BEGIN);
+	if (err)
+		return err;
+	st = repo->st[ST_SESSION_BEGIN];
+	repo__bind_text(st, 1, target);
+	repo__bind_text(st, 2, tasks);
+	repo__bind_text(st, 3, started_at);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return repo__fail(repo, rc, "cannot record the session");
+	return sqlite3_last_insert_rowid(repo->db);
+}
+
+int profile_repo__session_end(struct profile_repo *repo, int64_t id, const char *ended_at,
+			      int64_t events_seen, int64_t events_lost, const char *loss_detail)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !ended_at)
+		return -EINVAL;
+	err = repo__need(repo, ST_SESSION_END);
+	if (err)
+		return err;
+	st = repo->st[ST_SESSION_END];
+	repo__bind_text(st, 1, ended_at);
+	sqlite3_bind_int64(st, 2, events_seen);
+	sqlite3_bind_int64(st, 3, events_lost);
+	repo__bind_text(st, 4, loss_detail);
+	sqlite3_bind_int64(st, 5, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return repo__fail(repo, rc, "cannot close the session");
+	return sqlite3_changes(repo->db) ? 0 : -ENOENT;
+}
+
+int profile_repo__session_abort(struct profile_repo *repo, int64_t id, const char *ended_at,
+				const char *why)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !ended_at)
+		return -EINVAL;
+	err = repo__need(repo, ST_SESSION_ABORT);
+	if (err)
+		return err;
+	st = repo->st[ST_SESSION_ABORT];
+	repo__bind_text(st, 1, ended_at);
+	repo__bind_text(st, 2, why);
+	sqlite3_bind_int64(st, 3, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return repo__fail(repo, rc, "cannot mark the session aborted");
+	return sqlite3_changes(repo->db) ? 0 : -ENOENT;
+}
+
+int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct session *out)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !out)
+		return -EINVAL;
+	err = repo__need(repo, ST_SESSION_GET);
+	if (err)
+		return err;
+	st = repo->st[ST_SESSION_GET];
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->id = sqlite3_column_int64(st, 0);
+		out->target = repo__col_strdup(st, 1);
+		out->tasks = repo__col_strdup(st, 2);
+		repo__col_copy(st, 3, out->started_at, sizeof(out->started_at));
+		repo__col_copy(st, 4, out->ended_at, sizeof(out->ended_at));
+		out->events_seen = sqlite3_column_int64(st, 5);
+		out->events_lost = sqlite3_column_int64(st, 6);
+		out->loss_detail = repo__col_strdup(st, 7);
+		out->status = repo__col_strdup(st, 8);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	return repo__fail(repo, rc, "cannot read the session");
+}
+
+void session__free(struct session *s)
+{
+	if (!s)
+		return;
+	free(s->target);
+	free(s->tasks);
+	free(s->loss_detail);
+	free(s->status);
+	s->target = s->tasks = s->loss_detail = s->status = NULL;
+}
