@@ -36,7 +36,7 @@ REPO_SRC := repo/columns.c repo/helpers.c repo/open.c repo/profiles.c repo/sessi
 USER_SRC := user/spec.c user/elfsym.c user/probeplan.c user/plan.c user/resolve.c user/hooks.c \
 	    user/uprobe_multi.c user/attach.c user/agg.c user/sink.c user/losses.c \
 	    user/target.c user/launch.c user/delayacct.c user/guardian.c user/collector.c user/util.c
-MAIN_SRC := user/main.c
+MAIN_SRC := user/main.c user/cli_record.c user/cli_query.c user/format.c
 
 REPO_OBJ := $(REPO_SRC:%.c=$(OBJ)/%.o)
 USER_OBJ := $(USER_SRC:%.c=$(OBJ)/%.o)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <sys/types.h>
 
@@ -272,6 +273,23 @@ struct guardian *guardian__start(const char *db, bool delayacct);
 void guardian__tell_session(struct guardian *g, int64_t session);
 void guardian__dismiss(struct guardian *g);
 int guardian__main(int argc, char **argv);
+
+/* --- main.c, cli_*.c: the command line ------------------------------------ */
+extern const char cli_usage_text[];
+/* One line for a specific mistake, the full usage otherwise; returns 2. */
+int cli__usage(const char *why);
+const char *cli__default_db(void);
+int cli__parse_i64(const char *s, int64_t *out);
+int cli__record(int argc, char **argv);
+int cli__list(int argc, char **argv);
+int cli__show(int argc, char **argv);
+int cli__rm(int argc, char **argv);
+
+/* --- format.c: profiles printed, every column from the column table ------ */
+void format__csv(FILE *f, const struct profile_list *l);
+void format__json(FILE *f, const struct profile_list *l);
+void format__table(FILE *f, const struct profile_list *l);
+void format__show(FILE *f, const struct profile *p);
 
 /* --- collector.c ----------------------------------------------------------- */
 struct record_opts {

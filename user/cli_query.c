@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+/* `taskprof list`, `show` and `rm`: reading and removing stored profiles. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp.h"
+
+static struct profile_repo *open_ro(const char *db)
+{
+	struct profile_repo *r = profile_repo__open(db, PROFILE_REPO_READONLY);
+
+	if (!r)
+		tp_err("%s", profile_repo__open_error());
+	return r;
+}
+
+int cli__list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'D' },
+		{ "process", required_argument, NULL, 'P' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *db = cli__default_db(), *process = NULL, *format = "table";
+	struct profile_list l = {};
+	struct profile_repo *repo;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D':
+			db = optarg;
+			break;
+		case 'P':
+			process = optarg;
+			break;
+		case 'F':
+			format = optarg;
+			break;
+		case 'h':
+			fputs(cli_usage_text, stdout);
+			return 0;
+		default:
+			return cli__usage(NULL);
+		}
+	}
+	if (optind < argc)
+		return cli__usage("list: unexpected argument");
+	if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "json"))
+		return cli__usage("list: --format takes table, csv or json");
+	repo = open_ro(db);
+	if (!repo)
+		return 1;
+	err = process ? profile_repo__get_by_process(repo, process, &l)
+		      : profile_repo__get_all(repo, &l);
+	if (err) {
+		tp_err("list: %s", profile_repo__errmsg(repo));
+		profile_repo__close(repo);
+		return 1;
+	}
+	if (!strcmp(format, "csv"))
+		format__csv(stdout, &l);
+	else if (!strcmp(format, "json"))
+		format__json(stdout, &l);
+	else
+		format__table(stdout, &l);
+	profile_list__free(&l);
+	profile_repo__close(repo);
+	return 0;
+}
+
+int cli__show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'D' },
+		{}
+	};
+	const char *db = cli__default_db();
+	struct profile_repo *repo;
+	struct profile p;
+	int64_t id;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'D')
+			db = optarg;
+		else
+			return cli__usage(NULL);
+	}
+	if (optind != argc - 1 || cli__parse_i64(argv[optind], &id))
+		return cli__usage("show: give one profile ID");
+	repo = open_ro(db);
+	if (!repo)
+		return 1;
+	err = profile_repo__get(repo, id, &p);
+	if (err) {
+		if (err == -ENOENT)
+			tp_err("show: no profile with id %lld in %s: see `taskprof list`",
+			       (long long)id, db);
+		else
+			tp_err("show: %s", profile_repo__errmsg(repo));
+		profile_repo__close(repo);
+		return 1;
+	}
+	format__show(stdout, &p);
+	profile__free(&p);
+	profile_repo__close(repo);
+	return 0;
+}
+
+int cli__rm(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'D' },
+		{ "process", required_argument, NULL, 'P' },
+		{}
+	};
+	const char *db = cli__default_db(), *process = NULL;
+	struct profile_repo *repo;
+	int64_t id = 0;
+	int c, n;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'D')
+			db = optarg;
+		else if (c == 'P')
+			process = optarg;
+		else
+			return cli__usage(NULL);
+	}
+	if (process ? optind != argc : (optind != argc - 1 || cli__parse_i64(argv[optind], &id)))
+		return cli__usage("rm: give one profile ID, or --process NAME");
+	/* rm never creates a database: open read-only first to check it exists */
+	repo = open_ro(db);
+	if (!repo)
+		return 1;
+	profile_repo__close(repo);
+	repo = profile_repo__open(db, 0);
+	if (!repo) {
+		tp_err("%s", profile_repo__open_error());
+		return 1;
+	}
+	if (process) {
+		n = profile_repo__remove_by_process(repo, process);
+		if (n < 0) {
+			tp_err("rm: %s", profile_repo__errmsg(repo));
+			profile_repo__close(repo);
+			return 1;
+		}
+		printf("removed %d profile%s of %s\n", n, n == 1 ? "" : "s", process);
+	} else {
+		n = profile_repo__remove(repo, id);
+		if (n == -ENOENT) {
+			tp_err("rm: no profile with id %lld in %s: see `taskprof list`", (long long)id,
+			       db);
+			profile_repo__close(repo);
+			return 1;
+		}
+		if (n < 0) {
+			tp_err("rm: %s", profile_repo__errmsg(repo));
+			profile_repo__close(repo);
+			return 1;
+		}
+		printf("removed profile %lld\n", (long long)id);
+	}
+	profile_repo__close(repo);
+	return 0;
+}
+
