@@ -33,7 +33,7 @@ msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 endif
 
 REPO_SRC := repo/columns.c repo/helpers.c repo/open.c repo/profiles.c repo/sessions.c
-USER_SRC := user/spec.c user/elfsym.c user/probeplan.c user/plan.c user/resolve.c user/hooks.c \
+USER_SRC := user/spec.c user/elfsym.c user/symmatch.c user/demangle.c user/libs.c user/probeplan.c user/plan.c user/resolve.c user/hooks.c \
 	    user/uprobe_multi.c user/attach.c user/agg.c user/sink.c user/losses.c \
 	    user/target.c user/launch.c user/delayacct.c user/guardian.c user/collector.c user/util.c
 MAIN_SRC := user/main.c user/cli_record.c user/cli_query.c user/format.c
@@ -69,9 +69,16 @@ $(BUILD)/libtaskprof.a: $(REPO_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/taskprof: $(MAIN_OBJ) $(USER_OBJ) $(BUILD)/libtaskprof.a
+# the collector's modules, for taskprof and for the tests and benches that
+# drive one of them directly
+CORE_LIB := $(BUILD)/libtpcore.a
+$(CORE_LIB): $(USER_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/taskprof: $(MAIN_OBJ) $(CORE_LIB) $(BUILD)/libtaskprof.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $(MAIN_OBJ) $(USER_OBJ) $(BUILD)/libtaskprof.a $(LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(MAIN_OBJ) $(CORE_LIB) $(BUILD)/libtaskprof.a $(LIBS)
 
 $(OBJ):
 	$(Q)mkdir -p $@

@@ -26,14 +26,13 @@ $(BBUILD)/floor.skel.h: $(BBUILD)/floor.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
 
-$(BBUILD)/bench_floor: bench/floor.c $(BBUILD)/floor.skel.h user/elfsym.c user/probeplan.c user/util.c
+$(BBUILD)/bench_floor: bench/floor.c $(BBUILD)/floor.skel.h $(CORE_LIB) $(BUILD)/libtaskprof.a
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -I$(BBUILD) -o $@ bench/floor.c user/elfsym.c user/probeplan.c \
-		user/util.c -lbpf -lelf -lz -lcapstone -lstdc++
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(BBUILD) -o $@ $< $(CORE_LIB) $(BUILD)/libtaskprof.a $(LIBS)
 
-$(BBUILD)/agg_bench: bench/agg_bench.c user/agg.c user/util.c $(BUILD)/libtaskprof.a | $(BBUILD)
+$(BBUILD)/agg_bench: bench/agg_bench.c $(CORE_LIB) $(BUILD)/libtaskprof.a | $(BBUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ -lsqlite3
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(BUILD)/libtaskprof.a $(LIBS)
 
 .PHONY: bench bench-build
 bench-build: all $(BBUILD)/bench_target $(BBUILD)/bench_target_cxx $(BBUILD)/bench_floor $(BBUILD)/agg_bench \

@@ -24,19 +24,11 @@ $(TBUILD)/test_repo: tests/unit/test_repo.c $(BUILD)/libtaskprof.a | $(TBUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
 
-$(TBUILD)/test_spec: tests/unit/test_spec.c user/spec.c | $(TBUILD)
+# unit tests of the collector's modules link them from the core library
+$(TBUILD)/test_spec $(TBUILD)/test_symbols $(TBUILD)/test_agg: $(TBUILD)/%: tests/unit/%.c \
+		$(CORE_LIB) $(BUILD)/libtaskprof.a | $(TBUILD) $(FIXTURES)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(CMOCKA)
-
-$(TBUILD)/test_symbols: tests/unit/test_symbols.c user/elfsym.c user/probeplan.c user/plan.c \
-		user/resolve.c user/hooks.c user/spec.c user/launch.c user/util.c \
-		| $(TBUILD) $(FIXTURES)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ -lelf -lz -lcapstone -lstdc++ $(CMOCKA)
-
-$(TBUILD)/test_agg: tests/unit/test_agg.c user/agg.c user/util.c $(BUILD)/libtaskprof.a | $(TBUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ -lsqlite3 $(CMOCKA)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(CORE_LIB) $(BUILD)/libtaskprof.a $(LIBS) $(CMOCKA)
 
 $(TBUILD)/test_%: tests/integration/test_%.c tests/integration/harness.c \
 		tests/integration/harness.h $(BUILD)/libtaskprof.a | $(TBUILD)

@@ -22,6 +22,7 @@ extern int tp_verbose;
 void tp_iso_time(uint64_t realtime_ns, char *buf, size_t len);
 uint64_t tp_now_ns(int clock);
 char *tp_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool tp_ends_with(const char *s, const char *suffix);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -76,8 +77,13 @@ void elf_file__suggest(const struct elf_file *ef, const char *query, char *buf, 
 const struct elf_sym *elf_file__sym_at(const struct elf_file *ef, uint64_t addr);
 int elf_file__offset(const struct elf_file *ef, uint64_t vaddr, uint64_t *off);
 int elf_file__read(const struct elf_file *ef, uint64_t vaddr, void *buf, size_t len);
+/* --- demangle.c ---------------------------------------------------------- */
 /* Strips parameters and qualifiers off a demangled name; caller frees. */
 char *tp_strip_params(const char *demangled);
+/* The plain name of a mangled C++ symbol, or NULL for a C name; caller frees. */
+char *tp_demangle_plain(const char *name);
+
+/* --- libs.c ---------------------------------------------------------------- */
 
 /* Paths of the libraries a process has mapped, or that a new process from
  * exe would load (DT_NEEDED closure). Caller frees with tp_strv_free. */

@@ -74,6 +74,13 @@ uint64_t tp_now_ns(int clock)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+bool tp_ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
 char *tp_strdup_printf(const char *fmt, ...)
 {
 	va_list ap;
