@@ -35,7 +35,7 @@ endif
 REPO_SRC := repo/columns.c repo/helpers.c repo/open.c repo/profiles.c repo/sessions.c
 USER_SRC := user/spec.c user/elfsym.c user/symmatch.c user/demangle.c user/libs.c user/probeplan.c user/plan.c user/resolve.c user/hooks.c \
 	    user/uprobe_multi.c user/attach.c user/agg.c user/sink.c user/losses.c \
-	    user/target.c user/launch.c user/delayacct.c user/guardian.c user/collector.c user/util.c
+	    user/target.c user/launch.c user/delayacct.c user/guardian.c user/engine.c user/record.c user/util.c
 MAIN_SRC := user/main.c user/cli_record.c user/cli_query.c user/format.c
 
 REPO_OBJ := $(REPO_SRC:%.c=$(OBJ)/%.o)
@@ -63,7 +63,7 @@ $(OBJ)/%.o: %.c | $(OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # these include the generated skeleton
-$(OBJ)/user/collector.o $(OBJ)/user/attach.o: $(SKEL)
+$(OBJ)/user/engine.o $(OBJ)/user/attach.o: $(SKEL)
 
 $(BUILD)/libtaskprof.a: $(REPO_OBJ)
 	$(call msg,AR,$@)

@@ -297,7 +297,29 @@ void format__json(FILE *f, const struct profile_list *l);
 void format__table(FILE *f, const struct profile_list *l);
 void format__show(FILE *f, const struct profile *p);
 
-/* --- collector.c ----------------------------------------------------------- */
+/* --- engine.c: BPF, probes, tracked processes, records, losses ------------ */
+struct engine_opts {
+	bool allocs;        /* malloc-family probes */
+	bool delayacct;     /* delay accounting is held on (else IO wait by sched_switch) */
+	size_t ringbuf_mb;  /* 0: TP_RINGBUF_MB */
+};
+
+struct engine;
+struct engine *engine__new(const struct engine_opts *opts);
+/* Tracks pid and, from then on, the processes it forks. */
+int engine__track(struct engine *e, pid_t pid, uint32_t flags);
+/* The plan's allocation probes for pid (before tracking it). */
+int engine__attach_allocs(struct engine *e, const struct plan *p, pid_t pid);
+/* Tracepoints and the plan's probes on files. */
+int engine__attach(struct engine *e, const struct plan *p);
+/* Records go to agg from now on. */
+int engine__sink(struct engine *e, struct agg *agg);
+void engine__poll(struct engine *e, int timeout_ms);
+/* Takes every record, detaches, counts what was lost. */
+void engine__stop(struct engine *e, const struct agg *agg, struct losses *l);
+void engine__free(struct engine *e);
+
+/* --- record.c ----------------------------------------------------------- */
 struct record_opts {
 	const char *db;
 	const char *stage;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * `taskprof record`: find the target, plan and place the probes, drain the
- * ring buffer into the ProfileRepo until the target ends, then account for
- * everything that was lost. record__run reads as the list of its phases.
+ * `taskprof record`, a thin caller of the engine (engine.c): find the
+ * target, plan the probes, start the engine on the target, store what it
+ * reports until the target ends, then account for everything lost.
+ * record__run reads as the list of its phases.
  *
  * What the target sees: nothing. No ptrace, no signal, no write to its
  * memory; probes are on files and act only for the tracked process tree,
@@ -20,11 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
 #include "tp.h"
-#include "taskprof.skel.h"
 
 #define POLL_MS 20
 #define BATCH 4096
@@ -36,29 +33,18 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (!tp_verbose || (level == LIBBPF_DEBUG && tp_verbose < 2))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 struct recorder {
 	const struct record_opts *o;
 	struct target_image img;
 	char *tasks_desc;
 	struct plan *plan;
-	struct taskprof_bpf *skel;
-	struct attacher *att;
-	struct bpf_link *tps[8];
-	size_t ntps;
+	struct engine *engine;
 	struct guardian *guardian;
 	bool delayacct_held;
 	struct profile_repo *repo;
 	struct launch child;
 	pid_t root;
 	struct agg agg;
-	struct sink *sink;
 	int64_t session;
 	int child_status;
 	bool child_done;
@@ -121,96 +107,6 @@ static int make_plan(struct recorder *r)
 	return err;
 }
 
-static int load_bpf(struct recorder *r)
-{
-	int err;
-
-	r->skel = taskprof_bpf__open();
-	if (!r->skel) {
-		tp_err("record: cannot open the BPF object: %s", strerror(errno));
-		return -errno;
-	}
-	attacher__prepare(r->skel);
-	r->skel->rodata->cfg.count_allocs = r->o->allocs;
-	if (r->o->ringbuf_mb)
-		bpf_map__set_max_entries(r->skel->maps.events, r->o->ringbuf_mb << 20);
-	err = taskprof_bpf__load(r->skel);
-	if (err) {
-		tp_err("record: cannot load the BPF programs: %s: this needs Linux 6.6 or later "
-		       "with BTF (multi-uprobe links, task storage); run with -v for the "
-		       "verifier log", strerror(-err));
-		return err;
-	}
-	/* every memory-peak entry starts free */
-	for (uint32_t i = 0; i < TP_MAX_PROCS && !err; i++)
-		if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.free_peaks), NULL, &i, BPF_ANY))
-			err = -errno;
-	if (err)
-		tp_err("record: cannot fill the memory-peak map: %s", strerror(-err));
-	return err;
-}
-
-/*
- * Whether IO wait needs the sched_switch program: only for tracked threads
- * created while delay accounting was off. Sparing it spares every context
- * switch in the system a BPF call.
- */
-static bool needs_switch(struct recorder *r)
-{
-	struct bpf_link *it;
-	uint32_t one;
-	bool any = false;
-	int fd;
-
-	if (!r->delayacct_held)
-		return true; /* no delay accounting in this kernel */
-	it = bpf_program__attach_iter(r->skel->progs.count_no_delays, NULL);
-	if (!it)
-		return true;
-	fd = bpf_iter_create(bpf_link__fd(it));
-	if (fd < 0 || read(fd, &one, sizeof(one)) == sizeof(one))
-		any = true;
-	if (fd >= 0)
-		close(fd);
-	bpf_link__destroy(it);
-	tp_debug("IO wait: %s", any ? "sched_switch (target predates delayacct)" : "delayacct");
-	return any;
-}
-
-static int attach_tracepoints(struct recorder *r)
-{
-	struct bpf_program *tps[] = { r->skel->progs.tp_fork, r->skel->progs.tp_exit,
-				      r->skel->progs.tp_exec, r->skel->progs.tp_rss,
-				      r->skel->progs.tp_send, r->skel->progs.tp_recv,
-				      r->skel->progs.tp_switch };
-
-	for (size_t i = 0; i < ARRAY_SIZE(tps); i++) {
-		if (tps[i] == r->skel->progs.tp_switch && !needs_switch(r))
-			continue;
-		r->tps[r->ntps] = bpf_program__attach(tps[i]);
-		if (!r->tps[r->ntps]) {
-			tp_err("record: cannot attach %s: %s", bpf_program__name(tps[i]),
-			       strerror(errno));
-			return -errno;
-		}
-		r->ntps++;
-	}
-	return 0;
-}
-
-static int track_root(struct recorder *r)
-{
-	struct tp_proc proc = { .flags = r->o->allocs ? TP_PROC_ALLOCS : 0,
-				.mm_idx = TP_NO_SLOT };
-	uint32_t tgid = r->root;
-
-	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.tgids), &tgid, &proc, BPF_NOEXIST)) {
-		tp_err("record: cannot register PID %u: %s", tgid, strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 /*
  * Allocation probes first (they act for tracked threads only), then the
  * root is tracked, then the rest: for a command, before it runs at all.
@@ -219,22 +115,20 @@ static int attach_all(struct recorder *r)
 {
 	int err = 0;
 
-	r->att = attacher__new(r->skel);
-	if (!r->att)
-		return -ENOMEM;
 	if (r->o->allocs)
-		err = attacher__attach_allocs(r->att, r->plan, r->root);
+		err = engine__attach_allocs(r->engine, r->plan, r->root);
 	if (!err)
-		err = track_root(r);
-	if (!err)
-		err = attach_tracepoints(r);
-	if (!err)
-		err = attacher__attach_files(r->att, r->plan);
-	if (!err)
-		tp_debug("attached %zu links: %zu uprobes on %zu functions (%zu by uretprobe)",
-			 attacher__count(r->att) + r->ntps, r->plan->n, r->plan->nfuncs,
-			 r->plan->nuret);
-	return err;
+		err = engine__track(r->engine, r->root, r->o->allocs ? TP_PROC_ALLOCS : 0);
+	return err ? err : engine__attach(r->engine, r->plan);
+}
+
+static int start_engine(struct recorder *r)
+{
+	struct engine_opts eo = { .allocs = r->o->allocs, .ringbuf_mb = r->o->ringbuf_mb,
+				  .delayacct = r->delayacct_held };
+
+	r->engine = engine__new(&eo);
+	return r->engine ? 0 : -errno;
 }
 
 /* --- around the target's run --------------------------------------------------- */
@@ -305,12 +199,7 @@ static int begin_session(struct recorder *r)
 	}
 	a->session_id = r->session;
 	guardian__tell_session(r->guardian, r->session);
-	r->sink = sink__new(bpf_map__fd(r->skel->maps.events), a);
-	if (!r->sink) {
-		tp_err("record: cannot open the ring buffer: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return engine__sink(r->engine, a);
 }
 
 static int go(struct recorder *r)
@@ -339,7 +228,7 @@ static void run(struct recorder *r)
 	if (r->o->duration > 0)
 		deadline = tp_now_ns(CLOCK_MONOTONIC) + (uint64_t)(r->o->duration * 1e9);
 	for (;;) {
-		sink__poll(r->sink, POLL_MS);
+		engine__poll(r->engine, POLL_MS);
 		if (stop_signal || (deadline && tp_now_ns(CLOCK_MONOTONIC) >= deadline))
 			return;
 		if (r->o->pid ? !tp_pid_alive(r->o->pid)
@@ -350,25 +239,12 @@ static void run(struct recorder *r)
 
 /* --- the end ------------------------------------------------------------------- */
 
-static void detach(struct recorder *r)
-{
-	attacher__free(r->att);
-	r->att = NULL;
-	for (size_t i = 0; i < r->ntps; i++)
-		bpf_link__destroy(r->tps[i]);
-	r->ntps = 0;
-}
-
 static void end_session(struct recorder *r)
 {
 	char now[PROFILE_TIME_LEN];
 	struct losses l;
 
-	/* the exit tracepoints ran before the target was reaped: take them */
-	sink__drain(r->sink);
-	detach(r);
-	sink__drain(r->sink);
-	losses__collect(&l, bpf_map__fd(r->skel->maps.stats), &r->agg);
+	engine__stop(r->engine, &r->agg, &l);
 	tp_iso_time(tp_now_ns(CLOCK_REALTIME), now, sizeof(now));
 	if (profile_repo__session_end(r->repo, r->session, now, r->agg.seen, l.lost, l.detail))
 		tp_err("%s", profile_repo__errmsg(r->repo));
@@ -408,7 +284,7 @@ static int target_status(struct recorder *r)
 
 static void recorder__cleanup(struct recorder *r)
 {
-	detach(r);
+	engine__free(r->engine);
 	if (r->session > 0 && !r->session_ended) {
 		char now[PROFILE_TIME_LEN];
 
@@ -418,9 +294,7 @@ static void recorder__cleanup(struct recorder *r)
 	}
 	if (r->child.pid > 0)
 		launch__wait(&r->child, &r->child_status); /* never let go: it exits */
-	sink__free(r->sink);
 	agg__fini(&r->agg);
-	taskprof_bpf__destroy(r->skel);
 	profile_repo__close(r->repo);
 	if (r->delayacct_held)
 		delayacct__release(getpid());
@@ -440,8 +314,7 @@ int record__run(const struct record_opts *o)
 		       "and place uprobes): run it with sudo");
 		return 1;
 	}
-	libbpf_set_print(libbpf_print);
-	if (find_target(&r) || make_plan(&r) || load_bpf(&r) || protect(&r) || open_repo(&r) ||
+	if (find_target(&r) || make_plan(&r) || protect(&r) || start_engine(&r) || open_repo(&r) ||
 	    start_target(&r) || attach_all(&r) || begin_session(&r) || go(&r))
 		goto cleanup;
 	run(&r);

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The profiling engine: the BPF object, the processes it tracks, the
+ * probes of a plan, the ring buffer drained into an aggregator, and what
+ * was lost. `record` drives one for a launched command or a PID; a
+ * system-wide collector drives one the same way.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tp.h"
+#include "taskprof.skel.h"
+
+struct engine {
+	struct engine_opts opts;
+	struct taskprof_bpf *skel;
+	struct attacher *att;
+	struct bpf_link *tps[8];
+	size_t ntps;
+	struct sink *sink;
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!tp_verbose || (level == LIBBPF_DEBUG && tp_verbose < 2))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int load(struct engine *e)
+{
+	int free_fd, err;
+
+	e->skel = taskprof_bpf__open();
+	if (!e->skel) {
+		tp_err("engine: cannot open the BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	attacher__prepare(e->skel);
+	e->skel->rodata->cfg.count_allocs = e->opts.allocs;
+	if (e->opts.ringbuf_mb)
+		bpf_map__set_max_entries(e->skel->maps.events, e->opts.ringbuf_mb << 20);
+	err = taskprof_bpf__load(e->skel);
+	if (err) {
+		tp_err("engine: cannot load the BPF programs: %s: this needs Linux 6.6 or later "
+		       "with BTF (multi-uprobe links, task storage); run with -v for the "
+		       "verifier log", strerror(-err));
+		return err;
+	}
+	/* every memory-peak entry starts free */
+	free_fd = bpf_map__fd(e->skel->maps.free_peaks);
+	for (uint32_t i = 0; i < TP_MAX_PROCS && !err; i++)
+		if (bpf_map_update_elem(free_fd, NULL, &i, BPF_ANY))
+			err = -errno;
+	if (err)
+		tp_err("engine: cannot fill the memory-peak map: %s", strerror(-err));
+	return err;
+}
+
+struct engine *engine__new(const struct engine_opts *opts)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	int err;
+
+	if (!e) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	e->opts = *opts;
+	libbpf_set_print(libbpf_print);
+	err = load(e);
+	e->att = err ? NULL : attacher__new(e->skel);
+	if (!err && !e->att)
+		err = -ENOMEM;
+	if (err) {
+		engine__free(e);
+		errno = -err;
+		return NULL;
+	}
+	return e;
+}
+
+int engine__track(struct engine *e, pid_t pid, uint32_t flags)
+{
+	struct tp_proc proc = { .flags = flags, .mm_idx = TP_NO_SLOT };
+	uint32_t tgid = pid;
+
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.tgids), &tgid, &proc, BPF_NOEXIST)) {
+		tp_err("engine: cannot track PID %u: %s", tgid, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int engine__attach_allocs(struct engine *e, const struct plan *p, pid_t pid)
+{
+	return attacher__attach_allocs(e->att, p, pid);
+}
+
+/*
+ * Whether IO wait needs the sched_switch program: only for tracked threads
+ * created while delay accounting was off. Sparing it spares every context
+ * switch in the system a BPF call.
+ */
+static bool needs_switch(struct engine *e)
+{
+	struct bpf_link *it;
+	uint32_t one;
+	bool any = false;
+	int fd;
+
+	if (!e->opts.delayacct)
+		return true; /* no delay accounting in this kernel */
+	it = bpf_program__attach_iter(e->skel->progs.count_no_delays, NULL);
+	if (!it)
+		return true;
+	fd = bpf_iter_create(bpf_link__fd(it));
+	if (fd < 0 || read(fd, &one, sizeof(one)) == sizeof(one))
+		any = true;
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(it);
+	tp_debug("IO wait: %s", any ? "sched_switch (target predates delayacct)" : "delayacct");
+	return any;
+}
+
+static int attach_tracepoints(struct engine *e)
+{
+	struct bpf_program *tps[] = { e->skel->progs.tp_fork, e->skel->progs.tp_exit,
+				      e->skel->progs.tp_exec, e->skel->progs.tp_rss,
+				      e->skel->progs.tp_send, e->skel->progs.tp_recv,
+				      e->skel->progs.tp_switch };
+
+	for (size_t i = 0; i < ARRAY_SIZE(tps); i++) {
+		if (tps[i] == e->skel->progs.tp_switch && !needs_switch(e))
+			continue;
+		e->tps[e->ntps] = bpf_program__attach(tps[i]);
+		if (!e->tps[e->ntps]) {
+			tp_err("engine: cannot attach %s: %s", bpf_program__name(tps[i]),
+			       strerror(errno));
+			return -errno;
+		}
+		e->ntps++;
+	}
+	return 0;
+}
+
+/* Tracepoints, then the plan's probes on files; what is tracked is covered. */
+int engine__attach(struct engine *e, const struct plan *p)
+{
+	int err = attach_tracepoints(e);
+
+	if (!err)
+		err = attacher__attach_files(e->att, p);
+	if (!err)
+		tp_debug("attached %zu links: %zu uprobes on %zu functions (%zu by uretprobe)",
+			 attacher__count(e->att) + e->ntps, p->n, p->nfuncs, p->nuret);
+	return err;
+}
+
+int engine__sink(struct engine *e, struct agg *agg)
+{
+	e->sink = sink__new(bpf_map__fd(e->skel->maps.events), agg);
+	if (!e->sink) {
+		tp_err("engine: cannot open the ring buffer: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void engine__poll(struct engine *e, int timeout_ms)
+{
+	sink__poll(e->sink, timeout_ms);
+}
+
+static void detach(struct engine *e)
+{
+	attacher__free(e->att);
+	e->att = NULL;
+	for (size_t i = 0; i < e->ntps; i++)
+		bpf_link__destroy(e->tps[i]);
+	e->ntps = 0;
+}
+
+/* Stops: every record taken, every probe gone, the losses counted. */
+void engine__stop(struct engine *e, const struct agg *agg, struct losses *l)
+{
+	/* the exit tracepoints ran before the target was reaped: take them */
+	sink__drain(e->sink);
+	detach(e);
+	sink__drain(e->sink);
+	losses__collect(l, bpf_map__fd(e->skel->maps.stats), agg);
+}
+
+void engine__free(struct engine *e)
+{
+	if (!e)
+		return;
+	detach(e);
+	sink__free(e->sink);
+	taskprof_bpf__destroy(e->skel);
+	free(e);
+}
