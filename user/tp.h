@@ -14,10 +14,15 @@
 #include "profile_repo.h"
 
 /* --- util.c ------------------------------------------------------------- */
-void tp_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void tp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * One line on stderr, "taskprof: subsystem: what: why". Errors and notes
+ * look alike; debug lines appear with -v only.
+ */
+void tp_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int tp_verbose;
-#define tp_debug(...) do { if (tp_verbose) tp_warn(__VA_ARGS__); } while (0)
+#define tp_err(...) tp_say(__VA_ARGS__)
+#define tp_warn(...) tp_say(__VA_ARGS__)
+#define tp_debug(...) do { if (tp_verbose) tp_say(__VA_ARGS__); } while (0)
 /* ISO-8601 UTC with microseconds, from CLOCK_REALTIME nanoseconds. */
 void tp_iso_time(uint64_t realtime_ns, char *buf, size_t len);
 uint64_t tp_now_ns(int clock);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* What every module uses: one-line messages, clocks and time stamps, strings. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,29 +10,14 @@
 
 int tp_verbose;
 
-/* One line on stderr: errors and notes look alike, "taskprof: what: why". */
-static void say(const char *fmt, va_list ap)
+void tp_say(const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
 	fputs("taskprof: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
-}
-
-void tp_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	say(fmt, ap);
-	va_end(ap);
-}
-
-void tp_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	say(fmt, ap);
 	va_end(ap);
 }
 
