@@ -82,4 +82,22 @@ int BPF_PROG(tp_exec, struct task_struct *p)
 	return 0;
 }
 
+/* Invocations still open, per thread: what a stop leaves unrecorded. */
+SEC("iter/task")
+int count_open(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct thread_state *ts;
+	__u32 depth;
+
+	if (!task)
+		return 0;
+	ts = bpf_task_storage_get(&threads, task, 0, 0);
+	if (ts && ts->depth) {
+		depth = ts->depth;
+		bpf_seq_write(ctx->meta->seq, &depth, sizeof(depth));
+	}
+	return 0;
+}
+
 #endif /* TP_PROCS_BPF_H */

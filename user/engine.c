@@ -188,14 +188,36 @@ static void detach(struct engine *e)
 	e->ntps = 0;
 }
 
+/* Invocations open now, in every thread: they will not be recorded. */
+static uint64_t count_open(struct engine *e)
+{
+	struct bpf_link *it = bpf_program__attach_iter(e->skel->progs.count_open, NULL);
+	uint64_t open = 0;
+	uint32_t depth;
+	int fd;
+
+	if (!it)
+		return 0;
+	fd = bpf_iter_create(bpf_link__fd(it));
+	while (fd >= 0 && read(fd, &depth, sizeof(depth)) == sizeof(depth))
+		open += depth;
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(it);
+	return open;
+}
+
 /* Stops: every record taken, every probe gone, the losses counted. */
 void engine__stop(struct engine *e, const struct agg *agg, struct losses *l)
 {
+	uint64_t open;
+
 	/* the exit tracepoints ran before the target was reaped: take them */
 	sink__drain(e->sink);
 	detach(e);
 	sink__drain(e->sink);
-	losses__collect(l, bpf_map__fd(e->skel->maps.stats), agg);
+	open = count_open(e);
+	losses__collect(l, bpf_map__fd(e->skel->maps.stats), agg, open);
 }
 
 void engine__free(struct engine *e)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Everything a session lost, by reason: BPF's counters, the writer's
- * errors, and columns left NULL. Stored with the session and printed.
+ * errors, and columns left NULL; and the invocations still running when it
+ * stopped, which no row can hold. Stored with the session and printed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static uint64_t sum_percpu(int map_fd, uint32_t key)
 	return sum;
 }
 
-void losses__collect(struct losses *l, int stats_fd, const struct agg *agg)
+void losses__collect(struct losses *l, int stats_fd, const struct agg *agg, uint64_t open)
 {
 	uint64_t st[TP_STAT_NR];
 
@@ -42,12 +43,13 @@ void losses__collect(struct losses *l, int stats_fd, const struct agg *agg)
 	snprintf(l->detail, sizeof(l->detail),
 		 "ringbuf_full=%llu nesting_too_deep=%llu thread_state=%llu child_charges=%llu "
 		 "processes_untracked=%llu allocs_not_counted=%llu db_write_errors=%llu "
-		 "mem_peak_approximate=%llu",
+		 "mem_peak_approximate=%llu still_open_at_stop=%llu",
 		 (unsigned long long)st[TP_STAT_LOST_RINGBUF],
 		 (unsigned long long)st[TP_STAT_LOST_DEPTH],
 		 (unsigned long long)st[TP_STAT_LOST_THREAD],
 		 (unsigned long long)st[TP_STAT_LOST_DESC],
 		 (unsigned long long)st[TP_STAT_LOST_PROC], (unsigned long long)agg->no_allocs,
 		 (unsigned long long)agg->write_errors,
-		 (unsigned long long)st[TP_STAT_MEM_APPROX]);
+		 (unsigned long long)st[TP_STAT_MEM_APPROX], (unsigned long long)open);
+	l->open = open;
 }

@@ -264,6 +264,9 @@ static void end_session(struct recorder *r)
 	if (l.lost)
 		fprintf(stderr, "taskprof: warning: %llu lost (%s)\n", (unsigned long long)l.lost,
 			l.detail);
+	if (l.open)
+		tp_warn("record: note: %llu invocation%s still running when recording stopped: "
+			"not stored", (unsigned long long)l.open, l.open == 1 ? " was" : "s were");
 	if (r->agg.write_errors)
 		tp_err("record: %s", profile_repo__errmsg(r->repo));
 }

@@ -242,10 +242,11 @@ void sink__free(struct sink *s);
 /* --- losses.c ---------------------------------------------------------------- */
 struct losses {
 	uint64_t lost;       /* sessions.events_lost */
+	uint64_t open;       /* invocations still running at the stop: not stored */
 	char detail[512];    /* sessions.loss_detail: every reason, with its count */
 };
 
-void losses__collect(struct losses *l, int stats_fd, const struct agg *agg);
+void losses__collect(struct losses *l, int stats_fd, const struct agg *agg, uint64_t open);
 
 /* --- launch.c: the target ------------------------------------------------ */
 struct launch {

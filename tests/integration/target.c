@@ -494,137 +494,229 @@ NOINLINE long quote_task(long x)
 	return x + 7;
 }
 
-/* --- driver ---------------------------------------------------------------------------------- */
+/* --- the scenarios, by name ---------------------------------------------------------------------------------- */
 
-static void run(const char *s)
+static void sc_cpu(void)
+{
+	double t0, t1;
+	cpu_set_t set;
+
+	t0 = mono();
+	cpu_task(0.3);
+	t1 = mono();
+	gt_put("runtime", t1 - t0);
+	gt_put("user", cpu_gt.user);
+	gt_put("sys", cpu_gt.sys);
+	sched_getaffinity(0, sizeof(set), &set);
+	gt_put("cores", CPU_COUNT(&set));
+}
+
+static void sc_mem(void)
+{
+	mem_task(192UL << 20);
+	gt_put("peak", mem_peak_seen);
+}
+
+static void sc_allocs(void)
+{
+	gt_put("allocs", alloc_task());
+}
+
+static void sc_dio(void)
+{
+	long long a, b;
+
+	make_file(scratch("dio.dat"), 16 << 20);
+	a = io_field("read_bytes");
+	dio_read_task(scratch("dio.dat"), 16 << 20);
+	b = io_field("read_bytes");
+	gt_put("read_bytes", b - a);
+	unlink(scratch("dio.dat"));
+}
+
+static void sc_write(void)
+{
+	long long a, b;
+
+	a = io_field("write_bytes");
+	write_task(scratch("write.dat"), 8 << 20);
+	b = io_field("write_bytes");
+	gt_put("write_bytes", b - a);
+	unlink(scratch("write.dat"));
+}
+
+static void sc_iowait(void)
+{
+	double t0, t1;
+	double c0, c1;
+
+	make_file(scratch("rand.dat"), 64 << 20);
+	t0 = mono();
+	c0 = thread_oncpu();
+	iowait_task(scratch("rand.dat"), 64 << 20, 1500);
+	c1 = thread_oncpu();
+	t1 = mono();
+	gt_put("offcpu", (t1 - t0) - (c1 - c0));
+	gt_put("oncpu", c1 - c0);
+	gt_put("wall", t1 - t0);
+	unlink(scratch("rand.dat"));
+}
+
+static void sc_sleep(void)
+{
+	sleep_task(0.15);
+}
+
+static void sc_net(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	struct server srv = { .expect = 2500000, .reply = 100000 };
+	pthread_t th;
+
+	srv.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (srv.lfd < 0 || bind(srv.lfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(srv.lfd, 1) || getsockname(srv.lfd, (struct sockaddr *)&a, &len))
+		die("listen");
+	pthread_create(&th, NULL, server_main, &srv);
+	net_task(ntohs(a.sin_port), srv.expect, srv.reply);
+	pthread_join(th, NULL);
+	close(srv.lfd);
+	gt_put("sent", 2500000);
+	gt_put("received", 100000);
+}
+
+static void sc_burst(void)
+{
+	double t0, t1;
+	long acc = 0;
+
+	t0 = mono();
+	for (long i = 0; i < 100000; i++)
+		acc += trivial_task(i);
+	t1 = mono();
+	sink = acc;
+	gt_put("calls", 100000);
+}
+
+static void sc_recurse(void)
+{
+	sink = recurse_task(9);
+	gt_put("calls", 10);
+}
+
+static void sc_threads(void)
+{
+	pthread_t th[8];
+
+	for (int i = 0; i < 8; i++)
+		pthread_create(&th[i], NULL, thread_main, (void *)50L);
+	for (int i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	gt_put("calls", 8 * 50);
+	gt_put("runtime_sum", runtime_sum);
+}
+
+static void sc_longjmp(void)
+{
+	if (!setjmp(jb))
+		jump_task(1);
+	gt_put("jumped", 1);
+}
+
+static void sc_tail(void)
 {
 	double t0, t1;
 
-	if (!strcmp(s, "cpu")) {
-		cpu_set_t set;
+	t0 = mono();
+	sink = tail_task(3);
+	t1 = mono();
+	gt_put("runtime", t1 - t0);
+}
 
-		t0 = mono();
-		cpu_task(0.3);
-		t1 = mono();
-		gt_put("runtime", t1 - t0);
-		gt_put("user", cpu_gt.user);
-		gt_put("sys", cpu_gt.sys);
-		sched_getaffinity(0, sizeof(set), &set);
-		gt_put("cores", CPU_COUNT(&set));
-	} else if (!strcmp(s, "mem")) {
-		mem_task(192UL << 20);
-		gt_put("peak", mem_peak_seen);
-	} else if (!strcmp(s, "allocs")) {
-		gt_put("allocs", alloc_task());
-	} else if (!strcmp(s, "dio")) {
-		long long a, b;
+static void sc_pthread_exit(void)
+{
+	pthread_t th;
 
-		make_file(scratch("dio.dat"), 16 << 20);
-		a = io_field("read_bytes");
-		dio_read_task(scratch("dio.dat"), 16 << 20);
-		b = io_field("read_bytes");
-		gt_put("read_bytes", b - a);
-		unlink(scratch("dio.dat"));
-	} else if (!strcmp(s, "write")) {
-		long long a, b;
+	pthread_create(&th, NULL, exit_thread, NULL);
+	pthread_join(th, NULL);
+	gt_put("exited", 1);
+}
 
-		a = io_field("write_bytes");
-		write_task(scratch("write.dat"), 8 << 20);
-		b = io_field("write_bytes");
-		gt_put("write_bytes", b - a);
-		unlink(scratch("write.dat"));
-	} else if (!strcmp(s, "iowait")) {
-		double c0, c1;
+static void sc_cancel(void)
+{
+	pthread_t th;
+	void *ret = NULL;
 
-		make_file(scratch("rand.dat"), 64 << 20);
-		t0 = mono();
-		c0 = thread_oncpu();
-		iowait_task(scratch("rand.dat"), 64 << 20, 1500);
-		c1 = thread_oncpu();
-		t1 = mono();
-		gt_put("offcpu", (t1 - t0) - (c1 - c0));
-		gt_put("oncpu", c1 - c0);
-		gt_put("wall", t1 - t0);
-		unlink(scratch("rand.dat"));
-	} else if (!strcmp(s, "sleep")) {
-		sleep_task(0.15);
-	} else if (!strcmp(s, "net")) {
-		struct sockaddr_in a = { .sin_family = AF_INET,
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		socklen_t len = sizeof(a);
-		struct server srv = { .expect = 2500000, .reply = 100000 };
-		pthread_t th;
+	pthread_create(&th, NULL, cancel_thread, NULL);
+	sleep_task(0.05);
+	pthread_cancel(th);
+	pthread_join(th, &ret);
+	gt_put("cancelled", ret == PTHREAD_CANCELED);
+	gt_put("cleanup_ran", cleanup_ran);
+}
 
-		srv.lfd = socket(AF_INET, SOCK_STREAM, 0);
-		if (srv.lfd < 0 || bind(srv.lfd, (struct sockaddr *)&a, sizeof(a)) ||
-		    listen(srv.lfd, 1) || getsockname(srv.lfd, (struct sockaddr *)&a, &len))
-			die("listen");
-		pthread_create(&th, NULL, server_main, &srv);
-		net_task(ntohs(a.sin_port), srv.expect, srv.reply);
-		pthread_join(th, NULL);
-		close(srv.lfd);
-		gt_put("sent", 2500000);
-		gt_put("received", 100000);
-	} else if (!strcmp(s, "burst")) {
-		long acc = 0;
+static void sc_exit(void)
+{
+	gt_put("exited", 1);
+	process_exit_task();
+}
 
-		t0 = mono();
-		for (long i = 0; i < 100000; i++)
-			acc += trivial_task(i);
-		t1 = mono();
-		sink = acc;
-		gt_put("calls", 100000);
-	} else if (!strcmp(s, "recurse")) {
-		sink = recurse_task(9);
-		gt_put("calls", 10);
-	} else if (!strcmp(s, "threads")) {
-		pthread_t th[8];
+static void sc_fork(void)
+{
+	fork_task(0.2);
+	gt_put("user", fork_gt.user);
+	gt_put("sys", fork_gt.sys);
+}
 
-		for (int i = 0; i < 8; i++)
-			pthread_create(&th[i], NULL, thread_main, (void *)50L);
-		for (int i = 0; i < 8; i++)
-			pthread_join(th[i], NULL);
-		gt_put("calls", 8 * 50);
-		gt_put("runtime_sum", runtime_sum);
-	} else if (!strcmp(s, "longjmp")) {
-		if (!setjmp(jb))
-			jump_task(1);
-		gt_put("jumped", 1);
-	} else if (!strcmp(s, "tail")) {
-		t0 = mono();
-		sink = tail_task(3);
-		t1 = mono();
-		gt_put("runtime", t1 - t0);
-	} else if (!strcmp(s, "pthread_exit")) {
-		pthread_t th;
+static void sc_quote(void)
+{
+	sink = quote_task(1);
+	gt_put("calls", 1);
+}
 
-		pthread_create(&th, NULL, exit_thread, NULL);
-		pthread_join(th, NULL);
-		gt_put("exited", 1);
-	} else if (!strcmp(s, "cancel")) {
-		pthread_t th;
-		void *ret = NULL;
+/* A command that exits on its own with a code no one else uses. */
+static void sc_exit37(void)
+{
+	exit(37);
+}
 
-		pthread_create(&th, NULL, cancel_thread, NULL);
-		sleep_task(0.05);
-		pthread_cancel(th);
-		pthread_join(th, &ret);
-		gt_put("cancelled", ret == PTHREAD_CANCELED);
-		gt_put("cleanup_ran", cleanup_ran);
-	} else if (!strcmp(s, "exit")) {
-		gt_put("exited", 1);
-		process_exit_task();
-	} else if (!strcmp(s, "fork")) {
-		fork_task(0.2);
-		gt_put("user", fork_gt.user);
-		gt_put("sys", fork_gt.sys);
-	} else if (!strcmp(s, "quote")) {
-		sink = quote_task(1);
-		gt_put("calls", 1);
-	} else {
-		fprintf(stderr, "target: unknown scenario %s\n", s);
-		exit(2);
+static const struct {
+	const char *name;
+	void (*run)(void);
+} scenarios[] = {
+	{ "cpu", sc_cpu },
+	{ "mem", sc_mem },
+	{ "allocs", sc_allocs },
+	{ "dio", sc_dio },
+	{ "write", sc_write },
+	{ "iowait", sc_iowait },
+	{ "sleep", sc_sleep },
+	{ "net", sc_net },
+	{ "burst", sc_burst },
+	{ "recurse", sc_recurse },
+	{ "threads", sc_threads },
+	{ "longjmp", sc_longjmp },
+	{ "tail", sc_tail },
+	{ "pthread_exit", sc_pthread_exit },
+	{ "cancel", sc_cancel },
+	{ "exit", sc_exit },
+	{ "fork", sc_fork },
+	{ "quote", sc_quote },
+	{ "exit37", sc_exit37 },
+};
+
+static void run(const char *s)
+{
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		if (!strcmp(s, scenarios[i].name)) {
+			scenarios[i].run();
+			return;
+		}
 	}
+	fprintf(stderr, "target: unknown scenario %s\n", s);
+	exit(2);
 }
 
 int main(int argc, char **argv)

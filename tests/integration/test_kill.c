@@ -244,52 +244,34 @@ static void test_settings_restored(void **s)
 
 static void test_exception_after_profiler_left(void **s)
 {
-	char *db = fresh_db("linger.db"), line[256], pidstr[16];
-	int outp[2], errp[2], status;
-	pid_t tgt, rec;
-	FILE *f;
+	char *db = fresh_db("linger.db");
+	char *tgt_argv[] = { exc_target, "linger", NULL };
+	struct child tgt = spawn(tgt_argv, false), rec;
+	struct profile_list l;
+	struct session ses;
 
-	assert_int_equal(pipe(outp), 0);
-	tgt = fork();
-	if (tgt == 0) {
-		dup2(outp[1], 1);
-		close(outp[0]);
-		execl(exc_target, exc_target, "linger", (char *)NULL);
-		_exit(97);
-	}
-	close(outp[1]);
-	f = fdopen(outp[0], "r");
-	assert_non_null(fgets(line, sizeof(line), f)); /* "ready" */
-
-	snprintf(pidstr, sizeof(pidstr), "%d", tgt);
-	assert_int_equal(pipe(errp), 0);
-	rec = fork();
-	if (rec == 0) {
-		dup2(errp[1], 2);
-		close(errp[0]);
-		execl(tp_bin, tp_bin, "record", "--db", db, "-d", "0.4", "-t", "Pipeline::linger",
-		      "-p", pidstr, (char *)NULL);
-		_exit(97);
-	}
-	close(errp[1]);
+	assert_true(wait_for(tgt.out, "ready"));
 	{
-		FILE *e = fdopen(errp[0], "r");
+		char *rec_argv[] = { tp_bin, "record", "--db", db, "-d", "0.4", "-t",
+				     "Pipeline::linger", "-p", pid_str(tgt.pid), NULL };
 
-		while (fgets(line, sizeof(line), e) && !strstr(line, "recording"))
-			;
-		kill(tgt, SIGUSR1); /* enters linger() while profiled */
-		assert_int_equal(waitpid(rec, &status, 0), rec);
-		fclose(e);
+		rec = spawn(rec_argv, true);
 	}
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(wait_for(rec.out, "recording"));
+	kill(tgt.pid, SIGUSR1); /* enters linger(): 1 s, then it throws */
+	assert_int_equal(reap(rec.pid), 0);
+	fclose(rec.out);
+	/* the frame was open when the profiler left: not stored, but counted */
+	rows(db, "Pipeline::linger", &l);
+	assert_int_equal(l.len, 0);
+	profile_list__free(&l);
+	session_of(db, 1, &ses);
+	assert_non_null(strstr(ses.loss_detail, "still_open_at_stop=1"));
+	session__free(&ses);
 	/* the profiler is gone; the exception now passes the frame */
-	assert_int_equal(waitpid(tgt, &status, 0), tgt);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_non_null(fgets(line, sizeof(line), f));
-	while (strstr(line, "dtor") && fgets(line, sizeof(line), f))
-		;
-	assert_non_null(strstr(line, "survived: boom 7"));
-	fclose(f);
+	assert_int_equal(reap(tgt.pid), 0);
+	assert_true(wait_for(tgt.out, "survived: boom 7"));
+	fclose(tgt.out);
 }
 
 
