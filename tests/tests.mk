@@ -73,6 +73,16 @@ $(TBUILD)/rust_target: tests/integration/rust_target.rs | $(TBUILD)
 	$(Q)$(RUSTC) -O -g -o $@ $<
 
 
+# The unprivileged tier again, built with AddressSanitizer, LeakSanitizer
+# and UndefinedBehaviorSanitizer, in a build directory of its own.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.PHONY: test-asan
+test-asan:
+	$(Q)./scripts/deps.sh
+	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(MAKE) --no-print-directory BUILD=$(BUILD)-asan CFLAGS="$(ASAN_FLAGS)" unit
+
 .PHONY: test test-build unit integration
 test-build: all $(UNIT_BINS) $(INTEG_BINS) $(FIXTURES) $(TARGETS)
 
