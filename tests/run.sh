@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs the test tiers and ends with one summary line over all of them.
-# usage: tests/run.sh BUILD_DIR [unit|integration]
+# usage: UNIT_TESTS="..." INTEG_TESTS="..." tests/run.sh BUILD_DIR [unit|integration]
+# (tests/tests.mk names the binaries of each tier)
 build=${1:-build}
 tier=${2:-all}
 t="$build/tests"
@@ -29,7 +30,7 @@ run_cmocka() {
 }
 
 if [ "$tier" = all ] || [ "$tier" = unit ]; then
-	for b in test_repo test_spec test_symbols test_agg; do
+	for b in $UNIT_TESTS; do
 		run_cmocka "$t/$b" "$t"
 	done
 fi
@@ -38,7 +39,7 @@ if [ "$tier" = all ] || [ "$tier" = integration ]; then
 		echo "tests: integration tier skipped: it needs root to load BPF (run make test as root)"
 		skipped=$((skipped + 1))
 	else
-		for b in test_metrics test_frames test_trees test_kill test_tracers test_cli; do
+		for b in $INTEG_TESTS; do
 			run_cmocka "$t/$b" "$build"
 		done
 	fi

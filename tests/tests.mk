@@ -4,7 +4,7 @@ TBUILD := $(BUILD)/tests
 TEST_CFLAGS := $(ALL_CFLAGS) -Wno-unused-function -Wno-format-truncation
 CMOCKA := -lcmocka
 
-UNIT_TESTS := test_repo test_spec test_symbols test_agg
+UNIT_TESTS := test_repo test_repo_files test_spec test_symbols test_agg
 UNIT_BINS := $(UNIT_TESTS:%=$(TBUILD)/%)
 INTEG_TESTS := test_metrics test_frames test_trees test_kill test_tracers test_cli
 INTEG_BINS := $(INTEG_TESTS:%=$(TBUILD)/%)
@@ -20,7 +20,8 @@ TARGETS := $(TBUILD)/target $(TBUILD)/exc_target $(TBUILD)/tree_target $(TBUILD)
 $(TBUILD):
 	$(Q)mkdir -p $@
 
-$(TBUILD)/test_repo: tests/unit/test_repo.c $(BUILD)/libtaskprof.a | $(TBUILD)
+$(TBUILD)/test_repo $(TBUILD)/test_repo_files: $(TBUILD)/%: tests/unit/%.c $(BUILD)/libtaskprof.a \
+		| $(TBUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
 
@@ -89,10 +90,10 @@ test-build: all $(UNIT_BINS) $(INTEG_BINS) $(FIXTURES) $(TARGETS)
 test:
 	$(Q)./scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory test-build
-	$(Q)./tests/run.sh $(BUILD)
+	$(Q)UNIT_TESTS="$(UNIT_TESTS)" INTEG_TESTS="$(INTEG_TESTS)" ./tests/run.sh $(BUILD)
 
 unit: all $(UNIT_BINS) $(FIXTURES)
-	$(Q)./tests/run.sh $(BUILD) unit
+	$(Q)UNIT_TESTS="$(UNIT_TESTS)" INTEG_TESTS="$(INTEG_TESTS)" ./tests/run.sh $(BUILD) unit
 
 integration: test-build
-	$(Q)./tests/run.sh $(BUILD) integration
+	$(Q)UNIT_TESTS="$(UNIT_TESTS)" INTEG_TESTS="$(INTEG_TESTS)" ./tests/run.sh $(BUILD) integration

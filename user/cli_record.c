@@ -8,6 +8,93 @@
 
 #include "tp.h"
 
+#define GO_ON (-1) /* parse_option: the option is taken, go on */
+
+static int add_spec(struct record_opts *o, const char *arg)
+{
+	struct task_spec *n = realloc(o->specs, (o->nspecs + 1) * sizeof(*n));
+
+	if (!n) {
+		tp_err("record: cannot take task spec '%s': %s", arg, strerror(ENOMEM));
+		return 1;
+	}
+	o->specs = n;
+	if (task_spec__parse(arg, &o->specs[o->nspecs])) {
+		tp_err("record: bad task spec '%s': expected [NAME=][BINARY:]SYMBOL", arg);
+		return 2;
+	}
+	o->nspecs++;
+	return GO_ON;
+}
+
+static int set_returns(struct record_opts *o, const char *arg)
+{
+	if (!strcmp(arg, "auto"))
+		o->ret_mode = TP_RET_AUTO;
+	else if (!strcmp(arg, "uretprobe"))
+		o->ret_mode = TP_RET_URETPROBE;
+	else if (!strcmp(arg, "insn"))
+		o->ret_mode = TP_RET_INSN;
+	else
+		return cli__usage("record: --returns takes auto, uretprobe or insn");
+	return GO_ON;
+}
+
+/* Takes option c; GO_ON, or the exit status to stop with. */
+static int parse_option(int c, const char *arg, struct record_opts *o)
+{
+	int64_t n;
+	char *end;
+
+	switch (c) {
+	case 'D': o->db = arg; return GO_ON;
+	case 'S': o->stage = arg; return GO_ON;
+	case 'E': o->env = arg; return GO_ON;
+	case 'A': o->allocs = true; return GO_ON;
+	case 'v': tp_verbose++; return GO_ON;
+	case 't': return add_spec(o, arg);
+	case 'R': return set_returns(o, arg);
+	case 'd':
+		o->duration = strtod(arg, &end);
+		if (end == arg || *end || o->duration <= 0)
+			return cli__usage("record: -d takes a positive number of seconds");
+		return GO_ON;
+	case 'p':
+		if (cli__parse_i64(arg, &n) || n <= 0 || n > 0x7fffffff) {
+			tp_err("record: bad PID '%s': give a positive process id", arg);
+			return 2;
+		}
+		o->pid = (pid_t)n;
+		return GO_ON;
+	case 'B':
+		/* a power of two: the kernel's ring buffer requires it */
+		if (cli__parse_i64(arg, &n) || n < 1 || n > 4096 || (n & (n - 1)))
+			return cli__usage("record: --ringbuf-mb takes a power of two from 1 to 4096");
+		o->ringbuf_mb = (size_t)n;
+		return GO_ON;
+	case 'h':
+		fputs(cli_usage_text, stdout);
+		return 0;
+	default:
+		return cli__usage(NULL);
+	}
+}
+
+/* What is profiled: -p PID or the command after the options. */
+static int check_target(struct record_opts *o, int argc, char **argv)
+{
+	if (!o->nspecs)
+		return cli__usage("record: no task given: declare at least one with -t SPEC, "
+				  "e.g. -t compress_block");
+	if (optind < argc)
+		o->argv = &argv[optind];
+	if (o->pid && o->argv)
+		return cli__usage("record: give either -p PID or -- COMMAND, not both");
+	if (!o->pid && !o->argv)
+		return cli__usage("record: nothing to profile: give -p PID or -- COMMAND [ARG ...]");
+	return GO_ON;
+}
+
 int cli__record(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -25,111 +112,17 @@ int cli__record(int argc, char **argv)
 		{}
 	};
 	struct record_opts o = { .db = cli__default_db(), .ringbuf_mb = TP_RINGBUF_MB };
-	int c, rc = 2;
-	int64_t pid = 0;
+	int c, rc = GO_ON;
 
-	while ((c = getopt_long(argc, argv, "+d:t:p:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'D':
-			o.db = optarg;
-			break;
-		case 'S':
-			o.stage = optarg;
-			break;
-		case 'E':
-			o.env = optarg;
-			break;
-		case 'A':
-			o.allocs = true;
-			break;
-		case 'd': {
-			char *end;
-
-			o.duration = strtod(optarg, &end);
-			if (end == optarg || *end || o.duration <= 0) {
-				rc = cli__usage("record: -d takes a positive number of seconds");
-				goto cleanup;
-			}
-			break;
-		}
-		case 't': {
-			struct task_spec *n = realloc(o.specs, (o.nspecs + 1) * sizeof(*n));
-
-			if (!n)
-				goto cleanup;
-			o.specs = n;
-			if (task_spec__parse(optarg, &o.specs[o.nspecs])) {
-				tp_err("record: bad task spec '%s': expected [NAME=][BINARY:]SYMBOL",
-				       optarg);
-				goto cleanup;
-			}
-			o.nspecs++;
-			break;
-		}
-		case 'p':
-			if (cli__parse_i64(optarg, &pid) || pid <= 0 || pid > 0x7fffffff) {
-				tp_err("record: bad PID '%s': give a positive process id", optarg);
-				goto cleanup;
-			}
-			o.pid = (pid_t)pid;
-			break;
-		case 'R':
-			if (!strcmp(optarg, "auto"))
-				o.ret_mode = TP_RET_AUTO;
-			else if (!strcmp(optarg, "uretprobe"))
-				o.ret_mode = TP_RET_URETPROBE;
-			else if (!strcmp(optarg, "insn"))
-				o.ret_mode = TP_RET_INSN;
-			else {
-				rc = cli__usage("record: --returns takes auto, uretprobe or insn");
-				goto cleanup;
-			}
-			break;
-		case 'v':
-			tp_verbose++;
-			break;
-		case 'B': {
-			int64_t mb;
-
-			/* a power of two: the kernel's ring buffer requires it */
-			if (cli__parse_i64(optarg, &mb) || mb < 1 || mb > 4096 || (mb & (mb - 1))) {
-				rc = cli__usage("record: --ringbuf-mb takes a power of two from 1 to 4096");
-				goto cleanup;
-			}
-			o.ringbuf_mb = (size_t)mb;
-			break;
-		}
-		case 'h':
-			fputs(cli_usage_text, stdout);
-			rc = 0;
-			goto cleanup;
-		default:
-			rc = cli__usage(NULL);
-			goto cleanup;
-		}
-	}
-	if (!o.nspecs) {
-		rc = cli__usage("record: no task given: declare at least one with -t SPEC, "
-			   "e.g. -t compress_block");
-		goto cleanup;
-	}
-	if (optind < argc && !strcmp(argv[optind - 1], "--"))
-		o.argv = &argv[optind];
-	else if (optind < argc)
-		o.argv = &argv[optind];
-	if (o.pid && o.argv) {
-		rc = cli__usage("record: give either -p PID or -- COMMAND, not both");
-		goto cleanup;
-	}
-	if (!o.pid && !o.argv) {
-		rc = cli__usage("record: nothing to profile: give -p PID or -- COMMAND [ARG ...]");
-		goto cleanup;
-	}
-	rc = record__run(&o);
-cleanup:
+	/* '+': the command's own options are not ours */
+	while (rc == GO_ON && (c = getopt_long(argc, argv, "+d:t:p:vh", opts, NULL)) != -1)
+		rc = parse_option(c, optarg, &o);
+	if (rc == GO_ON)
+		rc = check_target(&o, argc, argv);
+	if (rc == GO_ON)
+		rc = record__run(&o);
 	for (size_t i = 0; i < o.nspecs; i++)
 		task_spec__free(&o.specs[i]);
 	free(o.specs);
 	return rc;
 }
-

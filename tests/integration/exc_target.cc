@@ -132,113 +132,13 @@ static void on_usr2(int)
 	usr2 = 1;
 }
 
-int main(int argc, char **argv)
+// The default: exceptions caught inside and outside tasks, a forced unwind,
+// a deep recursive throw.
+static int mode_rounds(const char *arg)
 {
 	Pipeline p;
-	int rounds = argc > 1 ? std::atoi(argv[1]) : 3;
 
-	if (argc > 1 && !std::strcmp(argv[1], "threads")) {
-		quiet = true;
-		// 4 threads throw through profiled frames at the same time
-		std::atomic<long> caught{0};
-		std::vector<std::thread> ts;
-
-		for (int t = 0; t < 4; t++)
-			ts.emplace_back([&caught] {
-				Pipeline q;
-				for (int i = 0; i < 200; i++) {
-					try {
-						q.risky_step(i & 1);
-					} catch (const std::exception &) {
-						caught++;
-					}
-					q.safe_step(i % 3 == 0);
-				}
-			});
-		for (auto &t : ts)
-			t.join();
-		std::printf("threads caught %ld\n", caught.load());
-		return 0;
-	}
-	if (argc > 2 && !std::strcmp(argv[1], "forks")) {
-		// children that throw through a task and exit from the catch
-		int n = std::atoi(argv[2]), bad = 0;
-
-		quiet = true;
-		for (int i = 0; i < n; i++) {
-			pid_t pid = fork();
-			int st;
-
-			if (pid == 0) {
-				try {
-					p.risky_step(i & 1);
-				} catch (const std::exception &) {
-					_exit(3);
-				}
-				_exit(0);
-			}
-			waitpid(pid, &st, 0);
-			bad += WEXITSTATUS(st) != ((i & 1) ? 3 : 0);
-		}
-		std::printf("forks %d, %d bad exits\n", n, bad);
-		return 0;
-	}
-	if (argc > 1 && !std::strcmp(argv[1], "deeper")) {
-		// a task left by an exception, then one called from deeper down
-		try {
-			p.risky_slow(20);
-		} catch (const std::exception &e) {
-			std::printf("caught: %s\n", e.what());
-		}
-		via_helper(p, 50);
-		return 0;
-	}
-	if (argc > 2 && !std::strcmp(argv[1], "loop")) {
-		// throws through profiled frames for SECONDS, or until SIGUSR2,
-		// whatever happens to the profiler meanwhile
-		double end = std::atof(argv[2]);
-		long thrown = 0, caught = 0;
-		timespec t0, t;
-
-		quiet = true;
-		std::signal(SIGUSR2, on_usr2);
-		std::printf("ready\n");
-		std::fflush(stdout);
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		do {
-			try {
-				thrown++;
-				p.risky_step(1);
-			} catch (const std::exception &) {
-				caught++;
-			}
-			p.safe_step(1);
-			clock_gettime(CLOCK_MONOTONIC, &t);
-		} while (!usr2 && t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < end);
-		std::printf("loop %s\n", thrown == caught ? "all caught" : "lost some");
-		return 0;
-	}
-	if (argc > 1 && !std::strcmp(argv[1], "linger")) {
-		// -p test: wait until the profiler is attached, enter a profiled
-		// frame, outlive the profiler, then throw through the frame
-		sigset_t set;
-		int sig;
-
-		sigemptyset(&set);
-		sigaddset(&set, SIGUSR1);
-		sigprocmask(SIG_BLOCK, &set, nullptr);
-		std::printf("ready\n");
-		std::fflush(stdout);
-		sigwait(&set, &sig);
-		try {
-			p.linger(1.0);
-		} catch (const std::exception &e) {
-			std::printf("survived: %s\n", e.what());
-		}
-		return 0;
-	}
-
-	for (int i = 0; i < rounds; i++) {
+	for (int i = 0; i < 3; i++) {
 		p.safe_step(i + 1);
 		try {
 			p.risky_step(i + 1);
@@ -257,4 +157,141 @@ int main(int argc, char **argv)
 		std::printf("caught deep: %s\n", e.what());
 	}
 	return 0;
+}
+
+// 4 threads throw through profiled frames at the same time
+static int mode_threads(const char *arg)
+{
+	std::atomic<long> caught{0};
+	std::vector<std::thread> ts;
+
+	quiet = true;
+	for (int t = 0; t < 4; t++)
+		ts.emplace_back([&caught] {
+			Pipeline q;
+			for (int i = 0; i < 200; i++) {
+				try {
+					q.risky_step(i & 1);
+				} catch (const std::exception &) {
+					caught++;
+				}
+				q.safe_step(i % 3 == 0);
+			}
+		});
+	for (auto &t : ts)
+		t.join();
+	std::printf("threads caught %ld\n", caught.load());
+	return 0;
+}
+
+// ARG children that throw through a task and exit from the catch
+static int mode_forks(const char *arg)
+{
+	Pipeline p;
+	int n = std::atoi(arg), bad = 0;
+
+	quiet = true;
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+		int st;
+
+		if (pid == 0) {
+			try {
+				p.risky_step(i & 1);
+			} catch (const std::exception &) {
+				_exit(3);
+			}
+			_exit(0);
+		}
+		waitpid(pid, &st, 0);
+		bad += WEXITSTATUS(st) != ((i & 1) ? 3 : 0);
+	}
+	std::printf("forks %d, %d bad exits\n", n, bad);
+	return 0;
+}
+
+// a task left by an exception, then one called from deeper down
+static int mode_deeper(const char *arg)
+{
+	Pipeline p;
+
+	try {
+		p.risky_slow(20);
+	} catch (const std::exception &e) {
+		std::printf("caught: %s\n", e.what());
+	}
+	via_helper(p, 50);
+	return 0;
+}
+
+// throws through profiled frames for ARG seconds, or until SIGUSR2,
+// whatever happens to the profiler meanwhile
+static int mode_loop(const char *arg)
+{
+	Pipeline p;
+	double end = std::atof(arg);
+	long thrown = 0, caught = 0;
+	timespec t0, t;
+
+	quiet = true;
+	std::signal(SIGUSR2, on_usr2);
+	std::printf("ready\n");
+	std::fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		try {
+			thrown++;
+			p.risky_step(1);
+		} catch (const std::exception &) {
+			caught++;
+		}
+		p.safe_step(1);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (!usr2 && t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < end);
+	std::printf("loop %s\n", thrown == caught ? "all caught" : "lost some");
+	return 0;
+}
+
+// -p tests: wait until the profiler is attached (SIGUSR1), enter a profiled
+// frame, outlive the profiler, then throw through the frame
+static int mode_linger(const char *arg)
+{
+	Pipeline p;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, nullptr);
+	std::printf("ready\n");
+	std::fflush(stdout);
+	sigwait(&set, &sig);
+	try {
+		p.linger(1.0);
+	} catch (const std::exception &e) {
+		std::printf("survived: %s\n", e.what());
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(const char *arg);
+} modes[] = {
+	{ "threads", mode_threads }, { "forks", mode_forks }, { "deeper", mode_deeper },
+	{ "loop", mode_loop },       { "linger", mode_linger },
+};
+
+// usage: exc_target [MODE [ARG]]
+int main(int argc, char **argv)
+{
+	const char *arg = argc > 2 ? argv[2] : "0";
+
+	if (argc < 2)
+		return mode_rounds(arg);
+	for (const auto &m : modes)
+		if (!std::strcmp(argv[1], m.name))
+			return m.run(arg);
+	std::fprintf(stderr, "exc_target: unknown mode %s\n", argv[1]);
+	return 2;
 }

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ProfileRepo on files: the schema and WAL, version 1 files migrated, every
+ * column's round trip, and files that are missing, corrupt, foreign or
+ * unwritable left as they were.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "profile_repo.h"
+
+static const char *scratch_dir = "/tmp";
+
+static char *scratch(const char *name)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/repo-%d-%s", scratch_dir, getpid(), name);
+	return buf;
+}
+
+/* A version 1 file, as taskprof wrote it before sessions had a status, is
+ * read as it is, and
+ * migrated on the first write: its sessions count as completed. */
+static void test_migrates_v1(void **state)
+{
+	char *path = strdup(scratch("v1.db"));
+	struct profile_repo *r;
+	struct session s;
+	sqlite3 *db;
+
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TABLE sessions (id INTEGER PRIMARY KEY, target TEXT NOT NULL,"
+				      " tasks TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT,"
+				      " events_seen INTEGER NOT NULL DEFAULT 0,"
+				      " events_lost INTEGER NOT NULL DEFAULT 0, loss_detail TEXT);"
+				      "CREATE TABLE profiles (id INTEGER PRIMARY KEY, env TEXT, stage TEXT,"
+				      " process_name TEXT NOT NULL, task_start_time TEXT NOT NULL,"
+				      " task_end_time TEXT NOT NULL, runtime_seconds REAL NOT NULL,"
+				      " cpu_cores INTEGER, cpu_user_utilization REAL,"
+				      " cpu_system_utilization REAL, memory_usage_peak_mb REAL,"
+				      " memory_allocations INTEGER, file_read_bytes INTEGER,"
+				      " file_write_bytes INTEGER, io_wait_time_seconds REAL,"
+				      " network_data_sent_bytes INTEGER, network_data_received_bytes INTEGER,"
+				      " exceptions_raised INTEGER, pid INTEGER, tid INTEGER, symbol TEXT,"
+				      " binary TEXT, status TEXT NOT NULL, cpu_user_seconds REAL,"
+				      " cpu_system_seconds REAL, session_id INTEGER);"
+				      "INSERT INTO sessions (target, tasks, started_at) VALUES ('old', 'a=f', 'x');"
+				      "PRAGMA user_version = 1;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	r = profile_repo__open(path, PROFILE_REPO_READONLY);
+	assert_non_null(r);
+	assert_int_equal(profile_repo__get_session(r, 1, &s), 0);
+	assert_string_equal(s.status, "completed");
+	session__free(&s);
+	profile_repo__close(r);
+	r = profile_repo__open(path, 0);
+	assert_non_null(r);
+	assert_int_equal(profile_repo__get_session(r, 1, &s), 0);
+	assert_string_equal(s.target, "old");
+	assert_string_equal(s.status, "completed");
+	session__free(&s);
+	profile_repo__close(r);
+	unlink(path);
+	free(path);
+}
+
+/*
+ * Every column holds a value no other holds; after a round trip through a
+ * file each comes back in its own field, and each sits in the database
+ * column of its name. A swapped, dropped or misnamed column fails here.
+ * The expectations are written out by hand, apart from the column table.
+ */
+static void test_every_column_round_trips(void **state)
+{
+	static const struct {
+		const char *column;
+		const char *text; /* or NULL: a number */
+		double number;
+	} want[] = {
+		{ "env", "env-1", 0 }, { "stage", "stage-2", 0 },
+		{ "process_name", "name-3", 0 },
+		{ "task_start_time", "2026-01-01T00:00:04.000004Z", 0 },
+		{ "task_end_time", "2026-01-01T00:00:05.000005Z", 0 },
+		{ "runtime_seconds", NULL, 6.5 }, { "cpu_cores", NULL, 7 },
+		{ "cpu_user_utilization", NULL, 8.5 }, { "cpu_system_utilization", NULL, 9.5 },
+		{ "cpu_user_seconds", NULL, 10.5 }, { "cpu_system_seconds", NULL, 11.5 },
+		{ "memory_usage_peak_mb", NULL, 12.5 }, { "memory_allocations", NULL, 13 },
+		{ "file_read_bytes", NULL, 14 }, { "file_write_bytes", NULL, 15 },
+		{ "io_wait_time_seconds", NULL, 16.5 }, { "network_data_sent_bytes", NULL, 17 },
+		{ "network_data_received_bytes", NULL, 18 }, { "exceptions_raised", NULL, 19 },
+		{ "pid", NULL, 20 }, { "tid", NULL, 21 }, { "symbol", "symbol-22", 0 },
+		{ "binary", "binary-23", 0 }, { "status", "unwound", 0 },
+	};
+	struct profile p = {
+		.env = "env-1", .stage = "stage-2", .process_name = "name-3",
+		.task_start_time = "2026-01-01T00:00:04.000004Z",
+		.task_end_time = "2026-01-01T00:00:05.000005Z",
+		.runtime_seconds = 6.5, .cpu_cores = 7, .cpu_user_utilization = 8.5,
+		.cpu_system_utilization = 9.5, .cpu_user_seconds = 10.5, .cpu_system_seconds = 11.5,
+		.memory_usage_peak_mb = 12.5, .memory_allocations = 13, .file_read_bytes = 14,
+		.file_write_bytes = 15, .io_wait_time_seconds = 16.5, .network_data_sent_bytes = 17,
+		.network_data_received_bytes = 18, .exceptions_raised = 19, .pid = 20, .tid = 21,
+		.symbol = "symbol-22", .binary = "binary-23", .status = "unwound",
+	}, got;
+	char *path = strdup(scratch("roundtrip.db")), sql[128];
+	struct profile_repo *r;
+	int64_t session, id;
+	sqlite3 *db;
+
+	unlink(path);
+	r = profile_repo__open(path, 0);
+	assert_non_null(r);
+	session = profile_repo__session_begin(r, "t", "a=f", "x");
+	p.session_id = session;
+	id = profile_repo__add(r, &p);
+	assert_true(id > 0);
+	assert_int_equal(profile_repo__get(r, id, &got), 0);
+	profile_repo__close(r);
+	/* every field back in its own place */
+	assert_int_equal(got.session_id, session);
+	assert_string_equal(got.env, p.env);
+	assert_string_equal(got.stage, p.stage);
+	assert_string_equal(got.process_name, p.process_name);
+	assert_string_equal(got.task_start_time, p.task_start_time);
+	assert_string_equal(got.task_end_time, p.task_end_time);
+	assert_true(got.runtime_seconds == 6.5 && got.cpu_cores == 7);
+	assert_true(got.cpu_user_utilization == 8.5 && got.cpu_system_utilization == 9.5);
+	assert_true(got.cpu_user_seconds == 10.5 && got.cpu_system_seconds == 11.5);
+	assert_true(got.memory_usage_peak_mb == 12.5 && got.memory_allocations == 13);
+	assert_true(got.file_read_bytes == 14 && got.file_write_bytes == 15);
+	assert_true(got.io_wait_time_seconds == 16.5 && got.network_data_sent_bytes == 17);
+	assert_true(got.network_data_received_bytes == 18 && got.exceptions_raised == 19);
+	assert_true(got.pid == 20 && got.tid == 21);
+	assert_string_equal(got.symbol, p.symbol);
+	assert_string_equal(got.binary, p.binary);
+	assert_string_equal(got.status, p.status);
+	profile__free(&got);
+	/* and each value in the database column that has its name */
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		sqlite3_stmt *st;
+
+		/* column names are this test's own constants, not input */
+		snprintf(sql, sizeof(sql), "SELECT %s FROM profiles WHERE id = ?", want[i].column);
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+		sqlite3_bind_int64(st, 1, id);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		if (want[i].text)
+			assert_string_equal((const char *)sqlite3_column_text(st, 0), want[i].text);
+		else if (sqlite3_column_double(st, 0) != want[i].number)
+			fail_msg("column %s holds %f, not %f", want[i].column,
+				 sqlite3_column_double(st, 0), want[i].number);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	unlink(path);
+	free(path);
+}
+
+static void test_file_schema_wal_version(void **state)
+{
+	char *path = strdup(scratch("schema.db"));
+	struct profile_repo *r = profile_repo__open(path, 0);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	assert_non_null(r);
+	profile_repo__close(r);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	/* reopening migrates nothing and keeps data */
+	r = profile_repo__open(path, 0);
+	assert_non_null(r);
+	profile_repo__close(r);
+	unlink(path);
+	free(path);
+}
+
+static void test_readonly_missing_creates_nothing(void **state)
+{
+	char *path = scratch("missing.db");
+	struct stat sb;
+
+	errno = 0;
+	assert_null(profile_repo__open(path, PROFILE_REPO_READONLY));
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(profile_repo__open_error(), "no database"));
+	assert_int_equal(stat(path, &sb), -1);
+}
+
+static void test_corrupt_file_untouched(void **state)
+{
+	char *path = strdup(scratch("corrupt.db")), buf[8192], back[8192];
+	FILE *f = fopen(path, "w");
+	size_t n;
+
+	assert_non_null(f);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7 + 3);
+	fwrite(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_null(profile_repo__open(path, 0));
+	assert_non_null(strstr(profile_repo__open_error(), "left untouched"));
+	assert_null(profile_repo__open(path, PROFILE_REPO_READONLY));
+	f = fopen(path, "r");
+	n = fread(back, 1, sizeof(back), f);
+	fclose(f);
+	assert_int_equal(n, sizeof(buf));
+	assert_memory_equal(buf, back, sizeof(buf));
+	assert_int_equal(access(scratch("corrupt.db-wal"), F_OK), -1);
+	unlink(path);
+	free(path);
+}
+
+static void test_foreign_database_untouched(void **state)
+{
+	char *path = strdup(scratch("foreign.db"));
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE other(x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(profile_repo__open(path, 0));
+	assert_non_null(strstr(profile_repo__open_error(), "not taskprof's"));
+	unlink(path);
+	free(path);
+}
+
+static void test_unwritable_directory(void **state)
+{
+	errno = 0;
+	assert_null(profile_repo__open("/nonexistent-dir/x/taskprof.db", 0));
+	assert_non_null(strstr(profile_repo__open_error(), "cannot open"));
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrates_v1),
+		cmocka_unit_test(test_every_column_round_trips),
+		cmocka_unit_test(test_file_schema_wal_version),
+		cmocka_unit_test(test_readonly_missing_creates_nothing),
+		cmocka_unit_test(test_corrupt_file_untouched),
+		cmocka_unit_test(test_foreign_database_untouched),
+		cmocka_unit_test(test_unwritable_directory),
+	};
+
+	if (argc > 1)
+		scratch_dir = argv[1];
+	return cmocka_run_group_tests_name("repo_files", tests, NULL, NULL);
+}
