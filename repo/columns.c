@@ -4,6 +4,7 @@
  * inserts and selects them, binding a struct profile to a statement, and
  * decoding a row back, all by walking the one table.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,7 +160,7 @@ void columns__bind(sqlite3_stmt *st, int first, const struct profile *p)
 	}
 }
 
-void columns__decode(sqlite3_stmt *st, struct profile *p)
+int columns__decode(sqlite3_stmt *st, struct profile *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->id = sqlite3_column_int64(st, 0);
@@ -183,6 +184,11 @@ void columns__decode(sqlite3_stmt *st, struct profile *p)
 			break;
 		default:
 			*(char **)f = repo__col_strdup(st, i);
+			if (!*(char **)f && sqlite3_column_type(st, i) != SQLITE_NULL) {
+				profile__free(p);
+				return -ENOMEM;
+			}
 		}
 	}
+	return 0;
 }

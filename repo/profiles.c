@@ -81,7 +81,9 @@ static int list_push(struct profile_list *l, sqlite3_stmt *st)
 		l->items = n;
 		l->cap = cap;
 	}
-	columns__decode(st, &l->items[l->len++]);
+	if (columns__decode(st, &l->items[l->len]))
+		return -ENOMEM;
+	l->len++;
 	return 0;
 }
 
@@ -143,11 +145,11 @@ int profile_repo__get(struct profile_repo *repo, int64_t id, struct profile *out
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		columns__decode(st, out);
+		err = columns__decode(st, out);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc == SQLITE_ROW)
-		return 0;
+		return err;
 	if (rc == SQLITE_DONE)
 		return -ENOENT;
 	return repo__fail(repo, rc, "cannot read a profile");

@@ -44,8 +44,8 @@ char *columns__insert(int rows);
 char *columns__select(const char *where);
 /* Binds p's columns from parameter first on. */
 void columns__bind(sqlite3_stmt *st, int first, const struct profile *p);
-/* Fills p from a row of columns__select(). */
-void columns__decode(sqlite3_stmt *st, struct profile *p);
+/* Fills p from a row of columns__select(); -ENOMEM leaves p empty. */
+int columns__decode(sqlite3_stmt *st, struct profile *p);
 
 /* helpers.c */
 /* What the last failed profile_repo__open said (profile_repo__open_error). */

@@ -104,11 +104,15 @@ int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct sess
 		out->events_lost = sqlite3_column_int64(st, 6);
 		out->loss_detail = repo__col_strdup(st, 7);
 		out->status = repo__col_strdup(st, 8);
+		if (!out->target || !out->tasks || !out->status) {
+			session__free(out);
+			err = -ENOMEM;
+		}
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc == SQLITE_ROW)
-		return 0;
+		return err;
 	if (rc == SQLITE_DONE)
 		return -ENOENT;
 	return repo__fail(repo, rc, "cannot read the session");

@@ -119,11 +119,14 @@ static int read_symbols(struct elf_file *ef, Elf *elf, Elf_Scn *scn, GElf_Shdr *
 	return 0;
 }
 
-static char *dyn_str(Elf *elf, GElf_Shdr *sh, GElf_Dyn *dyn)
+/* A copy of a dynamic entry's string in *out (NULL if the file has none);
+ * -ENOMEM only when the copy fails. */
+static int dyn_str(Elf *elf, GElf_Shdr *sh, GElf_Dyn *dyn, char **out)
 {
 	const char *s = elf_strptr(elf, sh->sh_link, dyn->d_un.d_val);
 
-	return s ? strdup(s) : NULL;
+	*out = s ? strdup(s) : NULL;
+	return s && !*out ? -ENOMEM : 0;
 }
 
 static int read_dynamic(struct elf_file *ef, Elf *elf, Elf_Scn *scn, GElf_Shdr *sh)
@@ -131,10 +134,11 @@ static int read_dynamic(struct elf_file *ef, Elf *elf, Elf_Scn *scn, GElf_Shdr *
 	Elf_Data *data = elf_getdata(scn, NULL);
 	size_t n = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
 	char *rpath = NULL;
+	int err = 0;
 
 	if (!data)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !err; i++) {
 		GElf_Dyn dyn;
 
 		if (!gelf_getdyn(data, i, &dyn))
@@ -145,21 +149,21 @@ static int read_dynamic(struct elf_file *ef, Elf *elf, Elf_Scn *scn, GElf_Shdr *
 			if (!nv)
 				return -ENOMEM;
 			ef->needed = nv;
-			ef->needed[ef->nneeded] = dyn_str(elf, sh, &dyn);
-			if (ef->needed[ef->nneeded])
+			err = dyn_str(elf, sh, &dyn, &ef->needed[ef->nneeded]);
+			if (!err && ef->needed[ef->nneeded])
 				ef->nneeded++;
 		} else if (dyn.d_tag == DT_RUNPATH) {
 			free(ef->runpath);
-			ef->runpath = dyn_str(elf, sh, &dyn);
+			err = dyn_str(elf, sh, &dyn, &ef->runpath);
 		} else if (dyn.d_tag == DT_RPATH && !rpath) {
-			rpath = dyn_str(elf, sh, &dyn);
+			err = dyn_str(elf, sh, &dyn, &rpath);
 		}
 	}
 	if (!ef->runpath)
 		ef->runpath = rpath;
 	else
 		free(rpath);
-	return 0;
+	return err;
 }
 
 /* A PIE executable is ET_DYN like a library; it names its interpreter. */
@@ -198,6 +202,10 @@ struct elf_file *elf_file__open(const char *path)
 	}
 	ef->fd = -1;
 	ef->path = strdup(path);
+	if (!ef->path) {
+		err = ENOMEM;
+		goto cleanup;
+	}
 	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (ef->fd < 0) {
 		err = errno;

@@ -44,8 +44,11 @@ static int load(struct engine *e)
 	}
 	attacher__prepare(e->skel);
 	e->skel->rodata->cfg.count_allocs = e->opts.allocs;
-	if (e->opts.ringbuf_mb)
-		bpf_map__set_max_entries(e->skel->maps.events, e->opts.ringbuf_mb << 20);
+	if (e->opts.ringbuf_mb &&
+	    (err = bpf_map__set_max_entries(e->skel->maps.events, e->opts.ringbuf_mb << 20))) {
+		tp_err("engine: cannot size the ring buffer: %s", strerror(-err));
+		return err;
+	}
 	err = taskprof_bpf__load(e->skel);
 	if (err) {
 		tp_err("engine: cannot load the BPF programs: %s: this needs Linux 6.6 or later "

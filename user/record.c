@@ -79,8 +79,10 @@ static int find_target(struct recorder *r)
 			"probed on ret instructions, which leave its stack as the debugger sees it",
 			r->o->pid, r->img.tracer);
 	r->tasks_desc = err ? NULL : join_specs(r->o);
-	if (!err && !r->tasks_desc)
+	if (!err && !r->tasks_desc) {
+		tp_err("record: cannot describe the tasks: %s", strerror(ENOMEM));
 		err = -ENOMEM;
+	}
 	return err;
 }
 

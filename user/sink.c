@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <bpf/libbpf.h>
@@ -17,6 +18,7 @@ struct sink {
 	struct ring_buffer *rb;
 	struct agg *agg;
 	uint64_t last_flush;
+	bool said;
 };
 
 struct sink *sink__new(int ringbuf_fd, struct agg *agg)
@@ -44,8 +46,13 @@ struct sink *sink__new(int ringbuf_fd, struct agg *agg)
 void sink__poll(struct sink *s, int timeout_ms)
 {
 	uint64_t now;
+	int err = ring_buffer__poll(s->rb, timeout_ms);
 
-	ring_buffer__poll(s->rb, timeout_ms);
+	/* a signal ends the wait early; anything else is said once */
+	if (err < 0 && err != -EINTR && !s->said) {
+		tp_err("sink: cannot read the ring buffer: %s", strerror(-err));
+		s->said = true;
+	}
 	ring_buffer__consume(s->rb);
 	now = tp_now_ns(CLOCK_MONOTONIC);
 	if (now - s->last_flush > FLUSH_NS) {

@@ -57,12 +57,16 @@ int task_spec__parse(const char *s, struct task_spec *out)
 	} else {
 		out->symbol = strdup(rest);
 	}
+	if (!out->symbol || (colon && !out->binary)) {
+		task_spec__free(out);
+		return -ENOMEM;
+	}
 	if (!*out->symbol) {
 		task_spec__free(out);
 		return -EINVAL;
 	}
 	out->name = eq ? strndup(s, eq - s) : strdup(out->symbol);
-	if (!out->name || !out->symbol || (colon && !out->binary)) {
+	if (!out->name) {
 		task_spec__free(out);
 		return -ENOMEM;
 	}
