@@ -135,29 +135,40 @@ char *columns__select(const char *where)
 	return s;
 }
 
+static inline void bind_i64(sqlite3_stmt *st, int i, int64_t v, int64_t null)
+{
+	if (v == null)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+static inline void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+#define BIND_PROFILE_I64(i, x) bind_i64(st, i, x, PROFILE_NULL_I64)
+#define BIND_PROFILE_REF(i, x) bind_i64(st, i, x, 0)
+#define BIND_PROFILE_REAL(i, x) sqlite3_bind_double(st, i, x)
+#define BIND_PROFILE_TEXT(i, x) bind_text(st, i, x)
+#define BIND_PROFILE_TIME(i, x) bind_text(st, i, x)
+#define BIND_PROFILE_STATUS(i, x) bind_text(st, i, (x) ? (x) : "completed")
+
+/*
+ * The hot path of every batch: one statement per column, expanded from the
+ * table at compile time, as straight as a hand-written bind.
+ */
 void columns__bind(sqlite3_stmt *st, int first, const struct profile *p)
 {
-	for (int c = 0; c < PROFILE_NCOLS; c++) {
-		int i = first + c;
+	int i = first;
 
-		switch (profile_columns[c].kind) {
-		case PROFILE_I64:
-		case PROFILE_REF:
-			if (profile__is_null(p, c))
-				sqlite3_bind_null(st, i);
-			else
-				sqlite3_bind_int64(st, i, profile__i64(p, c));
-			break;
-		case PROFILE_REAL:
-			sqlite3_bind_double(st, i, profile__real(p, c));
-			break;
-		case PROFILE_STATUS:
-			repo__bind_text(st, i, profile__text(p, c) ? profile__text(p, c) : "completed");
-			break;
-		default:
-			repo__bind_text(st, i, profile__text(p, c));
-		}
-	}
+#define BIND(name, sql, kind, prec) BIND_##kind(i++, p->name);
+	PROFILE_COLUMNS(BIND)
+#undef BIND
 }
 
 int columns__decode(sqlite3_stmt *st, struct profile *p)
