@@ -1,7 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Every assumption about the kernel's own layout and constants, in one
+ * Every assumption about the kernel's own layout and behaviour, in one
  * place, each with the kernel version it holds from. Tested on 6.18.
+ *
+ * Read through CO-RE elsewhere, with the version each needs:
+ * - task->se.sum_exec_runtime, ->utime, ->stime, ->ioac: long-standing;
+ *   task->delays->blkio_delay counts only for tasks created while
+ *   kernel.task_delayacct was on (a sysctl since 5.14);
+ * - task->in_iowait (a bitfield, read with BPF_CORE_READ_BITFIELD_PROBED);
+ * - sock->__sk_common.skc_family; tp_btf sock_send_length and
+ *   sock_recv_length (6.4);
+ * - tp_btf sched_process_exit passes group_dead (6.16), and runs before
+ *   exit_mm, so an exiting thread's user memory is still readable there
+ *   (measured on 6.18; where it is not, the read fails and its frames are
+ *   closed as exited);
+ * - task storage with BPF_F_NO_PREALLOC (5.11), bpf_loop (5.17),
+ *   bpf_find_vma (5.17), multi-uprobe links (6.6).
  */
 #ifndef TP_KERNEL_BPF_H
 #define TP_KERNEL_BPF_H
