@@ -9,7 +9,7 @@
  *   kernel.task_delayacct was on (a sysctl since 5.14);
  * - task->in_iowait (a bitfield, read with BPF_CORE_READ_BITFIELD_PROBED);
  * - sock->__sk_common.skc_family; tp_btf sock_send_length and
- *   sock_recv_length (6.4);
+ *   sock_recv_length (added in 2023; present on the 6.18 tested);
  * - tp_btf sched_process_exit passes group_dead (6.16), and runs before
  *   exit_mm, so an exiting thread's user memory is still readable there
  *   (measured on 6.18; where it is not, the read fails and its frames are
