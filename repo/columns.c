@@ -13,8 +13,8 @@
 #include "repo_internal.h"
 
 const struct profile_column profile_columns[PROFILE_NCOLS] = {
-#define COLUMN(name, sql, kind, prec) \
-	[PROFILE_COL_##name] = { #name, sql, kind, prec, offsetof(struct profile, name) },
+#define COLUMN(name, sql, kind, prec, metric) \
+	[PROFILE_COL_##name] = { #name, sql, kind, prec, metric, offsetof(struct profile, name) },
 	PROFILE_COLUMNS(COLUMN)
 #undef COLUMN
 };
@@ -27,7 +27,7 @@ const struct profile_column profile_columns[PROFILE_NCOLS] = {
 #define TYPE_FOR(kind)                                                                  \
 	((kind) == PROFILE_I64 || (kind) == PROFILE_REF ? 1 :                            \
 	 (kind) == PROFILE_REAL ? 2 : (kind) == PROFILE_TIME ? 3 : 4)
-#define CHECK(name, sql, kind, prec)                                                    \
+#define CHECK(name, sql, kind, prec, metric)                                                    \
 	_Static_assert(TYPE_OF(name) == TYPE_FOR(kind), #name ": field type and kind differ");
 PROFILE_COLUMNS(CHECK)
 #undef CHECK
@@ -111,6 +111,49 @@ char *columns__create_table(void)
 	return s ? cat(s, ");") : NULL;
 }
 
+/* Rollups: invocations beyond a task's rate, per task and second, with
+ * the sum and the maximum of every metric column. */
+char *columns__create_rollups(void)
+{
+	char *s = cat(NULL, "CREATE TABLE rollups (id INTEGER PRIMARY KEY,"
+			    " session_id INTEGER REFERENCES sessions(id),"
+			    " process_name TEXT NOT NULL, second TEXT NOT NULL,"
+			    " invocations INTEGER NOT NULL, completed INTEGER NOT NULL,"
+			    " unwound INTEGER NOT NULL, exited INTEGER NOT NULL");
+
+	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
+		if (!profile_columns[c].metric)
+			continue;
+		s = cat(s, ", sum_");
+		s = s ? cat(s, profile_columns[c].name) : NULL;
+		s = s ? cat(s, " REAL, max_") : NULL;
+		s = s ? cat(s, profile_columns[c].name) : NULL;
+		s = s ? cat(s, " REAL") : NULL;
+	}
+	return s ? cat(s, "); CREATE INDEX rollups_second ON rollups(second);") : NULL;
+}
+
+char *columns__insert_rollup(void)
+{
+	char *s = cat(NULL, "INSERT INTO rollups (session_id, process_name, second, invocations,"
+			    " completed, unwound, exited");
+	int params = 7;
+
+	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
+		if (!profile_columns[c].metric)
+			continue;
+		s = cat(s, ", sum_");
+		s = s ? cat(s, profile_columns[c].name) : NULL;
+		s = s ? cat(s, ", max_") : NULL;
+		s = s ? cat(s, profile_columns[c].name) : NULL;
+		params += 2;
+	}
+	s = s ? cat(s, ") VALUES (?") : NULL;
+	for (int i = 1; i < params && s; i++)
+		s = cat(s, ",?");
+	return s ? cat(s, ")") : NULL;
+}
+
 /* "INSERT ... VALUES (?,...),(?,...)...": placeholders only, never data */
 char *columns__insert(int rows)
 {
@@ -166,7 +209,7 @@ void columns__bind(sqlite3_stmt *st, int first, const struct profile *p)
 {
 	int i = first;
 
-#define BIND(name, sql, kind, prec) BIND_##kind(i++, p->name);
+#define BIND(name, sql, kind, prec, metric) BIND_##kind(i++, p->name);
 	PROFILE_COLUMNS(BIND)
 #undef BIND
 }

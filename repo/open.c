@@ -27,6 +27,15 @@ static const char *const fixed_sql[ST_NR] = {
 			     "status = 'aborted' WHERE id = ? AND status = 'running'",
 	[ST_SESSION_GET] = "SELECT id, target, tasks, started_at, ended_at, events_seen, "
 			   "events_lost, loss_detail, status FROM sessions WHERE id = ?",
+	[ST_STATUS_PUT] = "INSERT OR REPLACE INTO collector_status "
+			  "(session_id, updated_at, collector_pid, report) VALUES (?,?,?,?)",
+	[ST_STATUS_GET] = "SELECT c.session_id, c.updated_at, c.collector_pid, c.report "
+			  "FROM collector_status c JOIN sessions s ON s.id = c.session_id "
+			  "WHERE s.status = 'running' ORDER BY c.session_id DESC LIMIT 1",
+	[ST_EXPIRE_PROFILES] = "DELETE FROM profiles WHERE id IN (SELECT id FROM profiles "
+			       "WHERE task_end_time < ? ORDER BY id LIMIT ?)",
+	[ST_EXPIRE_ROLLUPS] = "DELETE FROM rollups WHERE id IN (SELECT id FROM rollups "
+			      "WHERE second < ? ORDER BY id LIMIT ?)",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -52,13 +61,54 @@ static const char create_sessions[] =
 	"CREATE INDEX profiles_process_name ON profiles(process_name);";
 
 /*
- * Upgrades of older files: entry i moves a file from version i to i + 1.
- * A new file gets the current schema at once (create_schema).
+ * Upgrades of older files: entry i moves a file from version i to i + 1. A
+ * new file gets the version 2 schema at once (profiles from the column
+ * table, sessions with their status), then the later entries. NULL: the
+ * step's SQL is generated (generated_step).
  */
 static const char *const migrations[SCHEMA_VERSION] = {
 	[1] = "ALTER TABLE sessions ADD COLUMN status TEXT NOT NULL DEFAULT 'completed'"
 	      " CHECK (status IN ('running', 'completed', 'aborted'));",
+	[2] = NULL, /* v3: rollups and collector_status */
 };
+#define BASE_VERSION 2
+
+static const char create_status[] =
+	"CREATE TABLE collector_status ("
+	" session_id INTEGER PRIMARY KEY REFERENCES sessions(id),"
+	" updated_at TEXT NOT NULL,"
+	" collector_pid INTEGER NOT NULL,"
+	" report TEXT NOT NULL);";
+
+/* A step whose SQL comes from the column table; caller frees. */
+static char *generated_step(int v)
+{
+	char *rollups, *sql;
+
+	if (v != 2)
+		return NULL;
+	rollups = columns__create_rollups();
+	sql = rollups ? malloc(strlen(rollups) + sizeof(create_status)) : NULL;
+	if (sql) {
+		strcpy(sql, rollups);
+		strcat(sql, create_status);
+	}
+	free(rollups);
+	return sql;
+}
+
+static int run_step(struct profile_repo *repo, int v, char **msg)
+{
+	char *sql;
+	int rc;
+
+	if (migrations[v])
+		return sqlite3_exec(repo->db, migrations[v], NULL, NULL, msg);
+	sql = generated_step(v);
+	rc = sql ? sqlite3_exec(repo->db, sql, NULL, NULL, msg) : SQLITE_NOMEM;
+	free(sql);
+	return rc;
+}
 
 static int read_user_version(sqlite3 *db, int *version, int *ntables)
 {
@@ -98,10 +148,10 @@ static int write_schema(struct profile_repo *repo, int from)
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(repo->db, create_sessions, NULL, NULL, &msg);
 		free(profiles);
-		from = SCHEMA_VERSION;
+		from = BASE_VERSION;
 	}
 	for (v = from; v < SCHEMA_VERSION && rc == SQLITE_OK; v++)
-		rc = sqlite3_exec(repo->db, migrations[v], NULL, NULL, &msg);
+		rc = run_step(repo, v, &msg);
 	/* PRAGMA takes no bound parameters; the version is our own integer */
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", SCHEMA_VERSION);
 	if (rc == SQLITE_OK)
@@ -120,7 +170,7 @@ static int write_schema(struct profile_repo *repo, int from)
 static bool read_only_stmt(enum stmt_id i)
 {
 	return i == ST_GET_ALL || i == ST_GET_BY_PROCESS || i == ST_GET || i == ST_EXISTS ||
-	       i == ST_SESSION_GET;
+	       i == ST_SESSION_GET || i == ST_STATUS_GET;
 }
 
 /* The statement's text; *owned is set when the caller frees it. */
@@ -139,6 +189,11 @@ static const char *stmt_text(enum stmt_id i, int version, bool readonly, char **
 		return *owned = columns__select(" WHERE id = ?");
 	case ST_SESSION_GET:
 		return version < 2 && readonly ? session_get_v1 : fixed_sql[i];
+	case ST_ROLLUP_INSERT:
+		return *owned = columns__insert_rollup();
+	case ST_STATUS_GET:
+		/* an older file read as it is has no collector table: nothing runs */
+		return version < 3 && readonly ? "SELECT 1 WHERE 0" : fixed_sql[i];
 	default:
 		return fixed_sql[i];
 	}

@@ -72,6 +72,25 @@ struct session {
 	char *status;  /* running, completed, aborted (the collector died) */
 };
 
+/* Invocations of a task beyond its rate limit, ending in one second. */
+struct rollup {
+	int64_t session_id;
+	const char *process_name;
+	char second[PROFILE_TIME_LEN];  /* the second, ISO-8601 UTC, ".000000Z" */
+	int64_t invocations;
+	int64_t completed, unwound, exited;
+	double sum[PROFILE_NCOLS];      /* by column: metric columns only */
+	double max[PROFILE_NCOLS];
+};
+
+/* What a running collector reports about itself (taskprof status). */
+struct collector_status {
+	int64_t session_id;
+	char updated_at[PROFILE_TIME_LEN];
+	int64_t collector_pid;
+	char *report;
+};
+
 enum profile_repo_flags {
 	PROFILE_REPO_READONLY = 0x1, /* never create or write; fails if missing */
 };
@@ -102,6 +121,17 @@ int64_t profile_repo__session_begin(struct profile_repo *repo, const char *targe
 				    const char *tasks, const char *started_at);
 int profile_repo__session_end(struct profile_repo *repo, int64_t id, const char *ended_at,
 			      int64_t events_seen, int64_t events_lost, const char *loss_detail);
+/* Adds n rollups in one transaction. */
+int profile_repo__add_rollups(struct profile_repo *repo, const struct rollup *r, size_t n);
+/* Deletes up to batch profiles and up to batch rollups that ended before
+ * `before` (ISO-8601 UTC), in one short transaction; returns how many. */
+int profile_repo__expire(struct profile_repo *repo, const char *before, int batch);
+int profile_repo__put_status(struct profile_repo *repo, int64_t session, const char *updated_at,
+			     int64_t collector_pid, const char *report);
+/* The report of the newest running session; -ENOENT if none runs. */
+int profile_repo__get_status(struct profile_repo *repo, struct collector_status *out);
+void collector_status__free(struct collector_status *s);
+
 /* Ends a session whose collector died; only while it is still running. */
 int profile_repo__session_abort(struct profile_repo *repo, int64_t id, const char *ended_at,
 				const char *why);
@@ -113,6 +143,7 @@ struct profile_column {
 	const char *sql;
 	enum profile_kind kind;
 	int prec;        /* digits of a REAL */
+	int metric;      /* a measurement: rollups sum it and keep its maximum */
 	size_t offset;   /* of its field in struct profile */
 };
 

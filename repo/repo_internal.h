@@ -7,7 +7,7 @@
 
 #include "profile_repo.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 /* rows per multi-row INSERT: one statement step per 32 rows is ~2x faster */
 #define INSERT_ROWS 32
 #define BUSY_TIMEOUT_MS 5000
@@ -25,6 +25,11 @@ enum stmt_id {
 	ST_SESSION_END,
 	ST_SESSION_ABORT,
 	ST_SESSION_GET,
+	ST_ROLLUP_INSERT,
+	ST_STATUS_PUT,
+	ST_STATUS_GET,
+	ST_EXPIRE_PROFILES,
+	ST_EXPIRE_ROLLUPS,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -42,6 +47,9 @@ struct profile_repo {
 char *columns__create_table(void);
 char *columns__insert(int rows);
 char *columns__select(const char *where);
+char *columns__create_rollups(void);
+/* "INSERT INTO rollups (...) VALUES (?,...)" for one rollup */
+char *columns__insert_rollup(void);
 /* Binds p's columns from parameter first on. */
 void columns__bind(sqlite3_stmt *st, int first, const struct profile *p);
 /* Fills p from a row of columns__select(); -ENOMEM leaves p empty. */

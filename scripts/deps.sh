@@ -5,7 +5,7 @@
 # target: rustup's rustc will do, else Debian's is installed.
 set -e
 PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-dev sqlite3
-      libcmocka-dev libcapstone-dev pkg-config binutils strace gdb $*"
+      libcmocka-dev libcapstone-dev libinih-dev libsystemd-dev pkg-config binutils strace gdb $*"
 if ! command -v rustc >/dev/null 2>&1 && ! [ -x "$HOME/.cargo/bin/rustc" ]; then
 	PKGS="$PKGS rustc"
 fi

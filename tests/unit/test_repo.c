@@ -267,6 +267,55 @@ static void test_session_abort(void **state)
 	session__free(&s);
 }
 
+/* Rollups go in; rows and rollups older than a moment go out, a batch at a
+ * time. */
+static void test_rollups_and_expiry(void **state)
+{
+	struct profile_repo *r = *state;
+	struct rollup ru[2] = {
+		{ .process_name = "t", .second = "2026-01-01T00:00:01.000000Z", .invocations = 5,
+		  .completed = 4, .unwound = 1 },
+		{ .process_name = "t", .second = "2026-01-03T00:00:01.000000Z", .invocations = 2,
+		  .completed = 2 },
+	};
+	struct profile old = sample("t"), young = sample("t");
+
+	ru[0].sum[PROFILE_COL_runtime_seconds] = 0.5;
+	ru[0].max[PROFILE_COL_runtime_seconds] = 0.2;
+	assert_int_equal(profile_repo__add_rollups(r, ru, 2), 0);
+	snprintf(old.task_end_time, sizeof(old.task_end_time), "2026-01-01T00:00:02.000000Z");
+	snprintf(young.task_end_time, sizeof(young.task_end_time), "2026-01-03T00:00:02.000000Z");
+	for (int i = 0; i < 3; i++)
+		assert_true(profile_repo__add(r, &old) > 0);
+	assert_true(profile_repo__add(r, &young) > 0);
+	/* batches of 2: 2 profiles and 1 rollup, then 1 profile, then none */
+	assert_int_equal(profile_repo__expire(r, "2026-01-02T00:00:00.000000Z", 2), 3);
+	assert_int_equal(profile_repo__expire(r, "2026-01-02T00:00:00.000000Z", 2), 1);
+	assert_int_equal(profile_repo__expire(r, "2026-01-02T00:00:00.000000Z", 2), 0);
+	assert_int_equal(profile_repo__exists(r, 4), 1);
+}
+
+/* The status of a running session, and none once it has ended. */
+static void test_collector_status(void **state)
+{
+	struct profile_repo *r = *state;
+	struct collector_status cs;
+	int64_t id;
+
+	assert_int_equal(profile_repo__get_status(r, &cs), -ENOENT);
+	id = profile_repo__session_begin(r, "collect", "t=f", "x");
+	assert_int_equal(profile_repo__put_status(r, id, "then", 42, "first"), 0);
+	assert_int_equal(profile_repo__put_status(r, id, "now", 42, "second"), 0);
+	assert_int_equal(profile_repo__get_status(r, &cs), 0);
+	assert_int_equal(cs.session_id, id);
+	assert_int_equal(cs.collector_pid, 42);
+	assert_string_equal(cs.updated_at, "now");
+	assert_string_equal(cs.report, "second");
+	collector_status__free(&cs);
+	assert_int_equal(profile_repo__session_end(r, id, "y", 0, 0, NULL), 0);
+	assert_int_equal(profile_repo__get_status(r, &cs), -ENOENT);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +333,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_large_batch_ids, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_sessions, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_session_abort, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_rollups_and_expiry, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_collector_status, setup_mem, teardown_mem),
 	};
 
 	return cmocka_run_group_tests_name("repo", tests, NULL, NULL);

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What a long-running collector keeps besides profiles: rollups of the
+ * invocations beyond a task's rate limit, the removal of expired rows in
+ * small batches, and the status report `taskprof status` reads.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "repo_internal.h"
+
+static int insert_rollup(struct profile_repo *repo, const struct rollup *r)
+{
+	sqlite3_stmt *st = repo->st[ST_ROLLUP_INSERT];
+	int i = 1, rc;
+
+	if (r->session_id)
+		sqlite3_bind_int64(st, i++, r->session_id);
+	else
+		sqlite3_bind_null(st, i++);
+	repo__bind_text(st, i++, r->process_name);
+	repo__bind_text(st, i++, r->second);
+	sqlite3_bind_int64(st, i++, r->invocations);
+	sqlite3_bind_int64(st, i++, r->completed);
+	sqlite3_bind_int64(st, i++, r->unwound);
+	sqlite3_bind_int64(st, i++, r->exited);
+	for (int c = 0; c < PROFILE_NCOLS; c++) {
+		if (!profile_columns[c].metric)
+			continue;
+		sqlite3_bind_double(st, i++, r->sum[c]);
+		sqlite3_bind_double(st, i++, r->max[c]);
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : repo__fail(repo, rc, "cannot add a rollup");
+}
+
+int profile_repo__add_rollups(struct profile_repo *repo, const struct rollup *r, size_t n)
+{
+	int err;
+
+	if (!repo || (!r && n))
+		return -EINVAL;
+	err = repo__need(repo, ST_ROLLUP_INSERT);
+	if (err || !n)
+		return err;
+	err = repo__exec(repo, ST_BEGIN, "cannot begin a transaction");
+	for (size_t i = 0; i < n && !err; i++)
+		err = insert_rollup(repo, &r[i]);
+	if (err) {
+		repo__exec(repo, ST_ROLLBACK, "cannot roll back");
+		return err;
+	}
+	return repo__exec(repo, ST_COMMIT, "cannot commit rollups");
+}
+
+static int expire(struct profile_repo *repo, enum stmt_id id, const char *before, int batch)
+{
+	sqlite3_stmt *st = repo->st[id];
+	int rc;
+
+	repo__bind_text(st, 1, before);
+	sqlite3_bind_int(st, 2, batch);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return repo__fail(repo, rc, "cannot remove expired rows");
+	return sqlite3_changes(repo->db);
+}
+
+int profile_repo__expire(struct profile_repo *repo, const char *before, int batch)
+{
+	int a, b, err;
+
+	if (!repo || !before || batch <= 0)
+		return -EINVAL;
+	err = repo__need(repo, ST_EXPIRE_PROFILES);
+	if (!err)
+		err = repo__exec(repo, ST_BEGIN, "cannot begin a transaction");
+	if (err)
+		return err;
+	a = expire(repo, ST_EXPIRE_PROFILES, before, batch);
+	b = a < 0 ? 0 : expire(repo, ST_EXPIRE_ROLLUPS, before, batch);
+	if (a < 0 || b < 0) {
+		repo__exec(repo, ST_ROLLBACK, "cannot roll back");
+		return a < 0 ? a : b;
+	}
+	err = repo__exec(repo, ST_COMMIT, "cannot commit the removal");
+	return err ? err : a + b;
+}
+
+int profile_repo__put_status(struct profile_repo *repo, int64_t session, const char *updated_at,
+			     int64_t collector_pid, const char *report)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !updated_at || !report)
+		return -EINVAL;
+	err = repo__need(repo, ST_STATUS_PUT);
+	if (err)
+		return err;
+	st = repo->st[ST_STATUS_PUT];
+	sqlite3_bind_int64(st, 1, session);
+	repo__bind_text(st, 2, updated_at);
+	sqlite3_bind_int64(st, 3, collector_pid);
+	repo__bind_text(st, 4, report);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : repo__fail(repo, rc, "cannot store the status");
+}
+
+int profile_repo__get_status(struct profile_repo *repo, struct collector_status *out)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	err = repo__need(repo, ST_STATUS_GET);
+	if (err)
+		return err;
+	st = repo->st[ST_STATUS_GET];
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->session_id = sqlite3_column_int64(st, 0);
+		repo__col_copy(st, 1, out->updated_at, sizeof(out->updated_at));
+		out->collector_pid = sqlite3_column_int64(st, 2);
+		out->report = repo__col_strdup(st, 3);
+		err = out->report ? 0 : -ENOMEM;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return err;
+	return rc == SQLITE_DONE ? -ENOENT : repo__fail(repo, rc, "cannot read the status");
+}
+
+void collector_status__free(struct collector_status *s)
+{
+	if (s) {
+		free(s->report);
+		s->report = NULL;
+	}
+}
