@@ -10,7 +10,38 @@
 
 #include "repo_internal.h"
 
-static int insert_rollup(struct profile_repo *repo, const struct rollup *r)
+void rollup__add(struct rollup *r, const struct profile *p)
+{
+	r->invocations++;
+	if (!p->status || !strcmp(p->status, "completed"))
+		r->completed++;
+	else if (!strcmp(p->status, "unwound"))
+		r->unwound++;
+	else
+		r->exited++;
+	for (int c = 0; c < PROFILE_NCOLS; c++) {
+		double v;
+
+		if (!profile_columns[c].metric || profile__is_null(p, c))
+			continue;
+		v = profile_columns[c].kind == PROFILE_REAL ? profile__real(p, c)
+							    : (double)profile__i64(p, c);
+		r->sum[c] = r->has[c] ? r->sum[c] + v : v;
+		r->max[c] = r->has[c] && r->max[c] > v ? r->max[c] : v;
+		r->has[c] = true;
+	}
+}
+
+static void bind_real_or_null(sqlite3_stmt *st, int i, bool has, double v)
+{
+	if (has)
+		sqlite3_bind_double(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Inside the caller's transaction. */
+int repo__insert_rollup(struct profile_repo *repo, const struct rollup *r)
 {
 	sqlite3_stmt *st = repo->st[ST_ROLLUP_INSERT];
 	int i = 1, rc;
@@ -28,31 +59,12 @@ static int insert_rollup(struct profile_repo *repo, const struct rollup *r)
 	for (int c = 0; c < PROFILE_NCOLS; c++) {
 		if (!profile_columns[c].metric)
 			continue;
-		sqlite3_bind_double(st, i++, r->sum[c]);
-		sqlite3_bind_double(st, i++, r->max[c]);
+		bind_real_or_null(st, i++, r->has[c], r->sum[c]);
+		bind_real_or_null(st, i++, r->has[c], r->max[c]);
 	}
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : repo__fail(repo, rc, "cannot add a rollup");
-}
-
-int profile_repo__add_rollups(struct profile_repo *repo, const struct rollup *r, size_t n)
-{
-	int err;
-
-	if (!repo || (!r && n))
-		return -EINVAL;
-	err = repo__need(repo, ST_ROLLUP_INSERT);
-	if (err || !n)
-		return err;
-	err = repo__exec(repo, ST_BEGIN, "cannot begin a transaction");
-	for (size_t i = 0; i < n && !err; i++)
-		err = insert_rollup(repo, &r[i]);
-	if (err) {
-		repo__exec(repo, ST_ROLLBACK, "cannot roll back");
-		return err;
-	}
-	return repo__exec(repo, ST_COMMIT, "cannot commit rollups");
 }
 
 static int expire(struct profile_repo *repo, enum stmt_id id, const char *before, int batch)

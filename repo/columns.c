@@ -130,7 +130,34 @@ char *columns__create_rollups(void)
 		s = s ? cat(s, profile_columns[c].name) : NULL;
 		s = s ? cat(s, " REAL") : NULL;
 	}
-	return s ? cat(s, "); CREATE INDEX rollups_second ON rollups(second);") : NULL;
+	return s ? cat(s, ", UNIQUE (session_id, process_name, second));"
+			  " CREATE INDEX rollups_second ON rollups(second);") : NULL;
+}
+
+/* Adds to the row of its (session, task, second), NULL meaning none. */
+static char *upsert(char *s)
+{
+	static const char *const counts[] = { "invocations", "completed", "unwound", "exited" };
+	char buf[512];
+
+	s = cat(s, ") ON CONFLICT (session_id, process_name, second) DO UPDATE SET ");
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]) && s; i++) {
+		snprintf(buf, sizeof(buf), "%s%s = %s + excluded.%s", i ? ", " : "", counts[i],
+			 counts[i], counts[i]);
+		s = cat(s, buf);
+	}
+	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
+		const char *n = profile_columns[c].name;
+
+		if (!profile_columns[c].metric)
+			continue;
+		snprintf(buf, sizeof(buf),
+			 ", sum_%s = coalesce(sum_%s + excluded.sum_%s, sum_%s, excluded.sum_%s)"
+			 ", max_%s = coalesce(max(max_%s, excluded.max_%s), max_%s, excluded.max_%s)",
+			 n, n, n, n, n, n, n, n, n, n);
+		s = cat(s, buf);
+	}
+	return s;
 }
 
 char *columns__insert_rollup(void)
@@ -151,7 +178,7 @@ char *columns__insert_rollup(void)
 	s = s ? cat(s, ") VALUES (?") : NULL;
 	for (int i = 1; i < params && s; i++)
 		s = cat(s, ",?");
-	return s ? cat(s, ")") : NULL;
+	return s ? upsert(s) : NULL;
 }
 
 /* "INSERT ... VALUES (?,...),(?,...)...": placeholders only, never data */

@@ -81,6 +81,7 @@ struct rollup {
 	int64_t completed, unwound, exited;
 	double sum[PROFILE_NCOLS];      /* by column: metric columns only */
 	double max[PROFILE_NCOLS];
+	bool has[PROFILE_NCOLS];        /* some invocation had a value (else NULL) */
 };
 
 /* What a running collector reports about itself (taskprof status). */
@@ -121,8 +122,15 @@ int64_t profile_repo__session_begin(struct profile_repo *repo, const char *targe
 				    const char *tasks, const char *started_at);
 int profile_repo__session_end(struct profile_repo *repo, int64_t id, const char *ended_at,
 			      int64_t events_seen, int64_t events_lost, const char *loss_detail);
-/* Adds n rollups in one transaction. */
-int profile_repo__add_rollups(struct profile_repo *repo, const struct rollup *r, size_t n);
+/*
+ * One flush of a collector: n profiles (ids set) and nr rollups, in one
+ * transaction. A rollup for a (session, task, second) already stored is
+ * added to it.
+ */
+int profile_repo__store(struct profile_repo *repo, struct profile *p, size_t n,
+			const struct rollup *r, size_t nr);
+/* Counts one invocation into r: its status, and each metric's sum and max. */
+void rollup__add(struct rollup *r, const struct profile *p);
 /* Deletes up to batch profiles and up to batch rollups that ended before
  * `before` (ISO-8601 UTC), in one short transaction; returns how many. */
 int profile_repo__expire(struct profile_repo *repo, const char *before, int batch);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Profiles: add in batches (one transaction a batch, 32 rows a statement),
+ * Profiles: add in batches (one transaction a batch, 32 rows a statement,
+ * with the batch's rollups),
  * get, list, test and remove, every value bound, rows bound and decoded by
  * the column table (columns.c).
  */
@@ -31,31 +32,47 @@ static int insert_rows(struct profile_repo *repo, struct profile *p, int n)
 	return 0;
 }
 
-int profile_repo__add_batch(struct profile_repo *repo, struct profile *p, size_t n)
+static int insert_all(struct profile_repo *repo, struct profile *p, size_t n)
 {
-	int err;
+	int err = 0;
 
-	if (!repo || (!p && n))
-		return -EINVAL;
-	err = repo__need(repo, ST_INSERT);
-	if (err)
-		return err;
-	if (!n)
-		return 0;
-	err = repo__exec(repo, ST_BEGIN, "cannot begin a transaction");
-	if (err)
-		return err;
-	for (size_t i = 0; i < n;) {
+	for (size_t i = 0; i < n && !err;) {
 		int rows = n - i >= INSERT_ROWS && repo->st[ST_INSERT_MANY] ? INSERT_ROWS : 1;
 
 		err = insert_rows(repo, &p[i], rows);
-		if (err) {
-			repo__exec(repo, ST_ROLLBACK, "cannot roll back");
-			return err;
-		}
 		i += rows;
 	}
+	return err;
+}
+
+int profile_repo__store(struct profile_repo *repo, struct profile *p, size_t n,
+			const struct rollup *r, size_t nr)
+{
+	int err;
+
+	if (!repo || (!p && n) || (!r && nr))
+		return -EINVAL;
+	err = repo__need(repo, ST_INSERT);
+	if (!err && nr)
+		err = repo__need(repo, ST_ROLLUP_INSERT);
+	if (err || (!n && !nr))
+		return err;
+	err = repo__exec(repo, ST_BEGIN, "cannot begin a transaction");
+	if (err)
+		return err;
+	err = insert_all(repo, p, n);
+	for (size_t i = 0; i < nr && !err; i++)
+		err = repo__insert_rollup(repo, &r[i]);
+	if (err) {
+		repo__exec(repo, ST_ROLLBACK, "cannot roll back");
+		return err;
+	}
 	return repo__exec(repo, ST_COMMIT, "cannot commit profiles");
+}
+
+int profile_repo__add_batch(struct profile_repo *repo, struct profile *p, size_t n)
+{
+	return profile_repo__store(repo, p, n, NULL, 0);
 }
 
 int64_t profile_repo__add(struct profile_repo *repo, const struct profile *p)

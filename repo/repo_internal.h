@@ -55,6 +55,9 @@ void columns__bind(sqlite3_stmt *st, int first, const struct profile *p);
 /* Fills p from a row of columns__select(); -ENOMEM leaves p empty. */
 int columns__decode(sqlite3_stmt *st, struct profile *p);
 
+/* collector.c: one rollup, added to its (session, task, second) row */
+int repo__insert_rollup(struct profile_repo *repo, const struct rollup *r);
+
 /* helpers.c */
 /* What the last failed profile_repo__open said (profile_repo__open_error). */
 extern char repo_open_err[512];

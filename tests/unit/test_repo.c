@@ -282,7 +282,7 @@ static void test_rollups_and_expiry(void **state)
 
 	ru[0].sum[PROFILE_COL_runtime_seconds] = 0.5;
 	ru[0].max[PROFILE_COL_runtime_seconds] = 0.2;
-	assert_int_equal(profile_repo__add_rollups(r, ru, 2), 0);
+	assert_int_equal(profile_repo__store(r, NULL, 0, ru, 2), 0);
 	snprintf(old.task_end_time, sizeof(old.task_end_time), "2026-01-01T00:00:02.000000Z");
 	snprintf(young.task_end_time, sizeof(young.task_end_time), "2026-01-03T00:00:02.000000Z");
 	for (int i = 0; i < 3; i++)

@@ -75,7 +75,7 @@ static void test_migrates_v1(void **state)
 	assert_string_equal(s.status, "completed");
 	session__free(&s);
 	/* and the tables of version 3 are there */
-	assert_int_equal(profile_repo__add_rollups(r, NULL, 0), 0);
+	assert_int_equal(profile_repo__store(r, NULL, 0, NULL, 0), 0);
 	assert_int_equal(profile_repo__put_status(r, 1, "x", 1, "r"), 0);
 	profile_repo__close(r);
 	unlink(path);
@@ -259,6 +259,89 @@ static void test_unwritable_directory(void **state)
 	assert_non_null(strstr(profile_repo__open_error(), "cannot open"));
 }
 
+static int64_t query_i64(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -2 : sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static struct profile invocation(const char *status, int64_t written, double runtime)
+{
+	struct profile p = { .process_name = "t", .status = (char *)status,
+			     .runtime_seconds = runtime, .file_write_bytes = written,
+			     .memory_allocations = PROFILE_NULL_I64 };
+
+	return p;
+}
+
+/*
+ * Invocations beyond a rate limit, rolled up in two flushes into the same
+ * second, land in one row that adds them up: counts and sums add, maxima
+ * keep the larger, a column no invocation had stays NULL, and rows of that
+ * flush go in with them.
+ */
+static void test_rollups_add_up(void **state)
+{
+	char *path = strdup(scratch("rollup.db"));
+	struct rollup a = { .process_name = "t", .second = "2026-01-01T00:00:01.000000Z" };
+	struct rollup b = a, c = a;
+	struct profile row = invocation("completed", 1, 0.1);
+	struct profile_repo *r;
+	int64_t id;
+	sqlite3 *db;
+
+	unlink(path);
+	r = profile_repo__open(path, 0);
+	assert_non_null(r);
+	id = profile_repo__session_begin(r, "collect", "t=f", "x");
+	a.session_id = b.session_id = c.session_id = id;
+	rollup__add(&a, &(struct profile){ .status = "completed", .runtime_seconds = 0.5,
+					  .file_write_bytes = 100,
+					  .memory_allocations = PROFILE_NULL_I64 });
+	rollup__add(&a, &(struct profile){ .status = "unwound", .runtime_seconds = 0.25,
+					  .file_write_bytes = 300,
+					  .memory_allocations = PROFILE_NULL_I64 });
+	rollup__add(&b, &(struct profile){ .status = "exited", .runtime_seconds = 2.0,
+					  .file_write_bytes = 50,
+					  .memory_allocations = PROFILE_NULL_I64 });
+	snprintf(c.second, sizeof(c.second), "2026-01-01T00:00:02.000000Z");
+	rollup__add(&c, &(struct profile){ .status = "completed", .runtime_seconds = 1.0,
+					  .file_write_bytes = 7, .memory_allocations = 3 });
+	snprintf(row.task_end_time, sizeof(row.task_end_time), "2026-01-01T00:00:01.5Z");
+	snprintf(row.task_start_time, sizeof(row.task_start_time), "2026-01-01T00:00:01.4Z");
+	assert_int_equal(profile_repo__store(r, &row, 1, &a, 1), 0);
+	assert_int_equal(profile_repo__store(r, NULL, 0, (struct rollup[]){ b, c }, 2), 0);
+	profile_repo__close(r);
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(query_i64(db, "SELECT count(*) FROM profiles"), 1);
+	assert_int_equal(query_i64(db, "SELECT count(*) FROM rollups"), 2);
+	assert_int_equal(query_i64(db, "SELECT invocations * 1000 + completed * 100 + unwound * 10"
+				       " + exited FROM rollups WHERE second LIKE '%01.000000Z'"),
+			 3111);
+	assert_int_equal(query_i64(db, "SELECT sum_file_write_bytes FROM rollups"
+				       " WHERE second LIKE '%01.000000Z'"), 450);
+	assert_int_equal(query_i64(db, "SELECT max_file_write_bytes FROM rollups"
+				       " WHERE second LIKE '%01.000000Z'"), 300);
+	assert_int_equal(query_i64(db, "SELECT round(sum_runtime_seconds * 100) FROM rollups"
+				       " WHERE second LIKE '%01.000000Z'"), 275);
+	assert_int_equal(query_i64(db, "SELECT max_runtime_seconds FROM rollups"
+				       " WHERE second LIKE '%01.000000Z'"), 2);
+	assert_int_equal(query_i64(db, "SELECT sum_memory_allocations FROM rollups"
+				       " WHERE second LIKE '%01.000000Z'"), -2);
+	assert_int_equal(query_i64(db, "SELECT sum_memory_allocations FROM rollups"
+				       " WHERE second LIKE '%02.000000Z'"), 3);
+	sqlite3_close(db);
+	unlink(path);
+	free(path);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +352,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_corrupt_file_untouched),
 		cmocka_unit_test(test_foreign_database_untouched),
 		cmocka_unit_test(test_unwritable_directory),
+		cmocka_unit_test(test_rollups_add_up),
 	};
 
 	if (argc > 1)
