@@ -211,8 +211,7 @@ static int go(struct recorder *r)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (r->o->pid) {
-		fprintf(stderr, "taskprof: recording PID %d into %s; Ctrl-C to stop\n", r->o->pid,
-			r->o->db);
+		tp_info("recording PID %d into %s; Ctrl-C to stop", r->o->pid, r->o->db);
 		return 0;
 	}
 	if (launch__go(&r->child)) {
@@ -251,8 +250,8 @@ static void end_session(struct recorder *r)
 	if (profile_repo__session_end(r->repo, r->session, now, r->agg.seen, l.lost, l.detail))
 		tp_err("%s", profile_repo__errmsg(r->repo));
 	r->session_ended = true;
-	fprintf(stderr, "taskprof: session %lld: %llu invocations recorded into %s\n",
-		(long long)r->session, (unsigned long long)r->agg.written, r->o->db);
+	tp_info("session %lld: %llu invocations recorded into %s", (long long)r->session,
+		(unsigned long long)r->agg.written, r->o->db);
 	if (tp_verbose) {
 		struct rusage ru;
 		double cpu;
@@ -264,8 +263,7 @@ static void end_session(struct recorder *r)
 			 r->agg.seen ? cpu * 1e9 / r->agg.seen : 0.0);
 	}
 	if (l.lost)
-		fprintf(stderr, "taskprof: warning: %llu lost (%s)\n", (unsigned long long)l.lost,
-			l.detail);
+		tp_warn("warning: %llu lost (%s)", (unsigned long long)l.lost, l.detail);
 	if (l.open)
 		tp_warn("record: note: %llu invocation%s still running when recording stopped: "
 			"not stored", (unsigned long long)l.open, l.open == 1 ? " was" : "s were");

@@ -15,14 +15,16 @@
 
 /* --- util.c ------------------------------------------------------------- */
 /*
- * One line on stderr, "taskprof: subsystem: what: why". Errors and notes
- * look alike; debug lines appear with -v only.
+ * One line on stderr, "taskprof: subsystem: what: why", with its syslog
+ * priority (LOG_ERR...) for the journal when stderr goes there. Errors and
+ * notes look alike on a terminal; debug lines appear with -v only.
  */
-void tp_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void tp_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern int tp_verbose;
-#define tp_err(...) tp_say(__VA_ARGS__)
-#define tp_warn(...) tp_say(__VA_ARGS__)
-#define tp_debug(...) do { if (tp_verbose) tp_say(__VA_ARGS__); } while (0)
+#define tp_err(...) tp_log(3, __VA_ARGS__)   /* LOG_ERR */
+#define tp_warn(...) tp_log(4, __VA_ARGS__)  /* LOG_WARNING */
+#define tp_info(...) tp_log(6, __VA_ARGS__)  /* LOG_INFO */
+#define tp_debug(...) do { if (tp_verbose) tp_log(7, __VA_ARGS__); } while (0)
 /* ISO-8601 UTC with microseconds, from CLOCK_REALTIME nanoseconds. */
 void tp_iso_time(uint64_t realtime_ns, char *buf, size_t len);
 uint64_t tp_now_ns(int clock);

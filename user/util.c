@@ -1,24 +1,51 @@
 // SPDX-License-Identifier: MIT
 /* What every module uses: one-line messages, clocks and time stamps, strings. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tp.h"
 
 int tp_verbose;
 
-void tp_say(const char *fmt, ...)
+/*
+ * Whether stderr is systemd's journal stream: then each line starts with
+ * its syslog priority, "<3>", which journald takes as the line's priority
+ * (sd-daemon(3)); a terminal or a file gets plain lines.
+ */
+static bool to_journal(void)
 {
+	static int cached = -1;
+	unsigned long long dev, ino;
+	const char *e;
+	struct stat st;
+
+	if (cached < 0) {
+		e = getenv("JOURNAL_STREAM");
+		cached = e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && !fstat(STDERR_FILENO, &st) &&
+			 st.st_dev == dev && st.st_ino == ino;
+	}
+	return cached;
+}
+
+void tp_log(int prio, const char *fmt, ...)
+{
+	char line[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("taskprof: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* one write per line: lines of concurrent writers never interleave */
+	if (to_journal())
+		fprintf(stderr, "<%d>taskprof: %s\n", prio, line);
+	else
+		fprintf(stderr, "taskprof: %s\n", line);
 }
 
 void tp_iso_time(uint64_t realtime_ns, char *buf, size_t len)
