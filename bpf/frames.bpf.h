@@ -96,9 +96,12 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 	struct thread_state *ts = c->ts;
 	struct desc *d = f->flags & F_DESC ? bpf_map_lookup_elem(&inv_desc, &f->inv_id) : NULL;
 	__u64 peak = frame_peak(c, f), wake;
-	struct tp_event *e;
+	struct tp_event *e = NULL;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (f->task < TP_MAX_TASKS && f->gen != task_gen[f->task])
+		stat_inc(TP_STAT_LOST_RELOAD);
+	else if (!(e = bpf_ringbuf_reserve(&events, sizeof(*e), 0)))
+		stat_inc(TP_STAT_LOST_RINGBUF);
 	if (e) {
 		e->start_ns = f->start_ns;
 		e->end_ns = end_ns;
@@ -121,8 +124,6 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 		 */
 		wake = (f->inv_id & 1023) == 0 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 		bpf_ringbuf_submit(e, wake);
-	} else {
-		stat_inc(TP_STAT_LOST_RINGBUF);
 	}
 	if (d) {
 		pass_charges_up(ts, d, depth);
@@ -241,6 +242,7 @@ static __always_inline int open_frame(struct thread_state *ts, struct task_struc
 	f->ret_addr = 0;
 	f->inv_id = next_id(ts);
 	f->task = task;
+	f->gen = task < TP_MAX_TASKS ? task_gen[task] : 0;
 	f->flags = allocs_counted() ? 0 : F_NO_ALLOCS;
 	f->cpus = t->nr_cpus_allowed;
 	f->rss0 = rss_of(t->mm);

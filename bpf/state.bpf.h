@@ -10,6 +10,18 @@
 const volatile struct tp_config cfg = {};
 
 /*
+ * Each task's probe generation. The collector bumps a task's before it
+ * changes the task's probes (a reload): a frame opened under older probes
+ * may never see its return, so it is dropped and counted, not stored with
+ * a made-up end.
+ */
+__u32 task_gen[TP_MAX_TASKS];
+
+/* Set when a thread without delay accounting is first tracked: the
+ * collector then attaches the sched_switch fallback (iowait.bpf.h). */
+__u32 no_delays_seen;
+
+/*
  * Frames a thread keeps inline; deeper ones, up to TP_MAX_FRAMES, live in
  * deep_frames. The state is allocated when a thread first enters a task, and
  * in a fork storm that is every child: 64 inline frames (9 KiB) made that
@@ -29,6 +41,8 @@ struct frame {
 	__u32 slot;        /* memory peak slot, or TP_NO_SLOT */
 	__u32 cpus;
 	__u32 flags;       /* enum frame_flags */
+	__u32 gen;         /* task_gen of its task when it opened */
+	__u32 reserved;
 };
 
 enum frame_flags {
@@ -158,8 +172,15 @@ static __always_inline void stat_inc(__u32 idx)
 static __always_inline struct tp_proc *tracked(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct tp_proc *p = bpf_map_lookup_elem(&tgids, &tgid);
 
-	return bpf_map_lookup_elem(&tgids, &tgid);
+	/* collect: whoever runs a task is profiled, from its first entry */
+	if (!p && cfg.track_all) {
+		p = lookup_or_init(&tgids, &tgid, &new_proc);
+		if (!p)
+			stat_inc(TP_STAT_LOST_PROC);
+	}
+	return p;
 }
 
 static __always_inline struct thread_state *thread_of(struct task_struct *t)

@@ -19,6 +19,8 @@
 #define TP_NO_SLOT 0xffffffffu
 /* Processes tracked at once; a fork beyond it is a process missed, counted. */
 #define TP_MAX_PROCS 8192
+/* Declared tasks one collector may have: task indexes are below it. */
+#define TP_MAX_TASKS 1024
 /* Default ring buffer, MiB; --ringbuf-mb overrides it before load. */
 #define TP_RINGBUF_MB 64
 
@@ -55,6 +57,7 @@ enum tp_stat {
 	TP_STAT_LOST_DESC,     /* child charges dropped: map full */
 	TP_STAT_LOST_PROC,     /* forked processes not tracked: TP_MAX_PROCS reached */
 	TP_STAT_MEM_APPROX,    /* memory peak fell back to entry/exit readings */
+	TP_STAT_LOST_RELOAD,   /* invocations open while their task's probes changed */
 	TP_STAT_NR,
 };
 
@@ -86,7 +89,7 @@ struct tp_event {
 /* Read-only configuration, set by the collector before load. */
 struct tp_config {
 	__u32 count_allocs; /* --allocs: malloc-family probes are placed */
-	__u32 reserved;
+	__u32 track_all;    /* any process entering a task is tracked (collect) */
 };
 
 /* Bits of tp_proc.flags, set by the collector. */
@@ -95,7 +98,9 @@ enum tp_proc_flags {
 };
 
 /* A tracked process: the value of the tgids map. The collector registers
- * the root; BPF adds its descendants and keeps the memory-peak fields. */
+ * the root (record) or the processes running a task (collect); BPF adds
+ * their descendants, and with track_all any process entering a task, and
+ * keeps the memory-peak fields. */
 struct tp_proc {
 	__u64 mm_key;  /* the mm of its memory-peak entry */
 	__u32 flags;   /* enum tp_proc_flags */

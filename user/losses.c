@@ -4,6 +4,7 @@
  * errors, and columns left NULL; and the invocations still running when it
  * stopped, which no row can hold. Stored with the session and printed.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,27 +30,42 @@ static uint64_t sum_percpu(int map_fd, uint32_t key)
 	return sum;
 }
 
+/* Each BPF counter: its name in loss_detail, and whether it loses data. */
+static const struct {
+	const char *name;
+	bool lost;
+} bpf_reasons[TP_STAT_NR] = {
+	[TP_STAT_LOST_RINGBUF] = { "ringbuf_full", true },
+	[TP_STAT_LOST_DEPTH] = { "nesting_too_deep", true },
+	[TP_STAT_LOST_THREAD] = { "thread_state", true },
+	[TP_STAT_LOST_DESC] = { "child_charges", true },
+	[TP_STAT_LOST_PROC] = { "processes_untracked", true },
+	[TP_STAT_LOST_RELOAD] = { "open_at_reload", true },
+	/* the memory peak from entry and exit readings: approximate, not lost */
+	[TP_STAT_MEM_APPROX] = { "mem_peak_approximate", false },
+};
+
+static void add(struct losses *l, size_t *len, const char *name, uint64_t v, bool lost)
+{
+	if (lost)
+		l->lost += v;
+	if (*len < sizeof(l->detail))
+		*len += snprintf(l->detail + *len, sizeof(l->detail) - *len, "%s%s=%llu",
+				 *len ? " " : "", name, (unsigned long long)v);
+}
+
 void losses__collect(struct losses *l, int stats_fd, const struct agg *agg, uint64_t open)
 {
-	uint64_t st[TP_STAT_NR];
+	size_t len = 0;
 
+	l->lost = 0;
+	l->detail[0] = 0;
 	for (int i = 0; i < TP_STAT_NR; i++)
-		st[i] = sum_percpu(stats_fd, i);
-	/* invocations missing, or stored with a column short; the memory peak
-	 * from entry and exit readings is approximate, not lost */
-	l->lost = st[TP_STAT_LOST_RINGBUF] + st[TP_STAT_LOST_DEPTH] + st[TP_STAT_LOST_THREAD] +
-		  st[TP_STAT_LOST_DESC] + st[TP_STAT_LOST_PROC] + agg->write_errors +
-		  agg->no_allocs;
-	snprintf(l->detail, sizeof(l->detail),
-		 "ringbuf_full=%llu nesting_too_deep=%llu thread_state=%llu child_charges=%llu "
-		 "processes_untracked=%llu allocs_not_counted=%llu db_write_errors=%llu "
-		 "mem_peak_approximate=%llu still_open_at_stop=%llu",
-		 (unsigned long long)st[TP_STAT_LOST_RINGBUF],
-		 (unsigned long long)st[TP_STAT_LOST_DEPTH],
-		 (unsigned long long)st[TP_STAT_LOST_THREAD],
-		 (unsigned long long)st[TP_STAT_LOST_DESC],
-		 (unsigned long long)st[TP_STAT_LOST_PROC], (unsigned long long)agg->no_allocs,
-		 (unsigned long long)agg->write_errors,
-		 (unsigned long long)st[TP_STAT_MEM_APPROX], (unsigned long long)open);
+		add(l, &len, bpf_reasons[i].name, sum_percpu(stats_fd, i), bpf_reasons[i].lost);
+	/* invocations stored with a column short, or not stored */
+	add(l, &len, "allocs_not_counted", agg->no_allocs, true);
+	add(l, &len, "db_write_errors", agg->write_errors, true);
+	/* running at the stop: no row can hold them yet (informational) */
+	add(l, &len, "still_open_at_stop", open, false);
 	l->open = open;
 }
