@@ -46,10 +46,7 @@ int repo__insert_rollup(struct profile_repo *repo, const struct rollup *r)
 	sqlite3_stmt *st = repo->st[ST_ROLLUP_INSERT];
 	int i = 1, rc;
 
-	if (r->session_id)
-		sqlite3_bind_int64(st, i++, r->session_id);
-	else
-		sqlite3_bind_null(st, i++);
+	sqlite3_bind_int64(st, i++, r->session_id);
 	repo__bind_text(st, i++, r->process_name);
 	repo__bind_text(st, i++, r->second);
 	sqlite3_bind_int64(st, i++, r->invocations);

@@ -116,7 +116,7 @@ char *columns__create_table(void)
 char *columns__create_rollups(void)
 {
 	char *s = cat(NULL, "CREATE TABLE rollups (id INTEGER PRIMARY KEY,"
-			    " session_id INTEGER REFERENCES sessions(id),"
+			    " session_id INTEGER NOT NULL REFERENCES sessions(id),"
 			    " process_name TEXT NOT NULL, second TEXT NOT NULL,"
 			    " invocations INTEGER NOT NULL, completed INTEGER NOT NULL,"
 			    " unwound INTEGER NOT NULL, exited INTEGER NOT NULL");

@@ -74,7 +74,7 @@ struct session {
 
 /* Invocations of a task beyond its rate limit, ending in one second. */
 struct rollup {
-	int64_t session_id;
+	int64_t session_id;             /* required: a collector's session */
 	const char *process_name;
 	char second[PROFILE_TIME_LEN];  /* the second, ISO-8601 UTC, ".000000Z" */
 	int64_t invocations;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Turns invocation records into profiles and writes them in batches. The
- * handler takes its aggregator as context, so tests can feed it records.
+ * Turns invocation records into profiles and writes them in batches, with
+ * the rollups of tasks beyond their rate (ratelimit.c). The handler takes
+ * its aggregator as context, so tests can feed it records.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -43,7 +44,7 @@ void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct
 	p->session_id = a->session_id;
 	/* strings are borrowed from the aggregator: no copy per record */
 	p->env = (char *)a->env;
-	p->stage = (char *)a->stage;
+	p->stage = (char *)(t && t->stage ? t->stage : a->stage);
 	p->process_name = t ? t->name : "?";
 	p->symbol = t ? t->symbol : NULL;
 	p->binary = t ? t->binary : NULL;
@@ -84,22 +85,40 @@ void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct
 	p->tid = e->tid;
 }
 
+/* The pending rows and rollups, in one transaction. */
 int agg__flush(struct agg *a)
 {
+	const struct rollup *ru = NULL;
+	size_t nru = 0;
+	uint64_t rolled;
 	int err = 0;
 
-	if (!a->npending)
+	if (a->limits)
+		ru = ratelimit__pending(a->limits, &nru);
+	if (!a->npending && !nru)
 		return 0;
 	if (a->repo)
-		err = profile_repo__add_batch(a->repo, a->pending, a->npending);
+		err = profile_repo__store(a->repo, a->pending, a->npending, ru, nru);
+	rolled = a->limits ? ratelimit__clear(a->limits) : 0;
 	if (err) {
-		a->write_errors += a->npending;
+		a->write_errors += a->npending + rolled;
 		a->last_err = err;
 	} else {
 		a->written += a->npending;
 	}
 	a->npending = 0;
 	return err;
+}
+
+/* Whether the record goes beyond its task's rate: then it is rolled up. */
+static bool over_rate(struct agg *a, const struct tp_event *e)
+{
+	int64_t sec;
+
+	if (!a->limits || e->task >= a->ntasks || !a->tasks[e->task].max_rows)
+		return false;
+	sec = ((int64_t)e->end_ns + a->mono_to_real_ns) / 1000000000LL;
+	return !ratelimit__admit(a->limits, e->task, sec, a->tasks[e->task].max_rows);
 }
 
 int agg__handle(void *ctx, void *data, size_t len)
@@ -112,7 +131,11 @@ int agg__handle(void *ctx, void *data, size_t len)
 	a->seen++;
 	if (a->allocs && (e->flags & TP_EV_NO_ALLOCS))
 		a->no_allocs++;
-	agg__event_to_profile(a, e, &a->pending[a->npending++]);
+	agg__event_to_profile(a, e, &a->pending[a->npending]);
+	if (!over_rate(a, e))
+		a->npending++;
+	else if (ratelimit__roll(a->limits, &a->pending[a->npending]))
+		a->write_errors++; /* no memory for its rollup */
 	if (a->npending == a->cap)
 		agg__flush(a);
 	return 0;

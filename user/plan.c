@@ -44,6 +44,7 @@ void plan__free(struct plan *p)
 		free(p->tasks[i].name);
 		free(p->tasks[i].symbol);
 		free(p->tasks[i].binary);
+		free(p->tasks[i].stage);
 	}
 	free(p->tasks);
 	free(p->quiet);

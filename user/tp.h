@@ -145,9 +145,11 @@ struct uprobe_req {
 };
 
 struct agg_task {
-	char *name;    /* process_name */
+	char *name;        /* process_name */
 	char *symbol;
 	char *binary;
+	char *stage;       /* NULL: the session's */
+	uint32_t max_rows; /* per second, beyond which invocations are rolled up; 0: all */
 };
 
 struct plan {
@@ -206,6 +208,16 @@ size_t attacher__count(const struct attacher *a);
 /* Detaches everything, the links' teardowns in parallel. Accepts NULL. */
 void attacher__free(struct attacher *a);
 
+/* --- ratelimit.c: rows up to a rate, rollups beyond it ------------------- */
+struct ratelimit;
+struct ratelimit *ratelimit__new(size_t ntasks);
+void ratelimit__free(struct ratelimit *r);
+bool ratelimit__admit(struct ratelimit *r, uint32_t task, int64_t sec, uint32_t max);
+int ratelimit__roll(struct ratelimit *r, const struct profile *p);
+const struct rollup *ratelimit__pending(const struct ratelimit *r, size_t *n);
+uint64_t ratelimit__clear(struct ratelimit *r);
+uint64_t ratelimit__rolled(const struct ratelimit *r);
+
 /* --- agg.c: ring-buffer records to profiles ------------------------------ */
 struct agg {
 	struct profile_repo *repo;
@@ -216,6 +228,7 @@ struct agg {
 	int64_t session_id;
 	bool allocs;
 	int64_t mono_to_real_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	struct ratelimit *limits; /* NULL: every invocation is a row */
 	struct profile *pending;
 	size_t npending;
 	size_t cap;

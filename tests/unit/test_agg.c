@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "tp.h"
 
@@ -147,6 +150,85 @@ static void test_short_record_ignored(void **s)
 	agg__fini(&a);
 }
 
+static int64_t count_where(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* A record of task ending at mono second sec + ms/1000. */
+static int feed(struct agg *a, uint32_t task, int sec, int ms)
+{
+	struct tp_event e = event(task);
+
+	e.end_ns = (uint64_t)sec * 1000000000ULL + (uint64_t)ms * 1000000ULL;
+	e.start_ns = e.end_ns - 1000;
+	return agg__handle(a, &e, sizeof(e));
+}
+
+/*
+ * Task 0 may store 3 rows a second: of 7 ending in one second, 3 are rows
+ * and 4 a rollup; a late one for that second, after the next second has
+ * begun, still counts against it. Task 1 has no limit. Rows plus rolled-up
+ * invocations of each second are its invocations.
+ */
+static void test_rate_limit_rolls_up(void **s)
+{
+	struct agg_task limited[] = {
+		{ .name = "extract", .max_rows = 3 },
+		{ .name = "load" },
+	};
+	char path[64];
+	struct agg a = { .tasks = limited, .ntasks = 2, .mono_to_real_ns = 0 };
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "/tmp/agg-%d.db", getpid());
+	unlink(path);
+	a.repo = profile_repo__open(path, 0);
+	assert_non_null(a.repo);
+	a.session_id = profile_repo__session_begin(a.repo, "collect", "extract load", "x");
+	assert_true(a.session_id > 0);
+	a.limits = ratelimit__new(2);
+	assert_non_null(a.limits);
+	assert_int_equal(agg__init(&a, 4), 0); /* flushes mid-second too */
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(feed(&a, 0, 100, 100 + i), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(feed(&a, 1, 100, 200 + i), 0);
+	assert_int_equal(feed(&a, 0, 101, 0), 0);
+	assert_int_equal(feed(&a, 0, 101, 1), 0);
+	assert_int_equal(feed(&a, 0, 100, 999), 0); /* late */
+	assert_int_equal(agg__flush(&a), 0);
+	assert_int_equal(a.seen, 15);
+	assert_int_equal(a.write_errors, 0);
+	assert_int_equal(ratelimit__rolled(a.limits), 5);
+	agg__fini(&a);
+	ratelimit__free(a.limits);
+	profile_repo__close(a.repo);
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(count_where(db, "SELECT count(*) FROM profiles WHERE process_name = "
+					 "'extract' AND task_end_time LIKE '1970-01-01T00:01:40%'"), 3);
+	assert_int_equal(count_where(db, "SELECT count(*) FROM profiles WHERE process_name = "
+					 "'extract' AND task_end_time LIKE '1970-01-01T00:01:41%'"), 2);
+	assert_int_equal(count_where(db, "SELECT count(*) FROM profiles WHERE process_name = "
+					 "'load'"), 5);
+	assert_int_equal(count_where(db, "SELECT count(*) FROM rollups"), 1);
+	assert_int_equal(count_where(db, "SELECT invocations * 10 + completed FROM rollups WHERE "
+					 "process_name = 'extract' AND second = "
+					 "'1970-01-01T00:01:40.000000Z'"), 55);
+	/* each rolled-up invocation wrote 8 MiB: the sum holds all five */
+	assert_int_equal(count_where(db, "SELECT sum_file_write_bytes FROM rollups"), 5 * (8 << 20));
+	sqlite3_close(db);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_statuses),
 		cmocka_unit_test(test_handler_batches_into_repo),
 		cmocka_unit_test(test_short_record_ignored),
+		cmocka_unit_test(test_rate_limit_rolls_up),
 	};
 	return cmocka_run_group_tests_name("agg", tests, NULL, NULL);
 }

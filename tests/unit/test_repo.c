@@ -280,6 +280,7 @@ static void test_rollups_and_expiry(void **state)
 	};
 	struct profile old = sample("t"), young = sample("t");
 
+	ru[0].session_id = ru[1].session_id = profile_repo__session_begin(r, "c", "t=f", "x");
 	ru[0].sum[PROFILE_COL_runtime_seconds] = 0.5;
 	ru[0].max[PROFILE_COL_runtime_seconds] = 0.2;
 	assert_int_equal(profile_repo__store(r, NULL, 0, ru, 2), 0);
