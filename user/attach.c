@@ -1,17 +1,26 @@
 // SPDX-License-Identifier: MIT
 /*
- * Turns the probe plan into links. Task probes and runtime hooks are
+ * Turns the probe plan into links, and keeps them in step with a plan that
+ * changes (the collector's reloads). Task probes and runtime hooks are
  * multi-uprobe links on the file, for every process that maps it: BPF acts
  * only in tracked processes, so a fork costs no attach, and a link's
  * teardown costs one RCU synchronisation however many processes it served.
  * Allocation probes are per process (a probe on libc's malloc for every
- * process would tax them all). Teardown runs the links' synchronisations in
- * parallel: 64 links go in about one grace period (~80 ms here), not 64.
+ * process would tax them all). Teardowns run in parallel: 64 links go in
+ * about one grace period (~80 ms here), not 64.
+ *
+ * A link is one group: a program's probes in one file, and for entry
+ * probes one task's. Groups are named by the file's inode, through the
+ * descriptor the plan read it with, so the offsets always belong to the
+ * bytes they were computed from even if the path is replaced meanwhile.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -20,11 +29,25 @@
 #include "taskprof.skel.h"
 
 #define MAX_CLOSERS 64
+#define NO_TASK UINT32_MAX
+
+struct group {
+	enum tp_prog prog;
+	uint32_t task;      /* an entry group's task, else NO_TASK */
+	dev_t dev;
+	ino_t ino;
+	char *path;
+	uint64_t *offs;
+	uint64_t *cookies;
+	size_t n;
+	int fd;             /* the link, or -1 */
+	bool wanted;        /* sync: the new plan has it too */
+};
 
 struct attacher {
 	struct taskprof_bpf *skel;
-	int *fds;                 /* multi-uprobe links */
-	size_t nfds;
+	struct group *g;          /* multi-uprobe links */
+	size_t ng;
 	struct bpf_link **links;  /* per-process perf-event uprobes */
 	size_t nlinks;
 };
@@ -64,71 +87,253 @@ struct attacher *attacher__new(struct taskprof_bpf *skel)
 	return a;
 }
 
-static int keep_fd(struct attacher *a, int fd)
+static void group__fini(struct group *g)
 {
-	int *nv = realloc(a->fds, (a->nfds + 1) * sizeof(*nv));
+	free(g->path);
+	free(g->offs);
+	free(g->cookies);
+}
 
-	if (!nv) {
-		close(fd);
+static uint32_t task_of(const struct uprobe_req *r)
+{
+	return r->prog == TP_PROG_ENTER ? TP_COOKIE_TASK(r->cookie) : NO_TASK;
+}
+
+static bool same_group(const struct group *g, const struct uprobe_req *r, dev_t dev, ino_t ino)
+{
+	return g->prog == r->prog && g->task == task_of(r) && g->dev == dev && g->ino == ino;
+}
+
+static int push(struct group **v, size_t *n, const struct group *g)
+{
+	struct group *nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
 		return -ENOMEM;
-	}
-	nv[a->nfds++] = fd;
-	a->fds = nv;
+	nv[(*n)++] = *g;
+	*v = nv;
 	return 0;
 }
 
-/* One link for every offset of prog in path. */
-static int attach_group(struct attacher *a, const struct plan *p, enum tp_prog prog,
-			const char *path)
+/* Adds r to its group in the list, or starts the group. */
+static int add_req(struct group **v, size_t *n, const struct uprobe_req *r, dev_t dev, ino_t ino)
 {
-	uint64_t *offs = calloc(p->n, sizeof(*offs)), *cookies = calloc(p->n, sizeof(*cookies));
-	size_t n = 0;
-	int fd = -ENOMEM;
+	struct group *g = NULL, fresh = { .prog = r->prog, .task = task_of(r), .dev = dev,
+					  .ino = ino, .fd = -1 };
+	uint64_t *o, *c;
 
-	if (offs && cookies) {
-		for (size_t i = 0; i < p->n; i++) {
-			if (p->v[i].prog != prog || strcmp(p->v[i].path, path))
-				continue;
-			offs[n] = p->v[i].offset;
-			cookies[n++] = p->v[i].cookie;
+	for (size_t i = 0; i < *n && !g; i++)
+		if (same_group(&(*v)[i], r, dev, ino))
+			g = &(*v)[i];
+	if (!g) {
+		fresh.path = strdup(r->path);
+		if (!fresh.path || push(v, n, &fresh)) {
+			free(fresh.path);
+			return -ENOMEM;
 		}
-		fd = uprobe_multi__attach(bpf_program__fd(prog_of(a->skel, prog)), path, offs,
-					  cookies, n,
-					  prog == TP_PROG_URET ? TP_UPROBE_MULTI_RETURN : 0, 0);
+		g = &(*v)[*n - 1];
 	}
-	free(offs);
-	free(cookies);
-	if (fd < 0) {
-		tp_err("record: cannot place %s probes in %s: %s", bpf_program__name(prog_of(a->skel, prog)),
-		       path, strerror(-fd));
-		return fd;
-	}
-	return keep_fd(a, fd);
+	o = realloc(g->offs, (g->n + 1) * sizeof(*o));
+	if (o)
+		g->offs = o;
+	c = o ? realloc(g->cookies, (g->n + 1) * sizeof(*c)) : NULL;
+	if (!c)
+		return -ENOMEM;
+	g->cookies = c;
+	g->offs[g->n] = r->offset;
+	g->cookies[g->n++] = r->cookie;
+	return 0;
 }
 
-/* Whether an earlier entry already made the link for this entry's group. */
-static bool group_done(const struct plan *p, size_t i)
+/* The plan as groups, each named by the inode its file was read from. */
+static int plan_groups(const struct plan *p, struct group **out, size_t *n)
 {
-	for (size_t k = 0; k < i; k++)
-		if (p->v[k].prog == p->v[i].prog && !strcmp(p->v[k].path, p->v[i].path))
-			return true;
-	return false;
+	int err = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < p->n && !err; i++) {
+		const struct uprobe_req *r = &p->v[i];
+		struct elf_file *ef = NULL;
+		struct stat st;
+
+		if (r->prog == TP_PROG_ALLOC)
+			continue; /* per process: attacher__attach_allocs */
+		for (size_t k = 0; k < p->nelves && !ef; k++)
+			if (!strcmp(p->elves[k]->path, r->path))
+				ef = p->elves[k];
+		if (!ef || fstat(ef->fd, &st))
+			err = -ENOENT;
+		else
+			err = add_req(out, n, r, st.st_dev, st.st_ino);
+	}
+	return err;
+}
+
+static bool same_probes(const struct group *a, const struct group *b)
+{
+	return a->n == b->n && !memcmp(a->offs, b->offs, a->n * sizeof(*a->offs)) &&
+	       !memcmp(a->cookies, b->cookies, a->n * sizeof(*a->cookies));
+}
+
+static int attach_group(struct attacher *a, struct group *g, const struct plan *p)
+{
+	char fdpath[PATH_MAX];
+	int fd;
+
+	snprintf(fdpath, sizeof(fdpath), "%s", g->path);
+	/* through the plan's descriptor: the very file its offsets came from */
+	for (size_t k = 0; k < p->nelves; k++)
+		if (!strcmp(p->elves[k]->path, g->path))
+			snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", p->elves[k]->fd);
+	fd = uprobe_multi__attach(bpf_program__fd(prog_of(a->skel, g->prog)), fdpath, g->offs,
+				  g->cookies, g->n,
+				  g->prog == TP_PROG_URET ? TP_UPROBE_MULTI_RETURN : 0, 0);
+	if (fd < 0) {
+		tp_err("attach: cannot place %s probes in %s: %s",
+		       bpf_program__name(prog_of(a->skel, g->prog)), g->path, strerror(-fd));
+		return fd;
+	}
+	g->fd = fd;
+	return 0;
+}
+
+/* What a teardown thread closes: its share of the links. */
+struct closer {
+	int *fds;
+	size_t nfds;
+	struct bpf_link **links;
+	size_t nlinks;
+	size_t first, step;
+};
+
+static void *close_some(void *arg)
+{
+	struct closer *c = arg;
+
+	for (size_t i = c->first; i < c->nfds + c->nlinks; i += c->step) {
+		if (i < c->nfds)
+			close(c->fds[i]);
+		else
+			bpf_link__destroy(c->links[i - c->nfds]);
+	}
+	return NULL;
+}
+
+/* Each link's teardown waits for a grace period; in parallel they share it. */
+static void close_all(int *fds, size_t nfds, struct bpf_link **links, size_t nlinks)
+{
+	struct closer c[MAX_CLOSERS];
+	pthread_t th[MAX_CLOSERS];
+	bool threaded[MAX_CLOSERS];
+	size_t n = nfds + nlinks, nth = n < MAX_CLOSERS ? n : MAX_CLOSERS;
+
+	for (size_t k = 0; k < nth; k++) {
+		c[k] = (struct closer){ .fds = fds, .nfds = nfds, .links = links,
+					.nlinks = nlinks, .first = k, .step = nth };
+		threaded[k] = !pthread_create(&th[k], NULL, close_some, &c[k]);
+		if (!threaded[k])
+			close_some(&c[k]); /* no thread to spare: this share here */
+	}
+	for (size_t k = 0; k < nth; k++)
+		if (threaded[k])
+			pthread_join(th[k], NULL);
 }
 
 /*
- * Return probes go first and entry probes last: a frame opened before its
- * return probe was in place would never see its return.
+ * Closes the unwanted groups of one kind (entry or not), unless the caller
+ * keeps them. A task losing entry probes is retired first (its open frames
+ * may never see their returns now); its id goes into retired.
  */
-int attacher__attach_files(struct attacher *a, const struct plan *p)
+static int drop_groups(struct attacher *a, bool entry, const struct attacher_sync *s,
+		       uint32_t *retired, size_t *nretired)
 {
-	static const enum tp_prog order[] = { TP_PROG_RET, TP_PROG_URET, TP_PROG_RAISE,
-					      TP_PROG_FORCED, TP_PROG_JUMP, TP_PROG_ENTER };
+	int *fds = calloc(a->ng ? a->ng : 1, sizeof(*fds));
+	size_t n = 0, k = 0;
+
+	if (!fds)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->ng; i++) {
+		struct group *g = &a->g[i];
+
+		if (!g->wanted && (g->prog == TP_PROG_ENTER) == entry &&
+		    !(s && s->keep && s->keep(s->ctx, g->dev, g->ino, g->task))) {
+			if (g->task != NO_TASK && s && s->retire) {
+				s->retire(s->ctx, g->task);
+				retired[(*nretired)++] = g->task;
+			}
+			fds[n++] = g->fd;
+			group__fini(g);
+			continue;
+		}
+		a->g[k++] = *g;
+	}
+	a->ng = k;
+	close_all(fds, n, NULL, 0);
+	free(fds);
+	return 0;
+}
+
+static int add_groups(struct attacher *a, struct group *want, size_t nwant, bool entry,
+		      const struct plan *p)
+{
 	int err = 0;
 
-	for (size_t o = 0; o < ARRAY_SIZE(order) && !err; o++)
-		for (size_t i = 0; i < p->n && !err; i++)
-			if (p->v[i].prog == order[o] && !group_done(p, i))
-				err = attach_group(a, p, order[o], p->v[i].path);
+	for (size_t i = 0; i < nwant && !err; i++) {
+		struct group *g = &want[i];
+
+		if (g->wanted || (g->prog == TP_PROG_ENTER) != entry)
+			continue; /* already attached, or not this phase's */
+		err = attach_group(a, g, p);
+		if (!err && (err = push(&a->g, &a->ng, g))) {
+			close(g->fd);
+			g->fd = -1;
+		}
+		if (!err)
+			a->g[a->ng - 1].wanted = true; /* the attacher owns it now (fd >= 0) */
+	}
+	return err;
+}
+
+/*
+ * Makes the links match the plan, touching only what changed. Return
+ * probes and hooks of the new plan go in before old entry probes go, and
+ * old return probes go last: a frame never loses the probe that closes it
+ * (a return seen twice closes it once). Entry probes of a task are never
+ * doubled, which would open two frames for one call.
+ */
+int attacher__sync(struct attacher *a, const struct plan *p, const struct attacher_sync *s)
+{
+	struct group *want = NULL;
+	uint32_t *retired = calloc(a->ng + 1, sizeof(*retired));
+	size_t nwant = 0, nretired = 0;
+	int err;
+
+	err = retired ? plan_groups(p, &want, &nwant) : -ENOMEM;
+	for (size_t i = 0; i < a->ng; i++) {
+		a->g[i].wanted = false;
+		for (size_t k = 0; k < nwant && !err; k++)
+			if (!want[k].wanted && a->g[i].prog == want[k].prog &&
+			    a->g[i].task == want[k].task && a->g[i].dev == want[k].dev &&
+			    a->g[i].ino == want[k].ino && same_probes(&a->g[i], &want[k]))
+				a->g[i].wanted = want[k].wanted = true;
+	}
+	if (!err)
+		err = add_groups(a, want, nwant, false, p);
+	if (!err)
+		err = drop_groups(a, true, s, retired, &nretired);
+	if (!err)
+		err = add_groups(a, want, nwant, true, p);
+	if (!err)
+		err = drop_groups(a, false, s, retired, &nretired);
+	/* frames the old entry probes opened while they were going: retired too */
+	for (size_t i = 0; i < nretired; i++)
+		s->retire(s->ctx, retired[i]);
+	for (size_t i = 0; i < nwant; i++)
+		if (want[i].fd < 0)
+			group__fini(&want[i]); /* the attacher did not take it */
+	free(want);
+	free(retired);
 	return err;
 }
 
@@ -145,7 +350,7 @@ int attacher__attach_allocs(struct attacher *a, const struct plan *p, pid_t pid)
 		if (!l) {
 			int err = -errno;
 
-			tp_err("record: cannot place an allocation probe in %s for PID %d: %s",
+			tp_err("attach: cannot place an allocation probe in %s for PID %d: %s",
 			       p->v[i].path, pid, strerror(-err));
 			return err;
 		}
@@ -162,49 +367,26 @@ int attacher__attach_allocs(struct attacher *a, const struct plan *p, pid_t pid)
 
 size_t attacher__count(const struct attacher *a)
 {
-	return a ? a->nfds + a->nlinks : 0;
+	return a ? a->ng + a->nlinks : 0;
 }
 
-struct closer {
-	struct attacher *a;
-	size_t first, step;
-};
-
-static void *close_some(void *arg)
-{
-	struct closer *c = arg;
-
-	for (size_t i = c->first; i < c->a->nfds + c->a->nlinks; i += c->step) {
-		if (i < c->a->nfds)
-			close(c->a->fds[i]);
-		else
-			bpf_link__destroy(c->a->links[i - c->a->nfds]);
-	}
-	return NULL;
-}
-
-/* Each link's teardown waits for a grace period; in parallel they share it. */
 void attacher__free(struct attacher *a)
 {
-	struct closer c[MAX_CLOSERS];
-	pthread_t th[MAX_CLOSERS];
-	bool threaded[MAX_CLOSERS];
-	size_t total, nth;
+	int *fds;
 
 	if (!a)
 		return;
-	total = a->nfds + a->nlinks;
-	nth = total < MAX_CLOSERS ? total : MAX_CLOSERS;
-	for (size_t k = 0; k < nth; k++) {
-		c[k] = (struct closer){ .a = a, .first = k, .step = nth };
-		threaded[k] = !pthread_create(&th[k], NULL, close_some, &c[k]);
-		if (!threaded[k])
-			close_some(&c[k]); /* no thread to spare: this share here */
+	fds = calloc(a->ng + 1, sizeof(*fds));
+	for (size_t i = 0; i < a->ng; i++) {
+		if (fds)
+			fds[i] = a->g[i].fd;
+		else
+			close(a->g[i].fd);
+		group__fini(&a->g[i]);
 	}
-	for (size_t k = 0; k < nth; k++)
-		if (threaded[k])
-			pthread_join(th[k], NULL);
-	free(a->fds);
+	close_all(fds, fds ? a->ng : 0, a->links, a->nlinks);
+	free(fds);
+	free(a->g);
 	free(a->links);
 	free(a);
 }

@@ -160,7 +160,7 @@ int engine__attach(struct engine *e, const struct plan *p)
 	int err = attach_tracepoints(e);
 
 	if (!err)
-		err = attacher__attach_files(e->att, p);
+		err = attacher__sync(e->att, p, NULL);
 	if (!err)
 		tp_debug("attached %zu links: %zu uprobes on %zu functions (%zu by uretprobe)",
 			 attacher__count(e->att) + e->ntps, p->n, p->nfuncs, p->nuret);

@@ -200,8 +200,17 @@ struct attacher;
 /* Before load: the multi-uprobe programs' attach type. */
 void attacher__prepare(struct taskprof_bpf *skel);
 struct attacher *attacher__new(struct taskprof_bpf *skel);
-/* Task probes and runtime hooks, on the files, for every process. */
-int attacher__attach_files(struct attacher *a, const struct plan *p);
+/* What a sync may keep, and whom it tells about a task losing probes. */
+struct attacher_sync {
+	void *ctx;
+	/* a group the plan no longer has, on this file, stays while true */
+	bool (*keep)(void *ctx, dev_t dev, ino_t ino, uint32_t task);
+	/* task's entry probes are going: its open frames cannot be trusted */
+	void (*retire)(void *ctx, uint32_t task);
+};
+/* Task probes and runtime hooks, on the files, for every process: the
+ * links made to match the plan, only what changed touched. s may be NULL. */
+int attacher__sync(struct attacher *a, const struct plan *p, const struct attacher_sync *s);
 /* The plan's allocation probes, for one process. */
 int attacher__attach_allocs(struct attacher *a, const struct plan *p, pid_t pid);
 size_t attacher__count(const struct attacher *a);
