@@ -140,6 +140,8 @@ int profile_repo__get_status(struct profile_repo *repo, struct collector_status 
 		repo__col_copy(st, 1, out->updated_at, sizeof(out->updated_at));
 		out->collector_pid = sqlite3_column_int64(st, 2);
 		out->report = repo__col_strdup(st, 3);
+		repo__col_copy(st, 4, out->session_status, sizeof(out->session_status));
+		repo__col_copy(st, 5, out->ended_at, sizeof(out->ended_at));
 		err = out->report ? 0 : -ENOMEM;
 	}
 	sqlite3_reset(st);
@@ -154,4 +156,26 @@ void collector_status__free(struct collector_status *s)
 		free(s->report);
 		s->report = NULL;
 	}
+}
+
+int profile_repo__abort_stale_collectors(struct profile_repo *repo, const char *ended_at,
+					 const char *why)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !ended_at)
+		return -EINVAL;
+	err = repo__need(repo, ST_SESSION_ABORT_STALE);
+	if (err)
+		return err;
+	st = repo->st[ST_SESSION_ABORT_STALE];
+	repo__bind_text(st, 1, ended_at);
+	repo__bind_text(st, 2, why);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return repo__fail(repo, rc, "cannot close the sessions of dead collectors");
+	return sqlite3_changes(repo->db);
 }

@@ -26,12 +26,19 @@ static const char *const fixed_sql[ST_NR] = {
 	[ST_SESSION_ABORT] = "UPDATE sessions SET ended_at = ?, loss_detail = ?, "
 			     "status = 'aborted' WHERE id = ? AND status = 'running'",
 	[ST_SESSION_GET] = "SELECT id, target, tasks, started_at, ended_at, events_seen, "
-			   "events_lost, loss_detail, status FROM sessions WHERE id = ?",
+			   "events_lost, loss_detail, status, config FROM sessions WHERE id = ?",
+	[ST_SESSION_SET_CONFIG] = "UPDATE sessions SET tasks = ?, config = ? WHERE id = ?",
+	/* only a collector holding the database's lock calls it: any other
+	 * collector session still running has lost its collector */
+	[ST_SESSION_ABORT_STALE] = "UPDATE sessions SET status = 'aborted', ended_at = ?, "
+				   "loss_detail = ? WHERE status = 'running' AND id IN "
+				   "(SELECT session_id FROM collector_status)",
 	[ST_STATUS_PUT] = "INSERT OR REPLACE INTO collector_status "
 			  "(session_id, updated_at, collector_pid, report) VALUES (?,?,?,?)",
-	[ST_STATUS_GET] = "SELECT c.session_id, c.updated_at, c.collector_pid, c.report "
-			  "FROM collector_status c JOIN sessions s ON s.id = c.session_id "
-			  "WHERE s.status = 'running' ORDER BY c.session_id DESC LIMIT 1",
+	[ST_STATUS_GET] = "SELECT c.session_id, c.updated_at, c.collector_pid, c.report, "
+			  "s.status, s.ended_at FROM collector_status c "
+			  "JOIN sessions s ON s.id = c.session_id "
+			  "ORDER BY c.session_id DESC LIMIT 1",
 	[ST_EXPIRE_PROFILES] = "DELETE FROM profiles WHERE id IN (SELECT id FROM profiles "
 			       "WHERE task_end_time < ? ORDER BY id LIMIT ?)",
 	[ST_EXPIRE_ROLLUPS] = "DELETE FROM rollups WHERE id IN (SELECT id FROM rollups "
@@ -41,10 +48,13 @@ static const char *const fixed_sql[ST_NR] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 };
 
-/* A v1 file read as it is: its sessions had no status column. */
+/* Older files read as they are: v1 sessions had no status, v2 no config. */
 static const char session_get_v1[] =
 	"SELECT id, target, tasks, started_at, ended_at, events_seen, events_lost, "
-	"loss_detail, 'completed' FROM sessions WHERE id = ?";
+	"loss_detail, 'completed', NULL FROM sessions WHERE id = ?";
+static const char session_get_v2[] =
+	"SELECT id, target, tasks, started_at, ended_at, events_seen, events_lost, "
+	"loss_detail, status, NULL FROM sessions WHERE id = ?";
 
 static const char create_sessions[] =
 	"CREATE TABLE sessions ("
@@ -69,11 +79,12 @@ static const char create_sessions[] =
 static const char *const migrations[SCHEMA_VERSION] = {
 	[1] = "ALTER TABLE sessions ADD COLUMN status TEXT NOT NULL DEFAULT 'completed'"
 	      " CHECK (status IN ('running', 'completed', 'aborted'));",
-	[2] = NULL, /* v3: rollups and collector_status */
+	[2] = NULL, /* v3: rollups, collector_status, sessions.config */
 };
 #define BASE_VERSION 2
 
 static const char create_status[] =
+	"ALTER TABLE sessions ADD COLUMN config TEXT;"
 	"CREATE TABLE collector_status ("
 	" session_id INTEGER PRIMARY KEY REFERENCES sessions(id),"
 	" updated_at TEXT NOT NULL,"
@@ -188,7 +199,9 @@ static const char *stmt_text(enum stmt_id i, int version, bool readonly, char **
 	case ST_GET:
 		return *owned = columns__select(" WHERE id = ?");
 	case ST_SESSION_GET:
-		return version < 2 && readonly ? session_get_v1 : fixed_sql[i];
+		if (readonly && version < 3)
+			return version < 2 ? session_get_v1 : session_get_v2;
+		return fixed_sql[i];
 	case ST_ROLLUP_INSERT:
 		return *owned = columns__insert_rollup();
 	case ST_STATUS_GET:
@@ -304,12 +317,19 @@ static int inspect(struct profile_repo *repo, const char *path, int *version)
 	return 0;
 }
 
-/* WAL, so readers never wait for the writer; then the schema. */
+/*
+ * WAL, so readers never wait for the writer; then the schema. The -wal and
+ * -shm files stay after the last writer closes: a reader who may read the
+ * database but not write its directory (the collector's readers group)
+ * can open it read-only only while they exist (SQLite 3.22+).
+ */
 static int make_writable(struct profile_repo *repo, const char *path, int version)
 {
 	char *msg = NULL;
-	int rc = SQLITE_OK, err;
+	int rc = SQLITE_OK, err, one = 1;
 
+	if (strcmp(path, ":memory:"))
+		sqlite3_file_control(repo->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
 	if (strcmp(path, ":memory:"))
 		/* checkpoint every ~16 MB of WAL rather than every 4 MB: fewer
 		 * double writes while a burst is stored */

@@ -70,6 +70,7 @@ struct session {
 	int64_t events_lost;
 	char *loss_detail;
 	char *status;  /* running, completed, aborted (the collector died) */
+	char *config;  /* a collector's configuration file, as loaded; else NULL */
 };
 
 /* Invocations of a task beyond its rate limit, ending in one second. */
@@ -84,12 +85,14 @@ struct rollup {
 	bool has[PROFILE_NCOLS];        /* some invocation had a value (else NULL) */
 };
 
-/* What a running collector reports about itself (taskprof status). */
+/* What a collector last reported about itself (taskprof status). */
 struct collector_status {
 	int64_t session_id;
 	char updated_at[PROFILE_TIME_LEN];
 	int64_t collector_pid;
 	char *report;
+	char session_status[16];         /* its session's: running, completed, aborted */
+	char ended_at[PROFILE_TIME_LEN]; /* empty while running */
 };
 
 enum profile_repo_flags {
@@ -136,7 +139,7 @@ void rollup__add(struct rollup *r, const struct profile *p);
 int profile_repo__expire(struct profile_repo *repo, const char *before, int batch);
 int profile_repo__put_status(struct profile_repo *repo, int64_t session, const char *updated_at,
 			     int64_t collector_pid, const char *report);
-/* The report of the newest running session; -ENOENT if none runs. */
+/* The report of the newest collector session; -ENOENT if there was none. */
 int profile_repo__get_status(struct profile_repo *repo, struct collector_status *out);
 void collector_status__free(struct collector_status *s);
 
@@ -144,6 +147,15 @@ void collector_status__free(struct collector_status *s);
 int profile_repo__session_abort(struct profile_repo *repo, int64_t id, const char *ended_at,
 				const char *why);
 int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct session *out);
+/* A collector's tasks and configuration text, at its start and each reload. */
+int profile_repo__session_set_config(struct profile_repo *repo, int64_t id, const char *tasks,
+				     const char *config);
+/*
+ * Marks aborted every collector session still running: for a collector
+ * that holds the database (no other can); returns how many.
+ */
+int profile_repo__abort_stale_collectors(struct profile_repo *repo, const char *ended_at,
+					 const char *why);
 
 /* The columns, in table order, with what a printer needs of each. */
 struct profile_column {

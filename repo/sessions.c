@@ -104,7 +104,9 @@ int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct sess
 		out->events_lost = sqlite3_column_int64(st, 6);
 		out->loss_detail = repo__col_strdup(st, 7);
 		out->status = repo__col_strdup(st, 8);
-		if (!out->target || !out->tasks || !out->status) {
+		out->config = repo__col_strdup(st, 9);
+		if (!out->target || !out->tasks || !out->status ||
+		    (!out->config && sqlite3_column_type(st, 9) != SQLITE_NULL)) {
 			session__free(out);
 			err = -ENOMEM;
 		}
@@ -118,6 +120,29 @@ int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct sess
 	return repo__fail(repo, rc, "cannot read the session");
 }
 
+int profile_repo__session_set_config(struct profile_repo *repo, int64_t id, const char *tasks,
+				     const char *config)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !tasks)
+		return -EINVAL;
+	err = repo__need(repo, ST_SESSION_SET_CONFIG);
+	if (err)
+		return err;
+	st = repo->st[ST_SESSION_SET_CONFIG];
+	repo__bind_text(st, 1, tasks);
+	repo__bind_text(st, 2, config);
+	sqlite3_bind_int64(st, 3, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return repo__fail(repo, rc, "cannot store the session's configuration");
+	return sqlite3_changes(repo->db) ? 0 : -ENOENT;
+}
+
 void session__free(struct session *s)
 {
 	if (!s)
@@ -126,5 +151,6 @@ void session__free(struct session *s)
 	free(s->tasks);
 	free(s->loss_detail);
 	free(s->status);
-	s->target = s->tasks = s->loss_detail = s->status = NULL;
+	free(s->config);
+	s->target = s->tasks = s->loss_detail = s->status = s->config = NULL;
 }

@@ -313,8 +313,34 @@ static void test_collector_status(void **state)
 	assert_string_equal(cs.updated_at, "now");
 	assert_string_equal(cs.report, "second");
 	collector_status__free(&cs);
-	assert_int_equal(profile_repo__session_end(r, id, "y", 0, 0, NULL), 0);
-	assert_int_equal(profile_repo__get_status(r, &cs), -ENOENT);
+	assert_string_equal(cs.session_status, "running");
+	collector_status__free(&cs);
+	/* a second collector's session that was left running, and a record's */
+	assert_true(profile_repo__session_begin(r, "record", "t=f", "x") > 0);
+	assert_int_equal(profile_repo__abort_stale_collectors(r, "z", "collector died"), 1);
+	assert_int_equal(profile_repo__get_status(r, &cs), 0);
+	assert_string_equal(cs.session_status, "aborted");
+	assert_string_equal(cs.ended_at, "z");
+	collector_status__free(&cs);
+	assert_int_equal(profile_repo__abort_stale_collectors(r, "z", "again"), 0);
+}
+
+/* A collector's configuration is kept with its session, and replaced on reload. */
+static void test_session_config(void **state)
+{
+	struct profile_repo *r = *state;
+	struct session s;
+	int64_t id = profile_repo__session_begin(r, "collect", "a", "x");
+
+	assert_int_equal(profile_repo__get_session(r, id, &s), 0);
+	assert_null(s.config);
+	session__free(&s);
+	assert_int_equal(profile_repo__session_set_config(r, id, "b", "[task b]\n"), 0);
+	assert_int_equal(profile_repo__get_session(r, id, &s), 0);
+	assert_string_equal(s.tasks, "b");
+	assert_string_equal(s.config, "[task b]\n");
+	session__free(&s);
+	assert_int_equal(profile_repo__session_set_config(r, id + 1, "c", NULL), -ENOENT);
 }
 
 int main(int argc, char **argv)
@@ -336,6 +362,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_session_abort, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_rollups_and_expiry, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_collector_status, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_session_config, setup_mem, teardown_mem),
 	};
 
 	return cmocka_run_group_tests_name("repo", tests, NULL, NULL);
