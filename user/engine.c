@@ -23,6 +23,7 @@ struct engine {
 	struct attacher *att;
 	struct bpf_link *tps[8];
 	size_t ntps;
+	struct bpf_link *sw;  /* tp_switch, when some tracked thread needs it */
 	struct sink *sink;
 };
 
@@ -44,6 +45,7 @@ static int load(struct engine *e)
 	}
 	attacher__prepare(e->skel);
 	e->skel->rodata->cfg.count_allocs = e->opts.allocs;
+	e->skel->rodata->cfg.track_all = e->opts.track_all;
 	if (e->opts.ringbuf_mb &&
 	    (err = bpf_map__set_max_entries(e->skel->maps.events, e->opts.ringbuf_mb << 20))) {
 		tp_err("engine: cannot size the ring buffer: %s", strerror(-err));
@@ -118,8 +120,8 @@ static bool needs_switch(struct engine *e)
 	bool any = false;
 	int fd;
 
-	if (!e->opts.delayacct)
-		return true; /* no delay accounting in this kernel */
+	if (!e->opts.delayacct || e->skel->bss->no_delays_seen)
+		return true; /* no delay accounting, or a thread BPF saw without it */
 	it = bpf_program__attach_iter(e->skel->progs.count_no_delays, NULL);
 	if (!it)
 		return true;
@@ -133,16 +135,26 @@ static bool needs_switch(struct engine *e)
 	return any;
 }
 
+/* The IO-wait fallback, once some tracked thread has no delay accounting. */
+int engine__check_switch(struct engine *e)
+{
+	if (e->sw || !needs_switch(e))
+		return 0;
+	e->sw = bpf_program__attach(e->skel->progs.tp_switch);
+	if (!e->sw) {
+		tp_err("engine: cannot attach tp_switch: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static int attach_tracepoints(struct engine *e)
 {
 	struct bpf_program *tps[] = { e->skel->progs.tp_fork, e->skel->progs.tp_exit,
 				      e->skel->progs.tp_exec, e->skel->progs.tp_rss,
-				      e->skel->progs.tp_send, e->skel->progs.tp_recv,
-				      e->skel->progs.tp_switch };
+				      e->skel->progs.tp_send, e->skel->progs.tp_recv };
 
 	for (size_t i = 0; i < ARRAY_SIZE(tps); i++) {
-		if (tps[i] == e->skel->progs.tp_switch && !needs_switch(e))
-			continue;
 		e->tps[e->ntps] = bpf_program__attach(tps[i]);
 		if (!e->tps[e->ntps]) {
 			tp_err("engine: cannot attach %s: %s", bpf_program__name(tps[i]),
@@ -151,7 +163,44 @@ static int attach_tracepoints(struct engine *e)
 		}
 		e->ntps++;
 	}
-	return 0;
+	return engine__check_switch(e);
+}
+
+/* The plan's probes on files, changed from the last plan's (collect). */
+int engine__sync(struct engine *e, const struct plan *p, const struct attacher_sync *s)
+{
+	return attacher__sync(e->att, p, s);
+}
+
+/* A task's open frames are not to be stored: its probes are changing. */
+void engine__retire(struct engine *e, uint32_t task)
+{
+	if (task < TP_MAX_TASKS)
+		__atomic_add_fetch(&e->skel->bss->task_gen[task], 1, __ATOMIC_SEQ_CST);
+}
+
+/* What was lost so far, the engine still running. */
+void engine__losses(struct engine *e, const struct agg *agg, struct losses *l)
+{
+	losses__collect(l, bpf_map__fd(e->skel->maps.stats), agg, 0);
+}
+
+/* Run time and runs of every program, while BPF statistics are on. */
+void engine__prog_stats(struct engine *e, uint64_t *run_ns, uint64_t *runs)
+{
+	struct bpf_program *prog;
+
+	*run_ns = *runs = 0;
+	bpf_object__for_each_program(prog, e->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			*run_ns += info.run_time_ns;
+			*runs += info.run_cnt;
+		}
+	}
 }
 
 /* Tracepoints, then the plan's probes on files; what is tracked is covered. */
@@ -189,6 +238,8 @@ static void detach(struct engine *e)
 	for (size_t i = 0; i < e->ntps; i++)
 		bpf_link__destroy(e->tps[i]);
 	e->ntps = 0;
+	bpf_link__destroy(e->sw);
+	e->sw = NULL;
 }
 
 /* Invocations open now, in every thread: they will not be recorded. */

@@ -76,24 +76,33 @@ static struct elf_file *search_image(struct plan *p, const struct task_spec *ts,
 	return first;
 }
 
-static int not_found(const struct elf_file *ef, const struct task_spec *ts)
+/* Why ef has no symbol, and what to do: one sentence for a message. */
+void plan__explain_missing(const struct elf_file *ef, const char *symbol, char *buf, size_t len)
 {
 	char near[512];
 
 	if (!ef->has_symtab) {
-		tp_err("record: %s is stripped (no .symtab) and '%s' is not exported: "
-		       "rebuild it without -s/strip, or install its debug symbols", ef->path,
-		       ts->symbol);
-		return -ENOENT;
+		snprintf(buf, len, "%s is stripped (no .symtab) and '%s' is not exported: rebuild "
+			 "it without -s/strip, or install its debug symbols", ef->path, symbol);
+		return;
 	}
-	elf_file__suggest(ef, ts->symbol, near, sizeof(near));
+	elf_file__suggest(ef, symbol, near, sizeof(near));
 	if (near[0])
-		tp_err("record: unknown symbol '%s' in %s: did you mean: %s?", ts->symbol, ef->path,
-		       near);
+		snprintf(buf, len, "unknown symbol '%s' in %s: did you mean: %s?", symbol, ef->path,
+			 near);
 	else
-		tp_err("record: unknown symbol '%s' in %s: if another program holds it, name that "
-		       "program (-t PROGRAM:%s); list candidates with `nm -C %s | grep -i %s`",
-		       ts->symbol, ef->path, ts->symbol, ef->path, ts->symbol);
+		snprintf(buf, len, "unknown symbol '%s' in %s: if another program or library holds "
+			 "it, name that one (record -t BINARY:SYMBOL, or binary = in a collector's "
+			 "configuration); list candidates with `nm -C %s | grep -i %s`", symbol,
+			 ef->path, ef->path, symbol);
+}
+
+static int not_found(const struct elf_file *ef, const struct task_spec *ts)
+{
+	char why[1536];
+
+	plan__explain_missing(ef, ts->symbol, why, sizeof(why));
+	tp_err("record: %s", why);
 	return -ENOENT;
 }
 

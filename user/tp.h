@@ -184,6 +184,8 @@ struct elf_file *plan__elf(struct plan *p, const char *path);
 int plan__add_function(struct plan *p, struct elf_file *ef, const struct elf_sym *s,
 		       uint32_t task, enum tp_ret_mode mode);
 bool plan__image_quiet(struct plan *p, const char *exe, char *const *extra, size_t nextra);
+/* Why ef has no such symbol, and what to do (resolve.c). */
+void plan__explain_missing(const struct elf_file *ef, const char *symbol, char *buf, size_t len);
 /* Resolves every declared task (resolve.c). */
 int plan__add_tasks(struct plan *p, const struct task_spec *specs, size_t nspecs,
 		    const struct plan_target *t, enum tp_ret_mode mode);
@@ -330,6 +332,7 @@ void format__show(FILE *f, const struct profile *p);
 /* --- engine.c: BPF, probes, tracked processes, records, losses ------------ */
 struct engine_opts {
 	bool allocs;        /* malloc-family probes */
+	bool track_all;     /* any process entering a task is tracked (collect) */
 	bool delayacct;     /* delay accounting is held on (else IO wait by sched_switch) */
 	size_t ringbuf_mb;  /* 0: TP_RINGBUF_MB */
 };
@@ -342,6 +345,13 @@ int engine__track(struct engine *e, pid_t pid, uint32_t flags);
 int engine__attach_allocs(struct engine *e, const struct plan *p, pid_t pid);
 /* Tracepoints and the plan's probes on files. */
 int engine__attach(struct engine *e, const struct plan *p);
+/* The plan's file probes, changed from the last (collect); see attacher__sync. */
+int engine__sync(struct engine *e, const struct plan *p, const struct attacher_sync *s);
+void engine__retire(struct engine *e, uint32_t task);
+/* Attaches the IO-wait fallback if a tracked thread now needs it. */
+int engine__check_switch(struct engine *e);
+void engine__losses(struct engine *e, const struct agg *agg, struct losses *l);
+void engine__prog_stats(struct engine *e, uint64_t *run_ns, uint64_t *runs);
 /* Records go to agg from now on. */
 int engine__sink(struct engine *e, struct agg *agg);
 void engine__poll(struct engine *e, int timeout_ms);

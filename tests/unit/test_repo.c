@@ -312,7 +312,6 @@ static void test_collector_status(void **state)
 	assert_int_equal(cs.collector_pid, 42);
 	assert_string_equal(cs.updated_at, "now");
 	assert_string_equal(cs.report, "second");
-	collector_status__free(&cs);
 	assert_string_equal(cs.session_status, "running");
 	collector_status__free(&cs);
 	/* a second collector's session that was left running, and a record's */
