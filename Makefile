@@ -22,7 +22,7 @@ BPFTOOL ?= bpftool
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -I$(BUILD) -Ibpf -Irepo -Iuser
-LIBS := -lbpf -lelf -lz -lsqlite3 -lcapstone -lstdc++ -lpthread
+LIBS := -lbpf -lelf -lz -lsqlite3 -lcapstone -linih -lsystemd -lstdc++ -lpthread
 
 ifeq ($(V),1)
 Q :=
@@ -35,8 +35,10 @@ endif
 REPO_SRC := repo/columns.c repo/helpers.c repo/open.c repo/profiles.c repo/sessions.c repo/collector.c
 USER_SRC := user/spec.c user/elfsym.c user/symmatch.c user/demangle.c user/libs.c user/probeplan.c user/plan.c user/resolve.c user/hooks.c \
 	    user/uprobe_multi.c user/attach.c user/ratelimit.c user/agg.c user/sink.c user/losses.c \
-	    user/target.c user/launch.c user/delayacct.c user/guardian.c user/engine.c user/record.c user/util.c
-MAIN_SRC := user/main.c user/cli_record.c user/cli_query.c user/format.c
+	    user/target.c user/launch.c user/delayacct.c user/guardian.c user/engine.c user/record.c user/util.c \
+	    user/config.c user/collect_plan.c user/dbfile.c user/procscan.c \
+	    user/collect.c user/collect_reload.c user/collect_status.c
+MAIN_SRC := user/main.c user/cli_record.c user/cli_query.c user/cli_collect.c user/format.c
 
 REPO_OBJ := $(REPO_SRC:%.c=$(OBJ)/%.o)
 USER_OBJ := $(USER_SRC:%.c=$(OBJ)/%.o)

@@ -337,6 +337,29 @@ int attacher__sync(struct attacher *a, const struct plan *p, const struct attach
 	return err;
 }
 
+/* Every link on one file goes now: its bytes are being rewritten in place. */
+int attacher__drop_file(struct attacher *a, dev_t dev, ino_t ino, const struct attacher_sync *s)
+{
+	struct attacher_sync only_retire = { .ctx = s ? s->ctx : NULL,
+					     .retire = s ? s->retire : NULL };
+	uint32_t *retired = calloc(a->ng + 1, sizeof(*retired));
+	size_t nretired = 0;
+	int err;
+
+	if (!retired)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->ng; i++)
+		a->g[i].wanted = a->g[i].dev != dev || a->g[i].ino != ino;
+
+	err = drop_groups(a, true, &only_retire, retired, &nretired);
+	if (!err)
+		err = drop_groups(a, false, &only_retire, retired, &nretired);
+	for (size_t i = 0; i < nretired; i++)
+		s->retire(s->ctx, retired[i]);
+	free(retired);
+	return err;
+}
+
 int attacher__attach_allocs(struct attacher *a, const struct plan *p, pid_t pid)
 {
 	for (size_t i = 0; i < p->n; i++) {

@@ -97,6 +97,8 @@ int engine__track(struct engine *e, pid_t pid, uint32_t flags)
 	uint32_t tgid = pid;
 
 	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.tgids), &tgid, &proc, BPF_NOEXIST)) {
+		if (errno == EEXIST)
+			return 0; /* BPF tracked it first: it entered a task, or forked */
 		tp_err("engine: cannot track PID %u: %s", tgid, strerror(errno));
 		return -errno;
 	}
@@ -170,6 +172,16 @@ static int attach_tracepoints(struct engine *e)
 int engine__sync(struct engine *e, const struct plan *p, const struct attacher_sync *s)
 {
 	return attacher__sync(e->att, p, s);
+}
+
+int engine__drop_file(struct engine *e, dev_t dev, ino_t ino, const struct attacher_sync *s)
+{
+	return attacher__drop_file(e->att, dev, ino, s);
+}
+
+void engine__flush(struct engine *e)
+{
+	sink__drain(e->sink);
 }
 
 /* A task's open frames are not to be stored: its probes are changing. */

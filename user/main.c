@@ -16,8 +16,12 @@ const char cli_usage_text[] =
 	"  taskprof list   [--db PATH] [--process NAME] [--format table|csv|json]\n"
 	"  taskprof show   [--db PATH] ID\n"
 	"  taskprof rm     [--db PATH] (ID | --process NAME)\n"
+	"  taskprof collect [--config FILE] [-v]   (the always-on collector, as root)\n"
+	"  taskprof status  [--db PATH | --config FILE]\n"
 	"\n"
-	"SPEC is [NAME=][BINARY:]SYMBOL; --db defaults to $TASKPROF_DB or ./taskprof.db\n";
+	"SPEC is [NAME=][BINARY:]SYMBOL; --db defaults to $TASKPROF_DB or ./taskprof.db;\n"
+	"collect's FILE defaults to /etc/taskprof/taskprof.conf, status reads the database\n"
+	"that configuration names\n";
 
 /* An error gets one line; the full usage only when nothing specific is wrong. */
 int cli__usage(const char *why)
@@ -72,6 +76,10 @@ int main(int argc, char **argv)
 		return cli__show(argc, argv);
 	if (!strcmp(cmd, "rm"))
 		return cli__rm(argc, argv);
+	if (!strcmp(cmd, "collect"))
+		return cli__collect(argc, argv);
+	if (!strcmp(cmd, "status"))
+		return cli__status(argc, argv);
 	tp_err("unknown command '%s'", cmd);
 	return cli__usage(NULL);
 }

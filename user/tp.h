@@ -213,6 +213,8 @@ struct attacher_sync {
 /* Task probes and runtime hooks, on the files, for every process: the
  * links made to match the plan, only what changed touched. s may be NULL. */
 int attacher__sync(struct attacher *a, const struct plan *p, const struct attacher_sync *s);
+/* Every link on one file, gone now (its bytes are being rewritten). */
+int attacher__drop_file(struct attacher *a, dev_t dev, ino_t ino, const struct attacher_sync *s);
 /* The plan's allocation probes, for one process. */
 int attacher__attach_allocs(struct attacher *a, const struct plan *p, pid_t pid);
 size_t attacher__count(const struct attacher *a);
@@ -322,6 +324,8 @@ int cli__record(int argc, char **argv);
 int cli__list(int argc, char **argv);
 int cli__show(int argc, char **argv);
 int cli__rm(int argc, char **argv);
+int cli__collect(int argc, char **argv);
+int cli__status(int argc, char **argv);
 
 /* --- format.c: profiles printed, every column from the column table ------ */
 void format__csv(FILE *f, const struct profile_list *l);
@@ -348,6 +352,9 @@ int engine__attach(struct engine *e, const struct plan *p);
 /* The plan's file probes, changed from the last (collect); see attacher__sync. */
 int engine__sync(struct engine *e, const struct plan *p, const struct attacher_sync *s);
 void engine__retire(struct engine *e, uint32_t task);
+int engine__drop_file(struct engine *e, dev_t dev, ino_t ino, const struct attacher_sync *s);
+/* Takes every record so far and writes it (before the task table changes). */
+void engine__flush(struct engine *e);
 /* Attaches the IO-wait fallback if a tracked thread now needs it. */
 int engine__check_switch(struct engine *e);
 void engine__losses(struct engine *e, const struct agg *agg, struct losses *l);

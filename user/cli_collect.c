@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+/* `taskprof collect` and `taskprof status`: their options, checked. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect.h"
+
+int cli__collect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *config = TP_COLLECT_CONF;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'v': tp_verbose++; break;
+		case 'h': fputs(cli_usage_text, stdout); return 0;
+		default: return cli__usage(NULL);
+		}
+	}
+	if (optind < argc)
+		return cli__usage("collect: takes no arguments: tasks are declared in the "
+				  "configuration file (--config FILE)");
+	return collect__run(config);
+}
+
+/* The database a configuration names, if it can be read; else the default. */
+static char *db_of(const char *config)
+{
+	char err[1024];
+	struct collect_config *c = collect_config__load(config, NULL, err, sizeof(err));
+	char *db = strdup(c ? c->database : TP_COLLECT_DB);
+
+	collect_config__free(c);
+	return db;
+}
+
+int cli__status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'D' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *config = TP_COLLECT_CONF, *db = NULL;
+	char *owned = NULL;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D': db = optarg; break;
+		case 'c': config = optarg; break;
+		case 'h': fputs(cli_usage_text, stdout); return 0;
+		default: return cli__usage(NULL);
+		}
+	}
+	if (optind < argc)
+		return cli__usage("status: takes no arguments");
+	if (!db)
+		db = owned = db_of(config);
+	rc = db ? status__print(db) : 1;
+	free(owned);
+	return rc;
+}

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `taskprof collect`, the always-on collector: a thin caller of the engine,
+ * like record. It reads its configuration, takes its database (one
+ * collector per database), plans the probes, starts the engine with every
+ * process that enters a task tracked, says it is ready, and then stores
+ * rows until SIGTERM or SIGINT, reloading on SIGHUP and following task
+ * binaries that appear, change or go (collect_reload.c), keeping old rows
+ * within the retention, and reporting its status (collect_status.c).
+ * collect__run reads as the list of its phases.
+ *
+ * What a target sees: nothing, as with record. If this process is killed,
+ * the kernel drops every link with it; the guardian restores delay
+ * accounting and closes the session, and the next collector to start
+ * closes whatever session a guardian could not.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <systemd/sd-daemon.h>
+
+#include "collect.h"
+
+#define POLL_MS 50
+#define BATCH 4096
+#define TICK_NS (2ULL * 1000000000ULL)
+#define RETENTION_NS (60ULL * 1000000000ULL)
+#define RETENTION_BATCH 500
+
+static volatile sig_atomic_t stop_signal, reload_signal;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_signal = 1;
+	else
+		stop_signal = sig;
+}
+
+/* --- before anything changes --------------------------------------------------- */
+
+static int load_config(struct collector *c)
+{
+	char err[1024];
+
+	c->cfg = collect_config__load(c->config_path, &c->config_text, err, sizeof(err));
+	if (!c->cfg)
+		tp_err("%s", err);
+	return c->cfg ? 0 : -EINVAL;
+}
+
+/*
+ * The database: safe to open as root, ours alone (a second collector on it
+ * would store every invocation twice), and rid of the sessions of
+ * collectors that died with their guardians.
+ */
+static int take_database(struct collector *c)
+{
+	char now[PROFILE_TIME_LEN];
+	int n, err = dbfile__prepare(c->cfg->database, c->cfg->readers_gid);
+
+	if (err)
+		return err;
+	c->lock_fd = open(c->cfg->database, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX | LOCK_NB)) {
+		tp_err("collect: another collector writes to %s: stop it first, or give this one "
+		       "another database", c->cfg->database);
+		return -EBUSY;
+	}
+	c->repo = profile_repo__open(c->cfg->database, 0);
+	if (!c->repo) {
+		tp_err("%s", profile_repo__open_error());
+		return -EIO;
+	}
+	tp_iso_time(tp_now_ns(CLOCK_REALTIME), now, sizeof(now));
+	n = profile_repo__abort_stale_collectors(c->repo, now,
+						 "collector died (found by the next collector): "
+						 "invocations open or not yet stored are missing");
+	if (n > 0)
+		tp_warn("collect: note: %d earlier collector session%s had no end (killed with its "
+			"guardian): marked aborted", n, n == 1 ? "" : "s");
+	return n < 0 ? n : 0;
+}
+
+static int make_plan(struct collector *c)
+{
+	char err[2048];
+
+	c->plan = collect_plan__build(c->cfg, &c->tt, &c->files, &c->nfiles, err, sizeof(err));
+	if (!c->plan)
+		tp_err("%s", err);
+	return c->plan ? 0 : -EINVAL;
+}
+
+/* The guardian first, then the one system setting we change. */
+static int protect(struct collector *c)
+{
+	int err;
+
+	c->guardian = guardian__start(c->cfg->database, true);
+	if (!c->guardian) {
+		tp_err("collect: cannot start the guardian process: %s", strerror(errno));
+		return -errno;
+	}
+	err = delayacct__hold(getpid());
+	c->delayacct_held = !err;
+	if (err && err != -ENOENT)
+		tp_warn("collect: note: cannot switch on delay accounting (%s): IO wait comes "
+			"from the scheduler instead", strerror(-err));
+	return 0;
+}
+
+static int start_engine(struct collector *c)
+{
+	struct engine_opts eo = { .track_all = true, .ringbuf_mb = c->cfg->ringbuf_mb,
+				  .delayacct = c->delayacct_held };
+
+	c->engine = engine__new(&eo);
+	if (!c->engine)
+		return -errno;
+	/* the kernel's per-program run time, for status; off again when we go */
+	c->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	return 0;
+}
+
+static int begin_session(struct collector *c)
+{
+	char now[PROFILE_TIME_LEN], *target;
+	struct agg *a = &c->agg;
+
+	a->repo = c->repo;
+	a->tasks = c->tt.v;
+	a->ntasks = c->tt.n;
+	a->env = c->cfg->env;
+	a->mono_to_real_ns = (int64_t)tp_now_ns(CLOCK_REALTIME) - (int64_t)tp_now_ns(CLOCK_MONOTONIC);
+	a->limits = ratelimit__new(TP_MAX_TASKS);
+	if (!a->limits || agg__init(a, BATCH))
+		return -ENOMEM;
+	target = tp_strdup_printf("collect --config %s", c->config_path);
+	if (!target)
+		return -ENOMEM;
+	tp_iso_time(tp_now_ns(CLOCK_REALTIME), now, sizeof(now));
+	c->session = profile_repo__session_begin(c->repo, target, "", now);
+	free(target);
+	if (c->session < 0 || collector__store_config(c)) {
+		tp_err("%s", profile_repo__errmsg(c->repo));
+		return c->session < 0 ? (int)c->session : -EIO;
+	}
+	a->session_id = c->session;
+	guardian__tell_session(c->guardian, c->session);
+	return engine__sink(c->engine, a);
+}
+
+/* Tracepoints and probes, then the processes that ran a task's file before us. */
+static int attach_all(struct collector *c)
+{
+	int err = engine__attach(c->engine, c->plan);
+
+	if (!err)
+		err = collector__track_running(c);
+	if (!err)
+		err = collector__watch_files(c);
+	return err;
+}
+
+static int go(struct collector *c)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	size_t nproc = collector__nprocs(c);
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	c->started_mono = tp_now_ns(CLOCK_MONOTONIC);
+	tp_info("collect: ready: %zu task%s in %zu file%s, %zu process%s running them now; "
+		"storing into %s (session %lld)", c->cfg->ntasks, c->cfg->ntasks == 1 ? "" : "s",
+		collector__nprobed(c), collector__nprobed(c) == 1 ? "" : "s", nproc,
+		nproc == 1 ? "" : "es", c->cfg->database, (long long)c->session);
+	sd_notify(0, "READY=1");
+	return 0;
+}
+
+/* --- running --------------------------------------------------------------------- */
+
+/* Deletes rows older than the retention, a small transaction at a time. */
+static void expire(struct collector *c)
+{
+	char before[PROFILE_TIME_LEN];
+	uint64_t now = tp_now_ns(CLOCK_REALTIME);
+	int n;
+
+	if (!c->cfg->retention_days)
+		return;
+	tp_iso_time(now - (uint64_t)c->cfg->retention_days * 86400ULL * 1000000000ULL, before,
+		    sizeof(before));
+	do {
+		n = profile_repo__expire(c->repo, before, RETENTION_BATCH);
+		if (n > 0)
+			c->expired += n;
+		engine__poll(c->engine, 0); /* records keep flowing between batches */
+	} while (n >= RETENTION_BATCH && !stop_signal);
+	if (n < 0)
+		tp_err("collect: %s", profile_repo__errmsg(c->repo));
+}
+
+static void run(struct collector *c)
+{
+	uint64_t now, next_tick = 0, next_expiry = 0;
+
+	while (!stop_signal) {
+		engine__poll(c->engine, POLL_MS);
+		if (reload_signal) {
+			reload_signal = 0;
+			sd_notify(0, "RELOADING=1");
+			collector__reload(c);
+			sd_notify(0, "READY=1");
+		}
+		collector__check_files(c);
+		now = tp_now_ns(CLOCK_MONOTONIC);
+		if (now >= next_tick) {
+			collector__tick(c);
+			next_tick = now + TICK_NS;
+		}
+		if (now >= next_expiry) {
+			expire(c);
+			next_expiry = now + RETENTION_NS;
+		}
+	}
+}
+
+/* --- the end ------------------------------------------------------------------- */
+
+static void end_session(struct collector *c)
+{
+	char now[PROFILE_TIME_LEN];
+	struct losses l;
+
+	sd_notify(0, "STOPPING=1");
+	engine__stop(c->engine, &c->agg, &l);
+	tp_iso_time(tp_now_ns(CLOCK_REALTIME), now, sizeof(now));
+	collector__put_status(c, &l);
+	if (profile_repo__session_end(c->repo, c->session, now, c->agg.seen, l.lost, l.detail))
+		tp_err("%s", profile_repo__errmsg(c->repo));
+	c->session_ended = true;
+	tp_info("collect: stopped by %s: session %lld: %llu invocations stored as rows, %llu "
+		"rolled up", strsignal(stop_signal), (long long)c->session,
+		(unsigned long long)c->agg.written,
+		(unsigned long long)ratelimit__rolled(c->agg.limits));
+	if (l.lost)
+		tp_warn("warning: %llu lost (%s)", (unsigned long long)l.lost, l.detail);
+	if (l.open)
+		tp_warn("collect: note: %llu invocation%s still running at the stop: not stored",
+			(unsigned long long)l.open, l.open == 1 ? " was" : "s were");
+}
+
+static void collector__cleanup(struct collector *c)
+{
+	engine__free(c->engine);
+	if (c->session > 0 && !c->session_ended) {
+		char now[PROFILE_TIME_LEN];
+
+		tp_iso_time(tp_now_ns(CLOCK_REALTIME), now, sizeof(now));
+		profile_repo__session_end(c->repo, c->session, now, c->agg.seen, 0,
+					  "collect failed before it was ready");
+	}
+	if (c->stats_fd >= 0)
+		close(c->stats_fd);
+	agg__fini(&c->agg);
+	ratelimit__free(c->agg.limits);
+	profile_repo__close(c->repo);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	if (c->delayacct_held)
+		delayacct__release(getpid());
+	guardian__dismiss(c->guardian);
+	collector__unwatch_files(c);
+	plan__free(c->plan);
+	watched_files__free(c->files, c->nfiles);
+	free(c->maps);
+	free(c->gone);
+	task_table__free(&c->tt);
+	collect_config__free(c->cfg);
+	free(c->config_text);
+}
+
+int collect__run(const char *config_path)
+{
+	struct collector c = { .config_path = config_path, .lock_fd = -1, .stats_fd = -1,
+			       .inotify_fd = -1 };
+	int rc = 1;
+
+	if (load_config(&c)) {
+		rc = TP_EXIT_CONFIG;
+		goto cleanup;
+	}
+	if (geteuid() != 0) {
+		tp_err("collect: needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN to load BPF "
+		       "and place uprobes): run it as a service, or with sudo");
+		goto cleanup;
+	}
+	if (take_database(&c))
+		goto cleanup;
+	if (make_plan(&c)) {
+		rc = TP_EXIT_CONFIG;
+		goto cleanup;
+	}
+	if (protect(&c) || start_engine(&c) || begin_session(&c) || attach_all(&c) || go(&c))
+		goto cleanup;
+	run(&c);
+	end_session(&c);
+	rc = c.agg.write_errors ? 1 : 0;
+cleanup:
+	collector__cleanup(&c);
+	return rc;
+}

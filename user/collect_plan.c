@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The collector's configuration as a probe plan: each task's binary (a
+ * path or a glob) expanded to files, the symbol resolved in each, the
+ * return mechanism chosen per file, and the runtime hooks of each file's
+ * image. Each (task, file) pair has its own index in the task table, so a
+ * row names the very file its invocation ran in. The files read are
+ * remembered by inode, size and mtime, to notice a binary replaced or
+ * rewritten.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "collect.h"
+
+/* --- the task table ----------------------------------------------------------- */
+
+/* The index of (name, binary), added if new; -ENOSPC past TP_MAX_TASKS. */
+static int task_table__find(struct task_table *t, const char *name, const char *binary,
+			    uint32_t *idx)
+{
+	struct agg_task *nv;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->v[i].name, name) && !strcmp(t->v[i].binary, binary)) {
+			*idx = i;
+			return 0;
+		}
+	if (t->n == TP_MAX_TASKS)
+		return -ENOSPC;
+	nv = realloc(t->v, (t->n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	t->v = nv;
+	memset(&nv[t->n], 0, sizeof(*nv));
+	nv[t->n].name = strdup(name);
+	nv[t->n].binary = strdup(binary);
+	if (!nv[t->n].name || !nv[t->n].binary) {
+		free(nv[t->n].name);
+		free(nv[t->n].binary);
+		return -ENOMEM;
+	}
+	*idx = t->n++;
+	return 0;
+}
+
+static char *dup_or_null(const char *s, bool *fail)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	*fail |= s && !d;
+	return d;
+}
+
+/* A deep copy: a new plan fills it, and it replaces the old one if all goes well. */
+int task_table__clone(const struct task_table *from, struct task_table *to)
+{
+	bool fail = false;
+
+	to->n = 0;
+	to->v = calloc(from->n + 1, sizeof(*to->v));
+	if (!to->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < from->n; i++, to->n++) {
+		to->v[i] = from->v[i];
+		to->v[i].name = dup_or_null(from->v[i].name, &fail);
+		to->v[i].binary = dup_or_null(from->v[i].binary, &fail);
+		to->v[i].symbol = dup_or_null(from->v[i].symbol, &fail);
+		to->v[i].stage = dup_or_null(from->v[i].stage, &fail);
+	}
+	if (fail) {
+		task_table__free(to);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void task_table__free(struct task_table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].name);
+		free(t->v[i].symbol);
+		free(t->v[i].binary);
+		free(t->v[i].stage);
+	}
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+/* What a row of this (task, file) says: the config's current stage and limit. */
+static int task_table__set(struct task_table *tt, uint32_t idx, const struct collect_task *ct,
+			   const struct elf_sym *only)
+{
+	struct agg_task *t = &tt->v[idx];
+	char *stage = ct->stage ? strdup(ct->stage) : NULL;
+	char *sym = only ? strdup(only->name) : NULL;
+
+	if ((ct->stage && !stage) || (only && !sym)) {
+		free(stage);
+		free(sym);
+		return -ENOMEM;
+	}
+	free(t->stage);
+	free(t->symbol);
+	t->stage = stage;
+	t->symbol = sym;
+	t->max_rows = ct->max_rows;
+	return 0;
+}
+
+/* --- files -------------------------------------------------------------------- */
+
+void watched_files__free(struct watched_file *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(f[i].path);
+	free(f);
+}
+
+/*
+ * Remembers a file a binary names: with its descriptor, the very file the
+ * plan read (probed); without, one it matched but holds no probe.
+ */
+static int watch(struct watched_file **v, size_t *n, const char *path, int fd)
+{
+	struct watched_file *nv;
+	struct stat st;
+
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i].path, path)) {
+			(*v)[i].probed |= fd >= 0;
+			return 0;
+		}
+	if (fd >= 0 ? fstat(fd, &st) : stat(path, &st))
+		return fd >= 0 ? -errno : 0;
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = (struct watched_file){ .path = strdup(path), .dev = st.st_dev, .ino = st.st_ino,
+					.mtime_ns = st.st_mtim.tv_sec * 1000000000LL +
+						    st.st_mtim.tv_nsec,
+					.size = st.st_size, .probed = fd >= 0 };
+	if (!nv[*n].path)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static bool is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* The files a binary names now: one path, or a glob's matches. */
+static int expand(const char *pattern, glob_t *g)
+{
+	int rc = glob(pattern, GLOB_ERR | GLOB_NOCHECK * !is_glob(pattern), NULL, g);
+
+	if (rc == GLOB_NOMATCH)
+		return 0;
+	return rc ? -EIO : 0;
+}
+
+/* --- the plan ----------------------------------------------------------------- */
+
+struct builder {
+	char *err;              /* the one line saying why there is no plan */
+	size_t errlen;
+	const struct collect_config *c;
+	const struct collect_task *ct;
+	struct task_table *tt;
+	struct plan *p;
+	struct watched_file *files;
+	size_t nfiles;
+	size_t found;           /* files of this task with its symbol */
+};
+
+static void say_task(const struct builder *b, int line, const char *why)
+{
+	if (!b->err[0])
+		snprintf(b->err, b->errlen, "config: %s:%d: task '%s': %s", b->c->path, line,
+			 b->ct->name, why);
+}
+
+static enum tp_ret_mode mode_of(struct plan *p, const struct elf_file *ef, enum tp_ret_mode m)
+{
+	/*
+	 * A library may be loaded by any program, which may look at its stack:
+	 * only an executable whose whole image is quiet gets uretprobes.
+	 */
+	if (m != TP_RET_AUTO)
+		return m;
+	return ef->is_exec && plan__image_quiet(p, ef->path, NULL, 0) ? TP_RET_URETPROBE
+								       : TP_RET_INSN;
+}
+
+static int add_hooks(struct plan *p, const char *path)
+{
+	char **libs = NULL;
+	size_t nlibs = 0;
+	int err;
+
+	if (tp_libs_of_exe(path, &libs, &nlibs))
+		nlibs = 0; /* its own hooks still count */
+	err = plan__add_runtime(p, path, libs, nlibs, false);
+	tp_strv_free(libs, nlibs);
+	return err;
+}
+
+/* The task in one file; 0 if the file lacks the symbol and others may have it. */
+static int add_file(struct builder *b, const char *path, bool only_file)
+{
+	struct elf_file *ef = plan__elf(b->p, path);
+	struct elf_sym **m = NULL;
+	char why[1536];
+	uint32_t idx;
+	int n, err;
+
+	err = watch(&b->files, &b->nfiles, path, -1);
+	if (err)
+		return err;
+	if (!ef) {
+		snprintf(why, sizeof(why), "cannot read %s as an ELF file: %s", path,
+			 strerror(errno));
+		if (only_file)
+			say_task(b, b->ct->binary_line, why);
+		return only_file ? -ENOEXEC : 0;
+	}
+	n = elf_file__find(ef, b->ct->symbol, &m);
+	if (n <= 0) {
+		free(m);
+		plan__explain_missing(ef, b->ct->symbol, why, sizeof(why));
+		if (only_file)
+			say_task(b, b->ct->symbol_line, why);
+		return only_file ? -ENOENT : 0;
+	}
+	if (ef->is_go) {
+		free(m);
+		say_task(b, b->ct->binary_line, "Go programs move goroutine stacks, so frames "
+						"cannot be matched by stack pointer: not supported");
+		return -ENOTSUP;
+	}
+	err = task_table__find(b->tt, b->ct->name, ef->path, &idx);
+	if (err == -ENOSPC)
+		say_task(b, b->ct->line, "too many (task, file) pairs over this collector's life: "
+					 "restart it");
+	if (!err)
+		err = task_table__set(b->tt, idx, b->ct, n == 1 ? m[0] : NULL);
+	for (int i = 0; i < n && !err; i++)
+		err = plan__add_function(b->p, ef, m[i], idx, mode_of(b->p, ef, b->ct->returns));
+	free(m);
+	if (!err)
+		err = watch(&b->files, &b->nfiles, ef->path, ef->fd);
+	if (!err)
+		err = add_hooks(b->p, ef->path);
+	b->found++;
+	return err;
+}
+
+static int add_task(struct builder *b)
+{
+	glob_t g = { 0 };
+	int err = expand(b->ct->binary, &g);
+
+	b->found = 0;
+	for (size_t i = 0; i < g.gl_pathc && !err; i++)
+		err = add_file(b, g.gl_pathv[i], !is_glob(b->ct->binary));
+	if (!err && is_glob(b->ct->binary) && !b->found && g.gl_pathc) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "no file matching %s has the symbol '%s'",
+			 b->ct->binary, b->ct->symbol);
+		say_task(b, b->ct->symbol_line, why);
+		err = -ENOENT;
+	} else if (!err && !g.gl_pathc) {
+		tp_warn("config: %s:%d: task '%s': nothing matches %s yet: its probes go in when "
+			"it appears", b->c->path, b->ct->binary_line, b->ct->name, b->ct->binary);
+	}
+	globfree(&g);
+	return err;
+}
+
+struct plan *collect_plan__build(const struct collect_config *c, struct task_table *tt,
+				 struct watched_file **files, size_t *nfiles, char *errbuf,
+				 size_t errlen)
+{
+	struct builder b = { .err = errbuf, .errlen = errlen, .c = c, .tt = tt,
+			     .p = plan__new() };
+	int err = b.p ? 0 : -ENOMEM;
+
+	errbuf[0] = 0;
+	for (size_t i = 0; i < c->ntasks && !err; i++) {
+		b.ct = &c->tasks[i];
+		err = add_task(&b);
+	}
+	if (err && !errbuf[0])
+		snprintf(errbuf, errlen, "collect: cannot plan the probes: %s", strerror(-err));
+	if (err) {
+		plan__free(b.p);
+		watched_files__free(b.files, b.nfiles);
+		errno = -err;
+		return NULL;
+	}
+	*files = b.files;
+	*nfiles = b.nfiles;
+	return b.p;
+}
+
+/* A file counts as changed when its inode, size or mtime has. */
+static bool same_file(const struct watched_file *w)
+{
+	struct stat st;
+
+	return !stat(w->path, &st) && st.st_dev == w->dev && st.st_ino == w->ino &&
+	       st.st_size == w->size &&
+	       st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec == w->mtime_ns;
+}
+
+/* Whether every file the binaries name now is one the plan saw, unchanged,
+ * and every file it saw is still named. */
+bool collect_plan__stale(const struct collect_config *c, const struct watched_file *files,
+			 size_t nfiles)
+{
+	bool *seen = calloc(nfiles + 1, sizeof(*seen)), stale = !seen;
+
+	for (size_t i = 0; i < c->ntasks && !stale; i++) {
+		glob_t g = { 0 };
+
+		stale = expand(c->tasks[i].binary, &g) != 0;
+		for (size_t k = 0; k < g.gl_pathc && !stale; k++) {
+			size_t w = 0;
+
+			while (w < nfiles && strcmp(files[w].path, g.gl_pathv[k]))
+				w++;
+			stale = w == nfiles || !same_file(&files[w]);
+			if (!stale)
+				seen[w] = true;
+		}
+		globfree(&g);
+	}
+	for (size_t w = 0; w < nfiles && !stale; w++)
+		stale = !seen[w];
+	free(seen);
+	return stale;
+}

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What the collector is doing, for `taskprof status`: the collector writes
+ * a report into its database every few seconds (the readers group can read
+ * it without privilege, and without reaching the collector), and status
+ * prints the newest, saying whether its collector still runs.
+ *
+ * The report: each task's files and the processes mapping them now, rows
+ * per second, rolled-up invocations, losses by reason, the collector's own
+ * CPU and memory, and the BPF programs' run time from the kernel's BPF
+ * statistics (kernel.bpf_stats_enabled, held on by the collector).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collect.h"
+
+static const char *returns_of(const struct collector *c, const char *path)
+{
+	for (size_t i = 0; i < c->plan->n; i++)
+		if (c->plan->v[i].prog == TP_PROG_URET && !strcmp(c->plan->v[i].path, path))
+			return "uretprobe returns";
+	return "ret-instruction returns";
+}
+
+/* The processes mapping watched file w, on one line. */
+static void pids_of(FILE *f, const struct collector *c, const struct watched_file *w)
+{
+	size_t shown = 0, total = 0;
+
+	for (size_t i = 0; i < c->nmaps; i++) {
+		if (&c->files[c->maps[i].file] != w)
+			continue;
+		if (shown < 20)
+			fprintf(f, "%s%d", shown++ ? " " : "", c->maps[i].pid);
+		total++;
+	}
+	if (!total)
+		fputs("none now", f);
+	else if (total > shown)
+		fprintf(f, " ... (%zu in all)", total);
+}
+
+static void tasks(FILE *f, const struct collector *c)
+{
+	for (size_t t = 0; t < c->cfg->ntasks; t++) {
+		const struct collect_task *ct = &c->cfg->tasks[t];
+		bool any = false;
+
+		fprintf(f, "task %s: %s in %s\n", ct->name, ct->symbol, ct->binary);
+		if (ct->max_rows)
+			fprintf(f, "  rows up to %u a second, the rest rolled up\n", ct->max_rows);
+		for (size_t i = 0; i < c->tt.n; i++) {
+			const struct watched_file *w = NULL;
+
+			if (strcmp(c->tt.v[i].name, ct->name))
+				continue;
+			for (size_t k = 0; k < c->nfiles && !w; k++)
+				if (c->files[k].probed && !strcmp(c->files[k].path, c->tt.v[i].binary))
+					w = &c->files[k];
+			if (!w)
+				continue;
+			any = true;
+			fprintf(f, "  %s (%s): processes ", w->path, returns_of(c, w->path));
+			pids_of(f, c, w);
+			fputc('\n', f);
+		}
+		if (!any)
+			fputs("  not attached: no file matches, or it lacks the symbol\n", f);
+	}
+}
+
+static void numbers(FILE *f, struct collector *c, const struct losses *l)
+{
+	uint64_t now = tp_now_ns(CLOCK_MONOTONIC), run_ns, runs, rss, mine;
+	double up = c->started_mono ? (now - c->started_mono) / 1e9 : 0, cpu;
+
+	fprintf(f, "rows: %llu stored, %.1f/s now\n", (unsigned long long)c->agg.written,
+		c->rows_per_s);
+	fprintf(f, "rolled up: %llu invocations, %.1f/s now\n",
+		(unsigned long long)ratelimit__rolled(c->agg.limits), c->rolled_per_s);
+	fprintf(f, "lost: %llu (%s)\n", (unsigned long long)l->lost, l->detail);
+	if (c->cfg->retention_days)
+		fprintf(f, "retention: %u days, %llu rows removed\n", c->cfg->retention_days,
+			(unsigned long long)c->expired);
+	procscan__self(&cpu, &rss, &mine);
+	fprintf(f, "collector: PID %d, up %.0f s, CPU %.2f s (%.3f%% of one CPU), memory %.1f MiB "
+		"private (RSS %.1f MiB with the ring buffer and ELF files mapped)\n",
+		getpid(), up, cpu, up > 0 ? 100 * cpu / up : 0, mine / 1048576.0, rss / 1048576.0);
+	engine__prog_stats(c->engine, &run_ns, &runs);
+	if (c->stats_fd >= 0)
+		fprintf(f, "BPF: %.3f s run time in %llu runs (%.0f ns each, %.3f%% of one CPU)\n",
+			run_ns / 1e9, (unsigned long long)runs, runs ? (double)run_ns / runs : 0,
+			up > 0 ? 100 * run_ns / 1e9 / up : 0);
+	else
+		fputs("BPF: run time unknown: the kernel's BPF statistics could not be enabled\n",
+		      f);
+	fprintf(f, "config: %s, %llu reload%s (%llu refused), %llu replan%s\n", c->config_path,
+		(unsigned long long)c->reloads, c->reloads == 1 ? "" : "s",
+		(unsigned long long)c->reloads_refused, (unsigned long long)c->replans,
+		c->replans == 1 ? "" : "s");
+}
+
+void collector__put_status(struct collector *c, const struct losses *final)
+{
+	char now[PROFILE_TIME_LEN];
+	struct losses l;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return;
+	if (final)
+		l = *final;
+	else
+		engine__losses(c->engine, &c->agg, &l);
+	tasks(f, c);
+	numbers(f, c, &l);
+	fclose(f);
+	tp_iso_time(tp_now_ns(CLOCK_REALTIME), now, sizeof(now));
+	if (profile_repo__put_status(c->repo, c->session, now, getpid(), buf))
+		tp_err("collect: cannot store the status: %s", profile_repo__errmsg(c->repo));
+	free(buf);
+}
+
+int status__print(const char *db)
+{
+	struct profile_repo *r = profile_repo__open(db, PROFILE_REPO_READONLY);
+	struct collector_status cs;
+	bool running;
+	int err;
+
+	if (!r) {
+		tp_err("%s", profile_repo__open_error());
+		return 1;
+	}
+	err = profile_repo__get_status(r, &cs);
+	profile_repo__close(r);
+	if (err == -ENOENT) {
+		printf("no collector has run on %s\n", db);
+		return 3;
+	}
+	if (err) {
+		tp_err("status: cannot read %s: %s", db, strerror(-err));
+		return 1;
+	}
+	running = !strcmp(cs.session_status, "running") && tp_pid_alive(cs.collector_pid);
+	if (running)
+		printf("collector running: session %lld, database %s, report of %s\n",
+		       (long long)cs.session_id, db, cs.updated_at);
+	else if (!strcmp(cs.session_status, "running"))
+		printf("collector NOT running: session %lld never ended (PID %lld is gone; it was "
+		       "killed): its last report, of %s:\n", (long long)cs.session_id,
+		       (long long)cs.collector_pid, cs.updated_at);
+	else
+		printf("collector not running: session %lld %s at %s; its last report:\n",
+		       (long long)cs.session_id, cs.session_status, cs.ended_at);
+	fputs(cs.report, stdout);
+	collector_status__free(&cs);
+	return running ? 0 : 3;
+}
