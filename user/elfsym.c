@@ -39,6 +39,24 @@ static const char *const stack_runtimes[] = {
 	"__lsan_init", "__ubsan_handle_", "__sanitizer_",
 };
 
+/*
+ * What can leave a frame without its return (a cut, bpf/cuts.bpf.h), by
+ * what a file imports, or for exceptions also carries: the runtime hooks a
+ * process needs are those its image can use, and no process pays for a
+ * hook it cannot reach. libc defines longjmp and pthread_exit; importing
+ * them is what counts.
+ */
+static const char *const throw_names[] = {
+	"__cxa_throw", "__cxa_rethrow", "_Unwind_RaiseException", "_Unwind_Resume",
+	"rust_eh_personality", "__gxx_personality_v0",
+};
+static const char *const forced_imports[] = {
+	"pthread_exit", "pthread_cancel", "_Unwind_ForcedUnwind",
+};
+static const char *const jump_imports[] = {
+	"longjmp", "_longjmp", "siglongjmp", "__longjmp_chk",
+};
+
 /* name, or name@version, is word; a word ending in '_' is a prefix */
 static bool sym_is(const char *name, const char *word)
 {
@@ -99,9 +117,15 @@ static int read_symbols(struct elf_file *ef, Elf *elf, Elf_Scn *scn, GElf_Shdr *
 		name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name || !*name)
 			continue;
+		if (sym_in(name, throw_names, ARRAY_SIZE(throw_names)))
+			ef->cuts |= ELF_CUT_THROW;
 		if (sym.st_shndx == SHN_UNDEF) {
 			if (sym_in(name, stack_imports, ARRAY_SIZE(stack_imports)))
 				ef->walks_stack = true;
+			if (sym_in(name, forced_imports, ARRAY_SIZE(forced_imports)))
+				ef->cuts |= ELF_CUT_FORCED;
+			if (sym_in(name, jump_imports, ARRAY_SIZE(jump_imports)))
+				ef->cuts |= ELF_CUT_JUMP;
 			continue;
 		}
 		if (sym_in(name, stack_runtimes, ARRAY_SIZE(stack_runtimes)))

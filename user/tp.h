@@ -58,6 +58,13 @@ struct elf_sym {
 	uint64_t size;
 };
 
+/* Ways a file's code can leave frames without returning (elfsym.c). */
+enum elf_cuts {
+	ELF_CUT_THROW = 0x1,   /* C++ exceptions, Rust panics */
+	ELF_CUT_FORCED = 0x2,  /* pthread_exit, pthread_cancel */
+	ELF_CUT_JUMP = 0x4,    /* longjmp */
+};
+
 struct elf_file {
 	char *path;
 	int fd;
@@ -65,6 +72,7 @@ struct elf_file {
 	bool has_symtab;    /* not stripped */
 	bool is_go;
 	bool walks_stack;   /* unwinds, walks or records its own stack (elfsym.c) */
+	unsigned int cuts;  /* enum elf_cuts it can cause */
 	bool is_dyn;        /* ET_DYN (PIE or shared library) */
 	bool is_exec;       /* an executable, PIE or not */
 	struct elf_sym *syms;
