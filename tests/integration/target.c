@@ -670,6 +670,26 @@ static void sc_fork(void)
 	gt_put("sys", fork_gt.sys);
 }
 
+/* A child process runs the task, and says what it wrote and who it was. */
+static void sc_child(void)
+{
+	pid_t pid = fork();
+	long long a;
+
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		a = io_field("write_bytes");
+		write_task(scratch("child.dat"), 4 << 20);
+		gt_put("child_write_bytes", io_field("write_bytes") - a);
+		gt_put("child_pid", getpid());
+		unlink(scratch("child.dat"));
+		_exit(0);
+	}
+	if (waitpid(pid, NULL, 0) != pid)
+		die("waitpid");
+}
+
 static void sc_quote(void)
 {
 	sink = quote_task(1);
@@ -703,6 +723,7 @@ static const struct {
 	{ "cancel", sc_cancel },
 	{ "exit", sc_exit },
 	{ "fork", sc_fork },
+	{ "child", sc_child },
 	{ "quote", sc_quote },
 	{ "exit37", sc_exit37 },
 };
