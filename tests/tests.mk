@@ -6,7 +6,8 @@ CMOCKA := -lcmocka
 
 UNIT_TESTS := test_repo test_repo_files test_spec test_symbols test_agg
 UNIT_BINS := $(UNIT_TESTS:%=$(TBUILD)/%)
-INTEG_TESTS := test_metrics test_frames test_trees test_kill test_tracers test_cli test_collect
+INTEG_TESTS := test_metrics test_frames test_trees test_kill test_tracers test_cli test_collect \
+	       test_service
 INTEG_BINS := $(INTEG_TESTS:%=$(TBUILD)/%)
 FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD)/libfix.so \
 	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped $(TBUILD)/fix_backtrace

@@ -306,12 +306,13 @@ int collect__run(const char *config_path)
 		       "and place uprobes): run it as a service, or with sudo");
 		goto cleanup;
 	}
-	if (take_database(&c))
-		goto cleanup;
+	/* a task that cannot be planned is a configuration mistake: no database yet */
 	if (make_plan(&c)) {
 		rc = TP_EXIT_CONFIG;
 		goto cleanup;
 	}
+	if (take_database(&c))
+		goto cleanup;
 	if (protect(&c) || start_engine(&c) || begin_session(&c) || attach_all(&c) || go(&c))
 		goto cleanup;
 	run(&c);

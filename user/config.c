@@ -30,8 +30,8 @@ struct parse {
 	bool failed;
 	int err_line;      /* 0: the mistake is in no one line */
 	char err[512];
-	char section[256]; /* the last [section] header seen, and its line */
-	int section_line;
+	int section_line;  /* of the last [section] header seen */
+	int readers_line;
 };
 
 static void fail(struct parse *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -108,8 +108,10 @@ static int collector_key(struct parse *ps, const char *key, const char *v)
 		return set_str(ps, &c->database, "collector", key, v);
 	if (!strcmp(key, "env"))
 		return set_str(ps, &c->env, "collector", key, v);
-	if (!strcmp(key, "readers"))
+	if (!strcmp(key, "readers")) {
+		ps->readers_line = ps->line;
 		return set_str(ps, &c->readers, "collector", key, v);
+	}
 	if (!strcmp(key, "retention_days")) {
 		if (parse_uint(v, 100000, &n))
 			fail(ps, "retention_days must be a whole number of days from 1, not '%s'", v);
@@ -240,12 +242,14 @@ static void check_whole(struct parse *ps)
 	if (!ps->failed && !c->ntasks)
 		fail(ps, "no [task NAME] section: nothing to profile");
 	if (!ps->failed && c->readers) {
+		ps->line = ps->readers_line;
 		g = getgrnam(c->readers);
 		if (!g)
 			fail(ps, "readers: no group '%s' on this machine: create it "
 				 "(groupadd %s) or leave readers out", c->readers, c->readers);
 		else
 			c->readers_gid = g->gr_gid;
+		ps->line = 0;
 	}
 	if (!ps->failed && !c->database && !(c->database = strdup(TP_COLLECT_DB)))
 		fail(ps, "out of memory");

@@ -41,6 +41,16 @@ static void copy(const char *from, const char *to)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Whatever a failed test left running from the sandbox goes. */
+static void kill_leftovers(void)
+{
+	char cmd[PATH_MAX + 64];
+
+	snprintf(cmd, sizeof(cmd), "pkill -KILL -f '^%s/' ; sleep 0.2", sb.dir);
+	if (system(cmd) < 0)
+		return;
+}
+
 int setup_sandbox(void **state)
 {
 	snprintf(sb.dir, sizeof(sb.dir), "/var/tmp/tp-collect.XXXXXX");
@@ -64,15 +74,17 @@ int teardown_sandbox(void **state)
 {
 	char cmd[PATH_MAX + 16];
 
+	kill_leftovers();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sb.dir);
 	return system(cmd) ? -1 : 0;
 }
 
-/* A fresh database directory for each test. */
+/* A fresh database directory for each test, nothing left running. */
 int fresh(void **state)
 {
 	char cmd[PATH_MAX + 32];
 
+	kill_leftovers();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s/db'", sb.dir);
 	return system(cmd) ? -1 : 0;
 }
@@ -112,15 +124,22 @@ int stop_collector(struct child *c, int sig)
 
 int run_user(char *const argv[], const char *gt, uid_t uid)
 {
+	char outp[PATH_MAX + 16], errp[PATH_MAX + 16];
 	gid_t groups[] = { READERS };
 	int status;
-	pid_t pid = fork();
+	pid_t pid;
 
+	snprintf(outp, sizeof(outp), "%s/user-stdout", scratch);
+	snprintf(errp, sizeof(errp), "%s/user-stderr", scratch);
+	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
+		/* opened as root: scratch may be in a directory nobody can enter */
+		int o = open(outp, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+		int e = open(errp, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 
-		dup2(null, 1);
+		dup2(o, 1);
+		dup2(e, 2);
 		if (gt)
 			setenv("TP_GT", gt, 1);
 		if (uid && (setgroups(1, groups) || setgid(uid) || setuid(uid)))
@@ -130,6 +149,8 @@ int run_user(char *const argv[], const char *gt, uid_t uid)
 	}
 	last_pid = pid;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	slurp(outp, out_buf, sizeof(out_buf));
+	slurp(errp, err_buf, sizeof(err_buf));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -33,8 +33,8 @@ void write_base_conf(void);
 struct child start_collector(void);
 /* Sends sig, reaps it; its shell-style status. */
 int stop_collector(struct child *c, int sig);
-/* Runs argv as uid (0: root; else with the readers group), TP_GT=gt; its
- * PID is then last_pid. */
+/* Runs argv as uid (0: root; else with the readers group), TP_GT=gt, its
+ * output in out_buf and err_buf; its PID is then last_pid. */
 extern pid_t last_pid;
 int run_user(char *const argv[], const char *gt, uid_t uid);
 /* The first column of the first row of a query on sb.db; -2 for NULL. */
