@@ -15,6 +15,7 @@
 
 #define TP_COLLECT_CONF "/etc/taskprof/taskprof.conf"
 #define TP_COLLECT_DB "/var/lib/taskprof/profiles.db"
+#define TP_COLLECT_RINGBUF_MB 16
 
 /* --- config.c: the INI file -------------------------------------------- */
 struct collect_task {
@@ -131,6 +132,14 @@ struct collector {
 	bool delayacct_held;
 	int lock_fd;                  /* flock on the database: one collector each */
 	int stats_fd;                 /* BPF run-time statistics, on while open */
+	struct bpf_sample {           /* the last window they were on for */
+		uint64_t t0, ns0, runs0;  /* its start */
+		double seconds;
+		uint64_t run_ns, runs;
+		char at[PROFILE_TIME_LEN];
+		uint64_t ticks;
+		bool failed;
+	} bpf;
 	int inotify_fd;
 	struct profile_repo *repo;
 	struct agg agg;
@@ -150,7 +159,8 @@ struct collector {
 	uint64_t reloads, reloads_refused, replans;
 	uint64_t expired;             /* rows deleted by retention */
 	uint64_t last_tick_mono, last_tick_written, last_tick_rolled;
-	double rows_per_s, rolled_per_s;
+	double last_tick_cpu;
+	double rows_per_s, rolled_per_s, cpu_share; /* over the last tick */
 };
 
 int collect__run(const char *config_path);
@@ -171,6 +181,8 @@ void collector__reload(struct collector *c);
 void collector__tick(struct collector *c);
 
 /* collect_status.c */
+/* Opens or closes a window of BPF run-time statistics (one tick a minute). */
+void collector__sample_bpf(struct collector *c);
 /* Stores what `status` shows; l: the final losses, or NULL for now's. */
 void collector__put_status(struct collector *c, const struct losses *l);
 /* `taskprof status`: prints the newest collector's report. */

@@ -361,7 +361,8 @@ void collector__tick(struct collector *c)
 {
 	struct attacher_sync s = { .ctx = c, .keep = keep, .retire = retire };
 	uint64_t now = tp_now_ns(CLOCK_MONOTONIC), rolled = ratelimit__rolled(c->agg.limits);
-	double dt = (now - c->last_tick_mono) / 1e9;
+	double dt = (now - c->last_tick_mono) / 1e9, cpu;
+	uint64_t rss, mine;
 	char line[256];
 
 	if (!c->replan_due && collect_plan__stale(c->cfg, c->files, c->nfiles)) {
@@ -373,10 +374,14 @@ void collector__tick(struct collector *c)
 		engine__sync(c->engine, c->plan, &s); /* drops probes of files no one runs */
 	}
 	collector__track_running(c);
+	collector__sample_bpf(c);
+	procscan__self(&cpu, &rss, &mine);
 	if (c->last_tick_mono && dt > 0) {
 		c->rows_per_s = (c->agg.written - c->last_tick_written) / dt;
 		c->rolled_per_s = (rolled - c->last_tick_rolled) / dt;
+		c->cpu_share = (cpu - c->last_tick_cpu) / dt;
 	}
+	c->last_tick_cpu = cpu;
 	c->last_tick_mono = now;
 	c->last_tick_written = c->agg.written;
 	c->last_tick_rolled = rolled;

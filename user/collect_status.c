@@ -8,7 +8,12 @@
  * The report: each task's files and the processes mapping them now, rows
  * per second, rolled-up invocations, losses by reason, the collector's own
  * CPU and memory, and the BPF programs' run time from the kernel's BPF
- * statistics (kernel.bpf_stats_enabled, held on by the collector).
+ * statistics.
+ *
+ * Those statistics cost every BPF program in the system two clock reads a
+ * run while they are on (measured here: 5% more time per page fault for a
+ * program that only faults, through rss_stat), so they are on for one
+ * tick a minute, and the report gives that window's figures.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +22,34 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "collect.h"
+
+#define STATS_EVERY 30 /* ticks: one window a minute */
+
+void collector__sample_bpf(struct collector *c)
+{
+	struct bpf_sample *b = &c->bpf;
+	uint64_t now = tp_now_ns(CLOCK_MONOTONIC), ns, runs;
+
+	if (c->stats_fd >= 0) {
+		engine__prog_stats(c->engine, &ns, &runs);
+		b->seconds = (now - b->t0) / 1e9;
+		b->run_ns = ns - b->ns0;
+		b->runs = runs - b->runs0;
+		tp_iso_time(tp_now_ns(CLOCK_REALTIME), b->at, sizeof(b->at));
+		close(c->stats_fd);
+		c->stats_fd = -1;
+		return;
+	}
+	if (b->ticks++ % STATS_EVERY)
+		return;
+	c->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	b->failed = c->stats_fd < 0;
+	engine__prog_stats(c->engine, &b->ns0, &b->runs0);
+	b->t0 = now;
+}
 
 static const char *returns_of(const struct collector *c, const char *path)
 {
@@ -76,7 +108,8 @@ static void tasks(FILE *f, const struct collector *c)
 
 static void numbers(FILE *f, struct collector *c, const struct losses *l)
 {
-	uint64_t now = tp_now_ns(CLOCK_MONOTONIC), run_ns, runs, rss, mine;
+	uint64_t now = tp_now_ns(CLOCK_MONOTONIC), rss, mine;
+	const struct bpf_sample *b = &c->bpf;
 	double up = c->started_mono ? (now - c->started_mono) / 1e9 : 0, cpu;
 
 	fprintf(f, "rows: %llu stored, %.1f/s now\n", (unsigned long long)c->agg.written,
@@ -88,17 +121,20 @@ static void numbers(FILE *f, struct collector *c, const struct losses *l)
 		fprintf(f, "retention: %u days, %llu rows removed\n", c->cfg->retention_days,
 			(unsigned long long)c->expired);
 	procscan__self(&cpu, &rss, &mine);
-	fprintf(f, "collector: PID %d, up %.0f s, CPU %.2f s (%.3f%% of one CPU), memory %.1f MiB "
-		"private (RSS %.1f MiB with the ring buffer and ELF files mapped)\n",
-		getpid(), up, cpu, up > 0 ? 100 * cpu / up : 0, mine / 1048576.0, rss / 1048576.0);
-	engine__prog_stats(c->engine, &run_ns, &runs);
-	if (c->stats_fd >= 0)
-		fprintf(f, "BPF: %.3f s run time in %llu runs (%.0f ns each, %.3f%% of one CPU)\n",
-			run_ns / 1e9, (unsigned long long)runs, runs ? (double)run_ns / runs : 0,
-			up > 0 ? 100 * run_ns / 1e9 / up : 0);
-	else
+	fprintf(f, "collector: PID %d, up %.0f s, CPU %.2f s in all, %.2f%% of one CPU now; memory "
+		"%.1f MiB of its own (RSS %.1f MiB with the ring buffer and ELF files mapped)\n",
+		getpid(), up, cpu, 100 * c->cpu_share, mine / 1048576.0, rss / 1048576.0);
+	if (b->failed)
 		fputs("BPF: run time unknown: the kernel's BPF statistics could not be enabled\n",
 		      f);
+	else if (!b->at[0])
+		fputs("BPF: run time not sampled yet\n", f);
+	else
+		fprintf(f, "BPF: %.4f%% of one CPU: %.3f ms run time in %llu runs (%.0f ns each) "
+			"over %.1f s to %s (the kernel's BPF statistics, on %.0f s a minute)\n",
+			b->seconds > 0 ? 100 * b->run_ns / 1e9 / b->seconds : 0, b->run_ns / 1e6,
+			(unsigned long long)b->runs, b->runs ? (double)b->run_ns / b->runs : 0,
+			b->seconds, b->at, b->seconds);
 	fprintf(f, "config: %s, %llu reload%s (%llu refused), %llu replan%s\n", c->config_path,
 		(unsigned long long)c->reloads, c->reloads == 1 ? "" : "s",
 		(unsigned long long)c->reloads_refused, (unsigned long long)c->replans,
