@@ -206,7 +206,7 @@ static void test_files_and_readers(void **s)
 	expect_in(out_buf, "collector running");
 	expect_in(out_buf, "task quote: quote_task in %s", sb.pipe);
 	expect_in(out_buf, "processes %d", idle.pid);
-	expect_in(out_buf, "% of one CPU: ");
+	expect_in(out_buf, "%% of one CPU: ");
 	expect_in(out_buf, "lost: 0");
 	/* outside the group: nothing */
 	assert_one_line_error(run_as(list, NULL, NOBODY), "repo: cannot open");

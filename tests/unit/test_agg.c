@@ -227,6 +227,10 @@ static void test_rate_limit_rolls_up(void **s)
 	assert_int_equal(count_where(db, "SELECT sum_file_write_bytes FROM rollups"), 5 * (8 << 20));
 	sqlite3_close(db);
 	unlink(path);
+	strcat(path, "-wal"); /* the writer's side files stay (PERSIST_WAL) */
+	unlink(path);
+	strcpy(path + strlen(path) - 3, "shm");
+	unlink(path);
 }
 
 int main(void)

@@ -29,6 +29,18 @@ static char *scratch(const char *name)
 	return buf;
 }
 
+/* A database and the -wal and -shm files its writers keep (PERSIST_WAL). */
+static void remove_db(const char *path)
+{
+	char side[4200];
+
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
 /* A version 1 file, as taskprof wrote it before sessions had a status, is
  * read as it is, and
  * migrated on the first write: its sessions count as completed. */
@@ -39,7 +51,7 @@ static void test_migrates_v1(void **state)
 	struct session s;
 	sqlite3 *db;
 
-	unlink(path);
+	remove_db(path);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 				      "CREATE TABLE sessions (id INTEGER PRIMARY KEY, target TEXT NOT NULL,"
@@ -78,7 +90,7 @@ static void test_migrates_v1(void **state)
 	assert_int_equal(profile_repo__store(r, NULL, 0, NULL, 0), 0);
 	assert_int_equal(profile_repo__put_status(r, 1, "x", 1, "r"), 0);
 	profile_repo__close(r);
-	unlink(path);
+	remove_db(path);
 	free(path);
 }
 
@@ -125,7 +137,7 @@ static void test_every_column_round_trips(void **state)
 	int64_t session, id;
 	sqlite3 *db;
 
-	unlink(path);
+	remove_db(path);
 	r = profile_repo__open(path, 0);
 	assert_non_null(r);
 	session = profile_repo__session_begin(r, "t", "a=f", "x");
@@ -171,7 +183,7 @@ static void test_every_column_round_trips(void **state)
 		sqlite3_finalize(st);
 	}
 	sqlite3_close(db);
-	unlink(path);
+	remove_db(path);
 	free(path);
 }
 
@@ -198,7 +210,7 @@ static void test_file_schema_wal_version(void **state)
 	r = profile_repo__open(path, 0);
 	assert_non_null(r);
 	profile_repo__close(r);
-	unlink(path);
+	remove_db(path);
 	free(path);
 }
 
@@ -234,7 +246,7 @@ static void test_corrupt_file_untouched(void **state)
 	assert_int_equal(n, sizeof(buf));
 	assert_memory_equal(buf, back, sizeof(buf));
 	assert_int_equal(access(scratch("corrupt.db-wal"), F_OK), -1);
-	unlink(path);
+	remove_db(path);
 	free(path);
 }
 
@@ -248,7 +260,7 @@ static void test_foreign_database_untouched(void **state)
 	sqlite3_close(db);
 	assert_null(profile_repo__open(path, 0));
 	assert_non_null(strstr(profile_repo__open_error(), "not taskprof's"));
-	unlink(path);
+	remove_db(path);
 	free(path);
 }
 
@@ -296,7 +308,7 @@ static void test_rollups_add_up(void **state)
 	int64_t id;
 	sqlite3 *db;
 
-	unlink(path);
+	remove_db(path);
 	r = profile_repo__open(path, 0);
 	assert_non_null(r);
 	id = profile_repo__session_begin(r, "collect", "t=f", "x");
@@ -338,7 +350,7 @@ static void test_rollups_add_up(void **state)
 	assert_int_equal(query_i64(db, "SELECT sum_memory_allocations FROM rollups"
 				       " WHERE second LIKE '%02.000000Z'"), 3);
 	sqlite3_close(db);
-	unlink(path);
+	remove_db(path);
 	free(path);
 }
 
