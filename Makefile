@@ -13,6 +13,9 @@ endif
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/taskprof
+CONFDIR ?= /etc/taskprof
 BUILD ?= build
 OBJ := $(BUILD)/obj
 
@@ -37,7 +40,7 @@ USER_SRC := user/spec.c user/elfsym.c user/symmatch.c user/demangle.c user/libs.
 	    user/uprobe_multi.c user/attach.c user/ratelimit.c user/agg.c user/sink.c user/losses.c \
 	    user/target.c user/launch.c user/delayacct.c user/guardian.c user/engine.c user/record.c user/util.c \
 	    user/config.c user/collect_plan.c user/dbfile.c user/procscan.c \
-	    user/collect.c user/collect_reload.c user/collect_status.c
+	    user/collect.c user/collect_lock.c user/collect_reload.c user/collect_status.c
 MAIN_SRC := user/main.c user/cli_record.c user/cli_query.c user/cli_collect.c user/format.c
 
 REPO_OBJ := $(REPO_SRC:%.c=$(OBJ)/%.o)
@@ -92,6 +95,14 @@ install: all
 	install -m 0755 $(BUILD)/taskprof $(DESTDIR)$(PREFIX)/bin/taskprof
 	install -m 0644 $(BUILD)/libtaskprof.a $(DESTDIR)$(PREFIX)/lib/libtaskprof.a
 	install -m 0644 repo/profile_repo.h repo/profile_columns.h $(DESTDIR)$(PREFIX)/include/
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|' dist/taskprof.service > $(BUILD)/taskprof.service
+	install -m 0644 $(BUILD)/taskprof.service $(DESTDIR)$(UNITDIR)/taskprof.service
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	@# an edited configuration is the operator's: never overwritten
+	test -e $(DESTDIR)$(CONFDIR)/taskprof.conf || \
+		install -m 0644 dist/taskprof.conf $(DESTDIR)$(CONFDIR)/taskprof.conf
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 # --- dependencies ----------------------------------------------------------
 .PHONY: deps

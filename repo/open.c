@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "repo_internal.h"
 
@@ -280,6 +281,14 @@ static int open_handle(struct profile_repo *repo, const char *path, bool readonl
 	if (!exists)
 		oflags |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &repo->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK && exists && access(path, readonly ? R_OK : R_OK | W_OK)) {
+		/* a collector's database: readable by root and its readers group */
+		repo__set_err(repo_open_err, sizeof(repo_open_err),
+			      "repo: cannot open %s: %s: ask its owner for access (a collector's "
+			      "database is for root and the group named by readers =)",
+			      path, strerror(errno));
+		return -EACCES;
+	}
 	if (rc != SQLITE_OK) {
 		repo__set_err(repo_open_err, sizeof(repo_open_err),
 			      "repo: cannot open %s: %s: check that its directory exists and is "

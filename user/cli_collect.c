@@ -12,16 +12,19 @@ int cli__collect(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "after-stop", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *config = TP_COLLECT_CONF;
+	bool after_stop = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'v': tp_verbose++; break;
+		case 'A': after_stop = true; break;
 		case 'h': fputs(cli_usage_text, stdout); return 0;
 		default: return cli__usage(NULL);
 		}
@@ -29,7 +32,7 @@ int cli__collect(int argc, char **argv)
 	if (optind < argc)
 		return cli__usage("collect: takes no arguments: tasks are declared in the "
 				  "configuration file (--config FILE)");
-	return collect__run(config);
+	return after_stop ? collect__after_stop(config) : collect__run(config);
 }
 
 /* The database a configuration names, if it can be read; else the default. */

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,12 +67,9 @@ static int take_database(struct collector *c)
 
 	if (err)
 		return err;
-	c->lock_fd = open(c->cfg->database, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX | LOCK_NB)) {
-		tp_err("collect: another collector writes to %s: stop it first, or give this one "
-		       "another database", c->cfg->database);
-		return -EBUSY;
-	}
+	c->lock_fd = collect_lock__take(c->cfg->database);
+	if (c->lock_fd < 0)
+		return c->lock_fd;
 	c->repo = profile_repo__open(c->cfg->database, 0);
 	if (!c->repo) {
 		tp_err("%s", profile_repo__open_error());

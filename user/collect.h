@@ -180,6 +180,14 @@ void collector__reload(struct collector *c);
 /* Every few seconds: files rescanned, processes counted, the status stored. */
 void collector__tick(struct collector *c);
 
+/* collect_lock.c */
+/* The database's fd, locked for the collector's life; or -errno, said. */
+int collect_lock__take(const char *db);
+/* Whether a live collector holds db (for readers too: any namespace). */
+bool collect_lock__held(const char *db);
+/* `collect --after-stop`: tidies what a collector killed with its guardian left. */
+int collect__after_stop(const char *config_path);
+
 /* collect_status.c */
 /* Opens or closes a window of BPF run-time statistics (one tick a minute). */
 void collector__sample_bpf(struct collector *c);

@@ -185,13 +185,13 @@ int status__print(const char *db)
 		tp_err("status: cannot read %s: %s", db, strerror(-err));
 		return 1;
 	}
-	running = !strcmp(cs.session_status, "running") && tp_pid_alive(cs.collector_pid);
+	running = !strcmp(cs.session_status, "running") && collect_lock__held(db);
 	if (running)
 		printf("collector running: session %lld, database %s, report of %s\n",
 		       (long long)cs.session_id, db, cs.updated_at);
 	else if (!strcmp(cs.session_status, "running"))
-		printf("collector NOT running: session %lld never ended (PID %lld is gone; it was "
-		       "killed): its last report, of %s:\n", (long long)cs.session_id,
+		printf("collector NOT running: session %lld never ended (its collector, PID %lld, "
+		       "is gone: it was killed): its last report, of %s:\n", (long long)cs.session_id,
 		       (long long)cs.collector_pid, cs.updated_at);
 	else
 		printf("collector not running: session %lld %s at %s; its last report:\n",

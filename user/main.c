@@ -17,6 +17,7 @@ const char cli_usage_text[] =
 	"  taskprof show   [--db PATH] ID\n"
 	"  taskprof rm     [--db PATH] (ID | --process NAME)\n"
 	"  taskprof collect [--config FILE] [-v]   (the always-on collector, as root)\n"
+	"  taskprof collect [--config FILE] --after-stop   (tidies after a killed collector)\n"
 	"  taskprof status  [--db PATH | --config FILE]\n"
 	"\n"
 	"SPEC is [NAME=][BINARY:]SYMBOL; --db defaults to $TASKPROF_DB or ./taskprof.db;\n"

@@ -16,7 +16,8 @@ int tp_verbose;
 /*
  * Whether stderr is systemd's journal stream: then each line starts with
  * its syslog priority, "<3>", which journald takes as the line's priority
- * (sd-daemon(3)); a terminal or a file gets plain lines.
+ * (sd-daemon(3)), and no "taskprof: ", which the journal shows as the
+ * line's identifier already; a terminal or a file gets plain lines.
  */
 static bool to_journal(void)
 {
@@ -43,7 +44,7 @@ void tp_log(int prio, const char *fmt, ...)
 	va_end(ap);
 	/* one write per line: lines of concurrent writers never interleave */
 	if (to_journal())
-		fprintf(stderr, "<%d>taskprof: %s\n", prio, line);
+		fprintf(stderr, "<%d>%s\n", prio, line);
 	else
 		fprintf(stderr, "taskprof: %s\n", line);
 }
