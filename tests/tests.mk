@@ -7,7 +7,7 @@ CMOCKA := -lcmocka
 UNIT_TESTS := test_repo test_repo_files test_spec test_symbols test_agg
 UNIT_BINS := $(UNIT_TESTS:%=$(TBUILD)/%)
 INTEG_TESTS := test_metrics test_frames test_trees test_kill test_tracers test_cli test_collect \
-	       test_service
+	       test_service test_systemd
 INTEG_BINS := $(INTEG_TESTS:%=$(TBUILD)/%)
 FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD)/libfix.so \
 	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped $(TBUILD)/fix_backtrace
@@ -38,14 +38,16 @@ $(TBUILD)/test_%: tests/integration/test_%.c tests/integration/harness.c \
 	$(Q)$(CC) $(TEST_CFLAGS) -Itests/integration -o $@ $< tests/integration/harness.c \
 		$(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
 
-# the collector's tests share a sandbox
-$(TBUILD)/test_collect $(TBUILD)/test_service: $(TBUILD)/test_%: tests/integration/test_%.c \
+# the collector's tests share a sandbox; test_systemd reads dist/ too
+$(TBUILD)/test_collect $(TBUILD)/test_service $(TBUILD)/test_systemd: $(TBUILD)/test_%: \
+		tests/integration/test_%.c dist/taskprof.service \
 		tests/integration/harness.c tests/integration/harness.h \
 		tests/integration/sandbox.c tests/integration/sandbox.h \
 		$(BUILD)/libtaskprof.a | $(TBUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) -Itests/integration -o $@ $< tests/integration/harness.c \
-		tests/integration/sandbox.c $(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
+	$(Q)$(CC) $(TEST_CFLAGS) -Itests/integration -DTP_SRCDIR='"$(CURDIR)"' -o $@ $< \
+		tests/integration/harness.c tests/integration/sandbox.c $(BUILD)/libtaskprof.a \
+		-lsqlite3 $(CMOCKA)
 
 # --- fixtures: symbol resolution on real binaries ----------------------------
 $(TBUILD)/fix_c_pie: tests/fixtures/fix.c | $(TBUILD)

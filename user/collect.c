@@ -182,7 +182,7 @@ static int go(struct collector *c)
 		"storing into %s (session %lld)", c->cfg->ntasks, c->cfg->ntasks == 1 ? "" : "s",
 		collector__nprobed(c), collector__nprobed(c) == 1 ? "" : "s", nproc,
 		nproc == 1 ? "" : "es", c->cfg->database, (long long)c->session);
-	sd_notify(0, "READY=1");
+	sd_notifyf(0, "READY=1\nSTATUS=%zu processes; 0.0 rows/s, 0.0 rolled up/s", nproc);
 	return 0;
 }
 
