@@ -11,6 +11,7 @@
  * gets new ones once the writes have stopped.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -322,6 +323,19 @@ static void written(struct collector *c, int wd)
 	}
 }
 
+/* Whether a file named so in a watched directory could be a task's binary:
+ * its other files (a log, a configuration beside it) change nothing. */
+static bool names_task_file(const struct collector *c, const char *name)
+{
+	for (size_t i = 0; i < c->cfg->ntasks; i++) {
+		const char *base = strrchr(c->cfg->tasks[i].binary, '/');
+
+		if (!fnmatch(base ? base + 1 : c->cfg->tasks[i].binary, name, 0))
+			return true;
+	}
+	return false;
+}
+
 void collector__check_files(struct collector *c)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -335,8 +349,10 @@ void collector__check_files(struct collector *c)
 
 			if (ev->mask & IN_MODIFY)
 				written(c, ev->wd);
-			c->replan_due = true;
-			c->replan_after = now + SETTLE_NS;
+			if (!ev->len || names_task_file(c, ev->name)) {
+				c->replan_due = true;
+				c->replan_after = now + SETTLE_NS;
+			}
 			p += sizeof(*ev) + ev->len;
 		}
 	}

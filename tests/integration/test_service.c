@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The collector as a service: SIGHUP with a broken file and then a good
- * one, rate limits against exact counts, the database's modes and its
+ * one, rate limits against exact counts, a binary replaced by a deploy,
+ * the database's modes and its
  * unprivileged readers while it is written, status, and every refusal:
  * a symlinked database, a directory others can write, a second collector,
  * no privilege, and each kind of configuration mistake, as one line.
@@ -221,6 +222,46 @@ static void test_files_and_readers(void **s)
 	assert_near(query("SELECT count(*) FROM profiles WHERE process_name = 'burst'"), 100000, 0);
 }
 
+/*
+ * A deploy replaces the task's binary by rename: a process still running
+ * the old file keeps its probes, a new one gets the new file's. Another
+ * file written beside it changes nothing.
+ */
+static void test_binary_replaced(void **s)
+{
+	char *waiter[] = { sb.pipe, "quote", sb.work, "--wait", NULL };
+	char *quote[] = { sb.pipe, "quote", sb.work, NULL };
+	char *status[] = { sb.bin, "status", "--db", sb.db, NULL };
+	char cmd[4 * PATH_MAX];
+	struct child col, old;
+	FILE *f;
+
+	write_base_conf();
+	col = start_collector();
+	old = spawn(waiter, false);
+	assert_true(wait_for(old.out, "ready"));
+	f = fopen(sb_path(sb.dir, "notes.txt"), "w");
+	assert_non_null(f);
+	fputs("not a task\n", f);
+	fclose(f);
+	sleep_ms(2500); /* settled, and a status stored */
+	assert_int_equal(run_user(status, NULL, NOBODY), 0);
+	expect_in(out_buf, "(0 refused), 0 replans");
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s.new' && mv '%s.new' '%s'", sb.pipe, sb.pipe,
+		 sb.pipe, sb.pipe);
+	assert_int_equal(system(cmd), 0);
+	assert_true(wait_for(col.out, "task files changed"));
+	assert_int_equal(run_user(quote, NULL, NOBODY), 0);
+	kill(old.pid, SIGUSR1);
+	assert_int_equal(reap(old.pid), 0);
+	fclose(old.out);
+	assert_int_equal(stop_collector(&col, SIGTERM), 0);
+	assert_near(query("SELECT count(*) FROM profiles WHERE process_name = 'quote'"), 2, 0);
+	assert_near(query("SELECT count(*) FROM profiles WHERE process_name = 'quote' AND pid = %d",
+			  old.pid), 1, 0);
+}
+
 /* Each refusal: one line that names the problem, a non-zero exit. */
 static void test_refusals(void **s)
 {
@@ -303,6 +344,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup(test_sighup_broken_then_good, fresh),
 		cmocka_unit_test_setup(test_rate_limit_exact, fresh),
 		cmocka_unit_test_setup(test_files_and_readers, fresh),
+		cmocka_unit_test_setup(test_binary_replaced, fresh),
 		cmocka_unit_test_setup(test_refusals, fresh),
 		cmocka_unit_test_setup(test_config_errors, fresh),
 	};
