@@ -158,14 +158,26 @@ static bool is_glob(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+/* A directory a glob cannot read: why, for the one line that says so. */
+static __thread char glob_failed[PATH_MAX + 64];
+
+/* A directory that is not there (yet) is no match; any other failure stops. */
+static int glob_error(const char *path, int err)
+{
+	if (err == ENOENT || err == ENOTDIR)
+		return 0;
+	snprintf(glob_failed, sizeof(glob_failed), "%s: %s", path, strerror(err));
+	return 1;
+}
+
 /* The files a binary names now: one path, or a glob's matches. */
 static int expand(const char *pattern, glob_t *g)
 {
-	int rc = glob(pattern, GLOB_ERR | GLOB_NOCHECK * !is_glob(pattern), NULL, g);
+	int rc = glob(pattern, GLOB_NOCHECK * !is_glob(pattern), glob_error, g);
 
 	if (rc == GLOB_NOMATCH)
 		return 0;
-	return rc ? -EIO : 0;
+	return rc == GLOB_ABORTED ? -EACCES : rc ? -ENOMEM : 0;
 }
 
 /* --- the plan ----------------------------------------------------------------- */
@@ -268,13 +280,17 @@ static int add_task(struct builder *b)
 {
 	glob_t g = { 0 };
 	int err = expand(b->ct->binary, &g);
+	char why[PATH_MAX + 128];
 
+	if (err == -EACCES) {
+		snprintf(why, sizeof(why), "cannot list the files %s names: %s", b->ct->binary,
+			 glob_failed);
+		say_task(b, b->ct->binary_line, why);
+	}
 	b->found = 0;
 	for (size_t i = 0; i < g.gl_pathc && !err; i++)
 		err = add_file(b, g.gl_pathv[i], !is_glob(b->ct->binary));
 	if (!err && is_glob(b->ct->binary) && !b->found && g.gl_pathc) {
-		char why[512];
-
 		snprintf(why, sizeof(why), "no file matching %s has the symbol '%s'",
 			 b->ct->binary, b->ct->symbol);
 		say_task(b, b->ct->symbol_line, why);

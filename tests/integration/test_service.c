@@ -262,6 +262,28 @@ static void test_binary_replaced(void **s)
 			  old.pid), 1, 0);
 }
 
+/* A glob that matches nothing yet, in a directory not there yet, is no
+ * error: the binary is probed when a deploy puts it there. */
+static void test_glob_matches_later(void **s)
+{
+	char *dir = sb_path(sb.dir, "releases"), *bin = sb_path(sb.dir, "releases/v2/pipeline");
+	char *quote[] = { bin, "quote", sb.work, NULL };
+	char cmd[3 * PATH_MAX];
+	struct child col;
+
+	write_conf("[collector]\ndatabase = %s\n[task quote]\nbinary = %s/*/pipeline\n"
+		   "symbol = quote_task\n", sb.db, dir);
+	col = start_collector();
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/v2' && cp '%s' '%s'", dir, sb.pipe, bin);
+	assert_int_equal(system(cmd), 0);
+	assert_true(wait_for(col.out, "task files changed: 1 file probed"));
+	assert_int_equal(run_user(quote, NULL, NOBODY), 0);
+	assert_int_equal(stop_collector(&col, SIGTERM), 0);
+	assert_near(query("SELECT count(*) FROM profiles WHERE process_name = 'quote'"), 1, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Each refusal: one line that names the problem, a non-zero exit. */
 static void test_refusals(void **s)
 {
@@ -345,6 +367,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup(test_rate_limit_exact, fresh),
 		cmocka_unit_test_setup(test_files_and_readers, fresh),
 		cmocka_unit_test_setup(test_binary_replaced, fresh),
+		cmocka_unit_test_setup(test_glob_matches_later, fresh),
 		cmocka_unit_test_setup(test_refusals, fresh),
 		cmocka_unit_test_setup(test_config_errors, fresh),
 	};
