@@ -158,3 +158,76 @@ printf '   %.1f us per child without, %.1f profiled: ratio %s\n' "$(awk -v a="$f
 	"$(awk -v a="$f1" 'BEGIN{print a/1000}')" "$(ratio "$f1" "$f0")"
 printf '   record exits %s s after the target (median; it then has 1,000 rows stored)\n' \
 	"$(printf '%s\n' "${lag[@]}" | median)"
+
+echo
+echo "6. The always-on collector (taskprof collect) running, its tasks (in the demo"
+echo "   pipeline) never called: unrelated processes, with and without it, alternating;"
+echo "   ratio: the median of the pairs' ratios [lowest..highest]. BPF: the collector's"
+echo "   programs' run time per operation, from the kernel's BPF statistics (a run of its own)"
+printf '[collector]\ndatabase = %s\n' "$WORK/c.db" >"$WORK/c.conf"
+for t in extract:extract_records load:load_block; do
+	printf '[task %s]\nbinary = %s\nsymbol = %s\n' "${t%%:*}" "$B/examples/pipeline" \
+		"${t#*:}" >>"$WORK/c.conf"
+done
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+# a mixed, real workload: gcc forks, execs, faults, reads and writes
+compile() {
+	local s e
+	s=$(date +%s%N)
+	for _ in 1 2 3; do gcc -O2 -c -o "$WORK/t.o" "$SRC/bench/target.c"; done
+	e=$(date +%s%N)
+	echo $(((e - s) / 3))
+}
+collector_start() {
+	"$TP" collect --config "$WORK/c.conf" 2>"$WORK/c.err" &
+	col=$!
+	while ! grep -q ready "$WORK/c.err" 2>/dev/null; do
+		kill -0 $col 2>/dev/null || { cat "$WORK/c.err" >&2; exit 1; }
+		sleep 0.05
+	done
+	sleep 1 # its first tick done; the BPF statistics window opens at 20 s, not before
+}
+collector_stop() { kill -INT $col; wait $col 2>/dev/null; rm -f "$WORK"/c.db*; }
+# the run time of the collector's programs (tp_*) so far, ns
+bpf_ns() {
+	bpftool prog show -j | python3 -c 'import json, sys
+print(sum(p.get("run_time_ns", 0) for p in json.load(sys.stdin) if p.get("name", "").startswith("tp_")))'
+}
+# label, operations per run, then the workload (prints ns per operation)
+collector_ambient() {
+	local label=$1 ops=$2 pairs=$((2 * RUNS + 1)) a b r=() n0 n1 bpf=-
+	shift 2
+	for _ in $(seq $pairs); do
+		a=$(num "$@")
+		collector_start
+		b=$(num "$@")
+		collector_stop
+		r+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')")
+	done
+	if command -v bpftool >/dev/null; then
+		collector_start
+		sysctl -q -w kernel.bpf_stats_enabled=1
+		n0=$(bpf_ns)
+		a=$(num "$@")
+		n1=$(bpf_ns)
+		sysctl -q -w kernel.bpf_stats_enabled=0
+		collector_stop
+		bpf=$(awk -v d=$((n1 - n0)) -v o="$ops" -v a="$a" \
+			'BEGIN { printf "%.0f ns (%.2f%%)", d / o, 100 * d / o / a }')
+	fi
+	printf '   %-44s ratio %s [%s..%s]; BPF %s per operation\n' "$label" \
+		"$(printf '%s\n' "${r[@]}" | median)" "$(printf '%s\n' "${r[@]}" | sort -g | head -1)" \
+		"$(printf '%s\n' "${r[@]}" | sort -g | tail -1)" "$bpf"
+}
+collector_ambient "pipe ping-pong, per round trip" 200000 "$T" pingpong 200000
+collector_ambient "page faults on fresh memory, per page" 400000 "$T" faults 400000
+collector_ambient "fork, exit and wait of a child, per child" 1000 "$T" forks 1000
+collector_ambient "C++ throw and catch, per throw" 200000 "$TX" throw 200000
+collector_ambient "gcc -O2 -c of a 230-line file, per compile" 1 compile
+# what the statistics window costs while it is open (2 s a minute)
+stats_on() {
+	sysctl -q -w kernel.bpf_stats_enabled=1
+	"$@"
+	sysctl -q -w kernel.bpf_stats_enabled=0
+}
+collector_ambient "page faults, statistics window open" 400000 stats_on "$T" faults 400000

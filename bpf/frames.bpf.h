@@ -114,7 +114,7 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 		e->task = f->task;
 		e->status = status;
 		e->cpus = f->cpus;
-		e->flags = (f->slot == TP_NO_SLOT ? TP_EV_MEM_APPROX : 0) |
+		e->flags = (f->slot == TP_NO_SLOT || (f->flags & F_MEM_EARLY) ? TP_EV_MEM_APPROX : 0) |
 			   ((f->flags & F_NO_ALLOCS) || (d && (d->flags & F_NO_ALLOCS)) ?
 				    TP_EV_NO_ALLOCS : 0);
 		/*
@@ -221,6 +221,30 @@ static __always_inline void reap_dead(struct thread_state *ts, struct task_struc
 }
 
 /* Opens a frame for task at sp. Returns 0, or -1 if it could not be kept. */
+/*
+ * A frame opened while rss_stat is detached (collect, no tracked process
+ * alive until now): its peak misses what happens before user space, woken
+ * here by a record too short to be an event, attaches it.
+ */
+static __always_inline void ask_rss(void)
+{
+	__u64 *wake;
+
+	if (__sync_lock_test_and_set(&rss_wanted, 1))
+		return; /* already asked */
+	wake = bpf_ringbuf_reserve(&events, sizeof(*wake), 0);
+	if (wake) {
+		*wake = 0;
+		bpf_ringbuf_submit(wake, BPF_RB_FORCE_WAKEUP);
+	}
+}
+
+static __always_inline void want_rss(struct frame *f)
+{
+	f->flags |= F_MEM_EARLY;
+	ask_rss();
+}
+
 static __always_inline int open_frame(struct thread_state *ts, struct task_struct *t, __u64 sp,
 				      __u32 task)
 {
@@ -247,7 +271,9 @@ static __always_inline int open_frame(struct thread_state *ts, struct task_struc
 	f->cpus = t->nr_cpus_allowed;
 	f->rss0 = rss_of(t->mm);
 	f->slot = slot_open(ts->mm_idx, f->rss0);
-	if (f->slot == TP_NO_SLOT)
+	if (!rss_on)
+		want_rss(f);
+	if (f->slot == TP_NO_SLOT || (f->flags & F_MEM_EARLY))
 		stat_inc(TP_STAT_MEM_APPROX);
 	snapshot(ts, t, f->base);
 	f->start_ns = bpf_ktime_get_ns();

@@ -75,6 +75,15 @@ int BPF_PROG(tp_exec, struct task_struct *p)
 
 	if (ts)
 		close_frames(ts, p, 0, 0, TP_EXITED, false, false);
+	if (cfg.track_all && !rss_on) {
+		/* a task's program starting: rss_stat goes in while ld.so runs */
+		struct inode *ino = BPF_CORE_READ(p, mm, exe_file, f_inode);
+		struct tp_file_id id = { .dev = BPF_CORE_READ(ino, i_sb, s_dev),
+					 .ino = BPF_CORE_READ(ino, i_ino) };
+
+		if (bpf_map_lookup_elem(&task_files, &id))
+			ask_rss();
+	}
 	pr = bpf_map_lookup_elem(&tgids, &tgid);
 	if (pr)
 		mempeak_untrack(pr);

@@ -22,6 +22,25 @@ __u32 task_gen[TP_MAX_TASKS];
 __u32 no_delays_seen;
 
 /*
+ * rss_stat fires on every page fault of every process: the collector keeps
+ * it attached only while some tracked process lives (engine.c). rss_on says
+ * it is attached (set by user space after the attach); a frame opened
+ * without it sets rss_wanted, wakes user space, and its peak is counted
+ * approximate.
+ */
+__u32 rss_on;
+__u32 rss_wanted;
+
+/* The files that hold tasks (collect): an exec of one asks for rss_stat
+ * before the program's first task call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TP_MAX_TASK_FILES);
+	__type(key, struct tp_file_id);
+	__type(value, __u8);
+} task_files SEC(".maps");
+
+/*
  * Frames a thread keeps inline; deeper ones, up to TP_MAX_FRAMES, live in
  * deep_frames. The state is allocated when a thread first enters a task, and
  * in a fork storm that is every child: 64 inline frames (9 KiB) made that
@@ -48,6 +67,7 @@ struct frame {
 enum frame_flags {
 	F_DESC = 0x1,      /* children have charged it (inv_desc entry) */
 	F_NO_ALLOCS = 0x2, /* opened where allocations are not counted */
+	F_MEM_EARLY = 0x4, /* opened before rss_stat was attached: peak approximate */
 };
 
 struct thread_state {

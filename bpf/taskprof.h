@@ -107,4 +107,12 @@ struct tp_proc {
 	__u32 mm_idx;  /* that entry in mm_peaks, or TP_NO_SLOT */
 };
 
+/* A file holding a task (collect): the key of the task_files map. dev is in
+ * the kernel's encoding, major << 20 | minor, as in super_block.s_dev. */
+struct tp_file_id {
+	__u64 dev;
+	__u64 ino;
+};
+#define TP_MAX_TASK_FILES 1024
+
 #endif /* TASKPROF_H */

@@ -127,7 +127,7 @@ int agg__handle(void *ctx, void *data, size_t len)
 	const struct tp_event *e = data;
 
 	if (len < sizeof(*e))
-		return 0;
+		return 0; /* a wake-up (frames.bpf.h want_rss), not an event */
 	a->seen++;
 	if (a->allocs && (e->flags & TP_EV_NO_ALLOCS))
 		a->no_allocs++;

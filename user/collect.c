@@ -120,7 +120,7 @@ static int start_engine(struct collector *c)
 	 * for as long as the service runs, and 16 MiB holds half a second of
 	 * 250,000 invocations a second between two 50 ms polls.
 	 */
-	struct engine_opts eo = { .track_all = true,
+	struct engine_opts eo = { .track_all = true, .lazy_rss = true,
 				  .ringbuf_mb = c->cfg->ringbuf_mb ? c->cfg->ringbuf_mb
 								   : TP_COLLECT_RINGBUF_MB,
 				  .delayacct = c->delayacct_held };
@@ -215,6 +215,7 @@ static void run(struct collector *c)
 
 	while (!stop_signal) {
 		engine__poll(c->engine, POLL_MS);
+		engine__check_rss(c->engine);
 		if (reload_signal) {
 			reload_signal = 0;
 			sd_notify(0, "RELOADING=1");

@@ -97,10 +97,6 @@ void watched_files__free(struct watched_file *f, size_t n);
 int dbfile__prepare(const char *path, gid_t readers);
 
 /* --- procscan.c: who maps a task's files ----------------------------------- */
-struct file_id {
-	dev_t dev;
-	ino_t ino;
-};
 
 struct proc_map {
 	pid_t pid;

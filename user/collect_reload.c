@@ -78,6 +78,8 @@ int collector__track_running(struct collector *c)
 	c->maps = NULL;
 	c->nmaps = 0;
 	if (!err)
+		err = engine__set_task_files(c->engine, ids, nids);
+	if (!err)
 		err = procscan__mapping(ids, nids, &c->maps, &c->nmaps);
 	for (size_t i = 0; i < c->nmaps && !err; i++) {
 		c->maps[i].file = which[c->maps[i].file]; /* now an index into c->files */
@@ -86,6 +88,8 @@ int collector__track_running(struct collector *c)
 	}
 	free(ids);
 	free(which);
+	if (!err)
+		err = engine__check_rss(c->engine); /* for those, before their next call */
 	return err ? err : engine__check_switch(c->engine);
 }
 
@@ -390,6 +394,7 @@ void collector__tick(struct collector *c)
 		engine__sync(c->engine, c->plan, &s); /* drops probes of files no one runs */
 	}
 	collector__track_running(c);
+	engine__idle_rss(c->engine);
 	collector__sample_bpf(c);
 	procscan__self(&cpu, &rss, &mine);
 	if (c->last_tick_mono && dt > 0) {

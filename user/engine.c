@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -24,6 +25,7 @@ struct engine {
 	struct bpf_link *tps[8];
 	size_t ntps;
 	struct bpf_link *sw;  /* tp_switch, when some tracked thread needs it */
+	struct bpf_link *rss; /* tp_rss; with lazy_rss, while a tracked process lives */
 	struct sink *sink;
 };
 
@@ -150,13 +152,92 @@ int engine__check_switch(struct engine *e)
 	return 0;
 }
 
+/*
+ * rss_stat runs for every page fault on the machine, some 40 ns each: with
+ * lazy_rss it is attached only while a tracked process lives. rss_on is
+ * stored after the attach and cleared before the detach, with full
+ * barriers: a frame that saw it set either finds it attached, or its
+ * process is in tgids, which idle_rss reads after clearing it.
+ */
+static bool any_tracked(struct engine *e)
+{
+	uint32_t key;
+
+	return !bpf_map_get_next_key(bpf_map__fd(e->skel->maps.tgids), NULL, &key);
+}
+
+int engine__check_rss(struct engine *e)
+{
+	struct taskprof_bpf__bss *bss = e->skel->bss;
+
+	if (e->rss || (e->opts.lazy_rss && !__atomic_load_n(&bss->rss_wanted, __ATOMIC_SEQ_CST) &&
+		       !any_tracked(e)))
+		return 0;
+	e->rss = bpf_program__attach(e->skel->progs.tp_rss);
+	if (!e->rss) {
+		tp_err("engine: cannot attach tp_rss: %s", strerror(errno));
+		return -errno;
+	}
+	__atomic_store_n(&bss->rss_on, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bss->rss_wanted, 0, __ATOMIC_SEQ_CST);
+	tp_debug("memory peaks: rss_stat attached");
+	return 0;
+}
+
+void engine__idle_rss(struct engine *e)
+{
+	struct taskprof_bpf__bss *bss = e->skel->bss;
+
+	if (!e->opts.lazy_rss || !e->rss)
+		return;
+	__atomic_store_n(&bss->rss_on, 0, __ATOMIC_SEQ_CST);
+	if (any_tracked(e)) {
+		__atomic_store_n(&bss->rss_on, 1, __ATOMIC_SEQ_CST); /* still in use */
+		return;
+	}
+	bpf_link__destroy(e->rss);
+	e->rss = NULL;
+	tp_debug("memory peaks: rss_stat detached, no tracked process left");
+}
+
+/* The kernel's encoding of a device number (super_block.s_dev). */
+static uint64_t kdev(dev_t dev)
+{
+	return (uint64_t)major(dev) << 20 | minor(dev);
+}
+
+int engine__set_task_files(struct engine *e, const struct file_id *ids, size_t n)
+{
+	int fd = bpf_map__fd(e->skel->maps.task_files), err = 0;
+	struct tp_file_id key, next, kept, *prev = NULL;
+	uint8_t one = 1;
+
+	for (size_t i = 0; i < n && !err; i++) {
+		key = (struct tp_file_id){ .dev = kdev(ids[i].dev), .ino = ids[i].ino };
+		err = bpf_map_update_elem(fd, &key, &one, BPF_ANY) ? -errno : 0;
+	}
+	/* then those no longer in the set go; a walk goes on from the last kept */
+	while (!err && !bpf_map_get_next_key(fd, prev, &next)) {
+		bool keep = false;
+
+		for (size_t i = 0; i < n && !keep; i++)
+			keep = next.ino == ids[i].ino && next.dev == kdev(ids[i].dev);
+		if (keep || bpf_map_delete_elem(fd, &next)) {
+			kept = next;
+			prev = &kept;
+		}
+	}
+	return err;
+}
+
 static int attach_tracepoints(struct engine *e)
 {
 	struct bpf_program *tps[] = { e->skel->progs.tp_fork, e->skel->progs.tp_exit,
-				      e->skel->progs.tp_exec, e->skel->progs.tp_rss,
-				      e->skel->progs.tp_send, e->skel->progs.tp_recv };
+				      e->skel->progs.tp_exec, e->skel->progs.tp_send,
+				      e->skel->progs.tp_recv };
+	int err = engine__check_rss(e);
 
-	for (size_t i = 0; i < ARRAY_SIZE(tps); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(tps) && !err; i++) {
 		e->tps[e->ntps] = bpf_program__attach(tps[i]);
 		if (!e->tps[e->ntps]) {
 			tp_err("engine: cannot attach %s: %s", bpf_program__name(tps[i]),
@@ -165,7 +246,7 @@ static int attach_tracepoints(struct engine *e)
 		}
 		e->ntps++;
 	}
-	return engine__check_switch(e);
+	return err ? err : engine__check_switch(e);
 }
 
 /* The plan's probes on files, changed from the last plan's (collect). */
@@ -252,6 +333,8 @@ static void detach(struct engine *e)
 	e->ntps = 0;
 	bpf_link__destroy(e->sw);
 	e->sw = NULL;
+	bpf_link__destroy(e->rss);
+	e->rss = NULL;
 }
 
 /* Invocations open now, in every thread: they will not be recorded. */

@@ -346,7 +346,14 @@ struct engine_opts {
 	bool allocs;        /* malloc-family probes */
 	bool track_all;     /* any process entering a task is tracked (collect) */
 	bool delayacct;     /* delay accounting is held on (else IO wait by sched_switch) */
+	bool lazy_rss;      /* rss_stat only while a tracked process lives (collect) */
 	size_t ringbuf_mb;  /* 0: TP_RINGBUF_MB */
+};
+
+/* A file, as stat(2) names it. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
 };
 
 struct engine;
@@ -365,6 +372,13 @@ int engine__drop_file(struct engine *e, dev_t dev, ino_t ino, const struct attac
 void engine__flush(struct engine *e);
 /* Attaches the IO-wait fallback if a tracked thread now needs it. */
 int engine__check_switch(struct engine *e);
+/* lazy_rss: attaches rss_stat once a frame asked for it (after each poll)... */
+int engine__check_rss(struct engine *e);
+/* ...and detaches it when no tracked process is left (every few seconds). */
+void engine__idle_rss(struct engine *e);
+/* The files holding tasks, by device and inode: an exec of one attaches
+ * rss_stat before the program's first call (lazy_rss). */
+int engine__set_task_files(struct engine *e, const struct file_id *ids, size_t n);
 void engine__losses(struct engine *e, const struct agg *agg, struct losses *l);
 void engine__prog_stats(struct engine *e, uint64_t *run_ns, uint64_t *runs);
 /* Records go to agg from now on. */

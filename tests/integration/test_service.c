@@ -202,8 +202,14 @@ static void test_files_and_readers(void **s)
 	}
 	assert_int_equal(reap(writer.pid), 0);
 	fclose(writer.out);
-	sleep_ms(2500); /* a status report after the waiting pipeline was seen */
-	reader_ok(run_user(status, NULL, NOBODY), 0);
+	/* a report after the waiting pipeline was seen, and after the first
+	 * window of BPF statistics, 20 s after the start */
+	for (int i = 0; i < 150; i++) {
+		reader_ok(run_user(status, NULL, NOBODY), 0);
+		if (strstr(out_buf, "% of one CPU: ") && strstr(out_buf, "BPF: "))
+			break;
+		sleep_ms(200);
+	}
 	expect_in(out_buf, "collector running");
 	expect_in(out_buf, "task quote: quote_task in %s", sb.pipe);
 	expect_in(out_buf, "processes %d", idle.pid);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The installed unit, dist/taskprof.service, under a real systemd: PID 1 of
- * a PID and mount namespace of the test's own, with /run, /tmp and /var/log
+ * a PID and mount namespace of the test's own, with /proc, /run, /tmp and /var/log
  * private to it, and nothing started but journald and the collector. (A
  * boot of the host's own targets would run systemd-tmpfiles, which empties
  * the host's /tmp: its units are masked besides.) The unit's one change is
@@ -92,7 +92,9 @@ static void become_init(void)
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
 	    mount("tmpfs", "/run", "tmpfs", 0, "mode=755") ||
 	    mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777") ||
-	    mount("tmpfs", "/var/log", "tmpfs", 0, "mode=755"))
+	    mount("tmpfs", "/var/log", "tmpfs", 0, "mode=755") ||
+	    /* PIDs as systemd knows its children: else it takes them for strangers */
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		_exit(124);
 	mkdir("/run/systemd", 0755);
 	mkdir(UNIT_DIR, 0755);
@@ -269,7 +271,10 @@ static void test_unit_life(void **s)
 
 	assert_int_equal(in_ns("/bin/systemctl", "stop", "taskprof", NULL), 0);
 	in_ns("/bin/systemctl", "show", "-p", "ExecMainStatus", "--value", "taskprof", NULL);
-	assert_string_equal(out_buf, "0\n");
+	if (strcmp(out_buf, "0\n")) {
+		in_ns("/bin/journalctl", "-u", "taskprof", "-o", "cat", "--no-pager", NULL);
+		fail_msg("the collector's exit status was %s; its journal:\n%s", out_buf, out_buf);
+	}
 	assert_near(query("SELECT count(*) FROM sessions WHERE status = 'completed'"), 1, 0);
 	assert_int_equal(delayacct_get(), delayacct_before);
 }
