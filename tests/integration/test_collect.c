@@ -91,6 +91,38 @@ static void test_before_and_after(void **s)
 }
 
 /*
+ * A memory peak freed before the task returns is seen only by rss_stat,
+ * which the collector attaches while a tracked process lives: a pipeline
+ * started while none does (twice, the second after the collector let go
+ * of it again) has its peak exact, not approximate.
+ */
+static void test_memory_peak_after_idle(void **s)
+{
+	char *argv[] = { sb.pipe, "mem", sb.work, NULL }, *gt = sb_path(sb.work, "gt-mem");
+	struct child col;
+	pid_t pids[2];
+
+	write_conf("[collector]\ndatabase = %s\n[task mem]\nbinary = %s\nsymbol = mem_task\n",
+		   sb.db, sb.pipe);
+	col = start_collector();
+	for (int i = 0; i < 2; i++) {
+		sleep_ms(2500); /* a tick: no tracked process, rss_stat detached */
+		assert_int_equal(run_user(argv, gt, NOBODY), 0);
+		pids[i] = last_pid;
+	}
+	assert_int_equal(stop_collector(&col, SIGTERM), 0);
+	for (int i = 0; i < 2; i++) {
+		double peak = gt_get(gt, "peak") / 1048576.0, got;
+
+		got = query("SELECT memory_usage_peak_mb FROM profiles WHERE pid = %d", pids[i]);
+		if (got < 0.9 * peak || got > 1.1 * peak + 8)
+			fail_msg("run %d: peak %.1f MB, the pipeline saw %.1f MB", i, got, peak);
+	}
+	assert_near(query("SELECT count(*) FROM sessions WHERE loss_detail LIKE "
+			  "'%%mem_peak_approximate=0 %%'"), 1, 0);
+}
+
+/*
  * A child process of a pipeline, twenty pipelines that live for one task
  * call each, and one started in another mount namespace, from another path
  * to the same file: each has its row.
@@ -194,6 +226,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_before_and_after, fresh),
+		cmocka_unit_test_setup(test_memory_peak_after_idle, fresh),
 		cmocka_unit_test_setup(test_children_short_lived_namespaces, fresh),
 		cmocka_unit_test_setup(test_exception_across_restart, fresh),
 	};
