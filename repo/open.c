@@ -40,8 +40,15 @@ static const char *const fixed_sql[ST_NR] = {
 			  "s.status, s.ended_at FROM collector_status c "
 			  "JOIN sessions s ON s.id = c.session_id "
 			  "ORDER BY c.session_id DESC LIMIT 1",
-	[ST_EXPIRE_PROFILES] = "DELETE FROM profiles WHERE id IN (SELECT id FROM profiles "
-			       "WHERE task_end_time < ? ORDER BY id LIMIT ?)",
+	/*
+	 * Rows go in as invocations end, so the oldest come first by id: a
+	 * batch looks at the first 4 x batch rows only. Scanning for an end
+	 * time (no index, which every insert would pay for) took 130 ms on a
+	 * million rows when none was old.
+	 */
+	[ST_EXPIRE_PROFILES] = "DELETE FROM profiles WHERE id IN (SELECT id FROM (SELECT id, "
+			       "task_end_time FROM profiles ORDER BY id LIMIT ?2 * 4) "
+			       "WHERE task_end_time < ?1 LIMIT ?2)",
 	[ST_EXPIRE_ROLLUPS] = "DELETE FROM rollups WHERE id IN (SELECT id FROM rollups "
 			      "WHERE second < ? ORDER BY id LIMIT ?)",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
