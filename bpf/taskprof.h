@@ -23,6 +23,8 @@
 #define TP_MAX_TASKS 1024
 /* Default ring buffer, MiB; --ringbuf-mb overrides it before load. */
 #define TP_RINGBUF_MB 64
+/* 2048 MiB took the loader past seconds here (6.18, 24 GiB), 4096 failed */
+#define TP_RINGBUF_MAX_MB 1024
 
 /* Per-invocation counters, indexes into tp_event.ctr and the BPF state. */
 enum tp_ctr {

@@ -68,8 +68,8 @@ static int parse_option(int c, const char *arg, struct record_opts *o)
 		return GO_ON;
 	case 'B':
 		/* a power of two: the kernel's ring buffer requires it */
-		if (cli__parse_i64(arg, &n) || n < 1 || n > 4096 || (n & (n - 1)))
-			return cli__usage("record: --ringbuf-mb takes a power of two from 1 to 4096");
+		if (cli__parse_i64(arg, &n) || n < 1 || n > TP_RINGBUF_MAX_MB || (n & (n - 1)))
+			return cli__usage("record: --ringbuf-mb takes a power of two from 1 to 1024");
 		o->ringbuf_mb = (size_t)n;
 		return GO_ON;
 	case 'h':

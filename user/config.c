@@ -8,12 +8,15 @@
  *   [task NAME]  binary, symbol, stage, max_rows_per_second, returns
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -119,8 +122,9 @@ static int collector_key(struct parse *ps, const char *key, const char *v)
 		return !ps->failed;
 	}
 	if (!strcmp(key, "ringbuf_mb")) {
-		if (parse_uint(v, 4096, &n) || (n & (n - 1)))
-			fail(ps, "ringbuf_mb must be a power of two from 1 to 4096, not '%s'", v);
+		if (parse_uint(v, TP_RINGBUF_MAX_MB, &n) || (n & (n - 1)))
+			fail(ps, "ringbuf_mb must be a power of two from 1 to %d, not '%s'",
+			     TP_RINGBUF_MAX_MB, v);
 		c->ringbuf_mb = n;
 		return !ps->failed;
 	}
@@ -133,17 +137,18 @@ static int collector_key(struct parse *ps, const char *key, const char *v)
 static struct collect_task *task_of(struct parse *ps, const char *section)
 {
 	struct collect_config *c = ps->c;
-	const char *name = section + strlen(TASK_PREFIX);
+	/* "[task]" alone is shorter than the prefix: no name */
+	const char *name = strlen(section) > strlen(TASK_PREFIX) ? section + strlen(TASK_PREFIX) : "";
 	struct collect_task *t;
 
 	name += strspn(name, " \t");
-	for (size_t i = 0; i < c->ntasks; i++)
-		if (!strcmp(c->tasks[i].name, name))
-			return &c->tasks[i];
 	if (!*name) {
 		fail(ps, "[task] needs a name: [task NAME], which becomes process_name");
 		return NULL;
 	}
+	for (size_t i = 0; i < c->ntasks; i++)
+		if (!strcmp(c->tasks[i].name, name))
+			return &c->tasks[i];
 	if (c->ntasks == TP_MAX_TASKS) {
 		fail(ps, "more than %d tasks", TP_MAX_TASKS);
 		return NULL;
@@ -222,6 +227,34 @@ static int on_pair(void *user, const char *section, const char *key, const char 
 	return 0;
 }
 
+/* The file, if it is a regular one: a FIFO would block the collector. */
+static FILE *open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st)) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : ENOEXEC; /* ENOEXEC: said as below */
+		return NULL;
+	}
+	fcntl(fd, F_SETFL, 0); /* back to blocking reads, of a regular file */
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 /* What no single line shows: required keys, the group, at least one task. */
 static void check_whole(struct parse *ps)
 {
@@ -292,9 +325,10 @@ struct collect_config *collect_config__load(const char *path, char **text, char 
 	if (text)
 		*text = NULL;
 	ps.c = calloc(1, sizeof(*ps.c));
-	ps.f = fopen(path, "re");
+	ps.f = open_regular(path);
 	if (!ps.c || !ps.f) {
-		snprintf(err, errlen, "config: cannot read %s: %s%s", path, strerror(errno),
+		snprintf(err, errlen, "config: cannot read %s: %s%s", path,
+			 errno == ENOEXEC ? "not a regular file" : strerror(errno),
 			 strcmp(path, TP_COLLECT_CONF) ? "" : ": write it, or give --config FILE");
 		goto fail;
 	}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tp.h"
@@ -213,6 +214,7 @@ struct elf_file *elf_file__open(const char *path)
 	GElf_Ehdr eh;
 	size_t cap = 0, shstrndx;
 	int err = EINVAL;
+	struct stat st;
 	Elf *elf;
 
 	if (elf_version(EV_CURRENT) == EV_NONE) {
@@ -230,9 +232,19 @@ struct elf_file *elf_file__open(const char *path)
 		err = ENOMEM;
 		goto cleanup;
 	}
-	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO where a binary was expected (a glob matches
+	 * anything a user drops in a directory) must not hang the caller */
+	ef->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (ef->fd < 0) {
 		err = errno;
+		goto cleanup;
+	}
+	if (fstat(ef->fd, &st)) {
+		err = errno;
+		goto cleanup;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = S_ISDIR(st.st_mode) ? EISDIR : ENOEXEC;
 		goto cleanup;
 	}
 	elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);

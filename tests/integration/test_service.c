@@ -269,7 +269,8 @@ static void test_binary_replaced(void **s)
 }
 
 /* A glob that matches nothing yet, in a directory not there yet, is no
- * error: the binary is probed when a deploy puts it there. */
+ * error: the binary is probed when a deploy puts it there. A FIFO that
+ * matches it too (anyone may make one) does not hang the collector. */
 static void test_glob_matches_later(void **s)
 {
 	char *dir = sb_path(sb.dir, "releases"), *bin = sb_path(sb.dir, "releases/v2/pipeline");
@@ -280,7 +281,8 @@ static void test_glob_matches_later(void **s)
 	write_conf("[collector]\ndatabase = %s\n[task quote]\nbinary = %s/*/pipeline\n"
 		   "symbol = quote_task\n", sb.db, dir);
 	col = start_collector();
-	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/v2' && cp '%s' '%s'", dir, sb.pipe, bin);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/v1' '%s/v2' && mkfifo '%s/v1/pipeline' && "
+		 "cp '%s' '%s'", dir, dir, dir, sb.pipe, bin);
 	assert_int_equal(system(cmd), 0);
 	assert_true(wait_for(col.out, "task files changed: 1 file probed"));
 	assert_int_equal(run_user(quote, NULL, NOBODY), 0);
@@ -339,6 +341,9 @@ static const struct {
 	  "readers", "no group 'no-such-group'" },
 	{ "[task a]\nbinary = %s\nsymbol = quote_task\nreturns = sometimes\n", "returns",
 	  "returns must be auto, uretprobe or insn" },
+	{ "[task]\nbinary = %s\nsymbol = quote_task\n", "binary", "[task] needs a name" },
+	{ "[collector]\nringbuf_mb = 4096\n[task a]\nbinary = %s\nsymbol = quote_task\n",
+	  "ringbuf_mb", "power of two from 1 to 1024" },
 };
 
 /* Every mistake is one line, file and line named, exit 78, no database made. */
@@ -363,6 +368,13 @@ static void test_config_errors(void **s)
 		assert_one_line_error(78, bad_confs[i].says);
 	}
 	assert_one_line_error(run(missing, NULL), "cannot read");
+	/* a directory, and a FIFO, which would block the collector for good */
+	missing[3] = sb.dir;
+	assert_one_line_error(run(missing, NULL), "Is a directory");
+	missing[3] = sb_path(sb.dir, "fifo.conf");
+	assert_int_equal(mkfifo(missing[3], 0644), 0);
+	assert_one_line_error(run(missing, NULL), "not a regular file");
+	unlink(missing[3]);
 	assert_int_equal(access(sb.db, F_OK), -1);
 }
 
