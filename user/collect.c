@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -209,6 +210,31 @@ static void expire(struct collector *c)
 		tp_err("collect: %s", profile_repo__errmsg(c->repo));
 }
 
+/*
+ * Trouble with the database, said when it happens: a deleted file (rows
+ * would go on into an unlinked inode, and a second collector could start
+ * on the path) stops the collector; failed writes are logged, not only
+ * counted at the stop.
+ */
+static bool database_trouble(struct collector *c)
+{
+	uint64_t errs = c->agg.write_errors;
+	struct stat st;
+
+	if (errs > c->write_errors_said) {
+		tp_err("collect: %llu invocations could not be stored: %s",
+		       (unsigned long long)(errs - c->write_errors_said),
+		       profile_repo__errmsg(c->repo));
+		c->write_errors_said = errs;
+	}
+	if (!fstat(c->lock_fd, &st) && st.st_nlink == 0) {
+		tp_err("collect: %s was deleted while in use: stopping; start the collector again "
+		       "for a new database", c->cfg->database);
+		c->db_gone = true;
+	}
+	return c->db_gone;
+}
+
 static void run(struct collector *c)
 {
 	uint64_t now, next_tick = 0, next_expiry = 0;
@@ -225,6 +251,8 @@ static void run(struct collector *c)
 		collector__check_files(c);
 		now = tp_now_ns(CLOCK_MONOTONIC);
 		if (now >= next_tick) {
+			if (database_trouble(c))
+				return;
 			collector__tick(c);
 			next_tick = now + TICK_NS;
 		}
@@ -250,7 +278,8 @@ static void end_session(struct collector *c)
 		tp_err("%s", profile_repo__errmsg(c->repo));
 	c->session_ended = true;
 	tp_info("collect: stopped by %s: session %lld: %llu invocations stored as rows, %llu "
-		"rolled up", strsignal(stop_signal), (long long)c->session,
+		"rolled up", stop_signal ? strsignal(stop_signal) : "the database's deletion",
+		(long long)c->session,
 		(unsigned long long)c->agg.written,
 		(unsigned long long)ratelimit__rolled(c->agg.limits));
 	if (l.lost)
@@ -316,7 +345,7 @@ int collect__run(const char *config_path)
 		goto cleanup;
 	run(&c);
 	end_session(&c);
-	rc = c.agg.write_errors ? 1 : 0;
+	rc = c.agg.write_errors || c.db_gone ? 1 : 0;
 cleanup:
 	collector__cleanup(&c);
 	return rc;

@@ -126,6 +126,8 @@ struct collector {
 	struct engine *engine;
 	struct guardian *guardian;
 	bool delayacct_held;
+	bool db_gone;                 /* the database file was deleted under it */
+	uint64_t write_errors_said;   /* write errors already logged */
 	int lock_fd;                  /* flock on the database: one collector each */
 	int stats_fd;                 /* BPF run-time statistics, on while open */
 	struct bpf_sample {           /* the last window they were on for */

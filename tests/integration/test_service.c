@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * The collector as a service: SIGHUP with a broken file and then a good
- * one, rate limits against exact counts, a binary replaced by a deploy,
- * the database's modes and its
- * unprivileged readers while it is written, status, and every refusal:
- * a symlinked database, a directory others can write, a second collector,
- * no privilege, and each kind of configuration mistake, as one line.
+ * one, rate limits against exact counts, a binary replaced by a deploy, a
+ * glob that matches later, the database's modes and its unprivileged
+ * readers while it is written, status, and every refusal: a symlinked
+ * database, a directory others can write, a second collector, no
+ * privilege, a database deleted under it, and each kind of configuration
+ * mistake, as one line.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -316,6 +317,13 @@ static void test_refusals(void **s)
 	assert_one_line_error(run(collect, NULL), "another collector writes");
 	assert_int_equal(stop_collector(&first, SIGTERM), 0);
 	assert_one_line_error(run_as(collect, NULL, NOBODY), "needs root");
+
+	/* its database deleted under it: it says so and stops, exit 1 */
+	first = start_collector();
+	assert_int_equal(unlink(sb.db), 0);
+	assert_true(wait_for(first.out, "was deleted while in use"));
+	assert_int_equal(reap(first.pid), 1);
+	fclose(first.out);
 }
 
 static const struct {
