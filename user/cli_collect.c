@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collect.h"
 
@@ -35,13 +36,23 @@ int cli__collect(int argc, char **argv)
 	return after_stop ? collect__after_stop(config) : collect__run(config);
 }
 
-/* The database a configuration names, if it can be read; else the default. */
-static char *db_of(const char *config)
+/*
+ * The database a configuration names. Without --config, a missing default
+ * file means the default database; a file named but unreadable or wrong is
+ * said, not replaced by someone else's database.
+ */
+static char *db_of(const char *config, bool named)
 {
 	char err[1024];
 	struct collect_config *c = collect_config__load(config, NULL, err, sizeof(err));
-	char *db = strdup(c ? c->database : TP_COLLECT_DB);
+	char *db = NULL;
 
+	if (c)
+		db = strdup(c->database);
+	else if (!named && access(config, F_OK))
+		db = strdup(TP_COLLECT_DB);
+	else
+		tp_err("status: %s (or name the database: --db PATH)", err);
 	collect_config__free(c);
 	return db;
 }
@@ -55,13 +66,14 @@ int cli__status(int argc, char **argv)
 		{}
 	};
 	const char *config = TP_COLLECT_CONF, *db = NULL;
+	bool named = false;
 	char *owned = NULL;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D': db = optarg; break;
-		case 'c': config = optarg; break;
+		case 'c': config = optarg; named = true; break;
 		case 'h': fputs(cli_usage_text, stdout); return 0;
 		default: return cli__usage(NULL);
 		}
@@ -69,7 +81,7 @@ int cli__status(int argc, char **argv)
 	if (optind < argc)
 		return cli__usage("status: takes no arguments");
 	if (!db)
-		db = owned = db_of(config);
+		db = owned = db_of(config, named);
 	rc = db ? status__print(db) : 1;
 	free(owned);
 	return rc;

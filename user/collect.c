@@ -323,7 +323,7 @@ int collect__run(const char *config_path)
 {
 	struct collector c = { .config_path = config_path, .lock_fd = -1, .stats_fd = -1,
 			       .inotify_fd = -1 };
-	int rc = 1;
+	int rc = 1, err;
 
 	if (load_config(&c)) {
 		rc = TP_EXIT_CONFIG;
@@ -339,8 +339,12 @@ int collect__run(const char *config_path)
 		rc = TP_EXIT_CONFIG;
 		goto cleanup;
 	}
-	if (take_database(&c))
+	err = take_database(&c);
+	if (err) {
+		/* a path refused (symlink, open directory) is the configuration's fault */
+		rc = err == -EPERM || err == -ENOTDIR ? TP_EXIT_CONFIG : 1;
 		goto cleanup;
+	}
 	if (protect(&c) || start_engine(&c) || begin_session(&c) || attach_all(&c) || go(&c))
 		goto cleanup;
 	run(&c);

@@ -31,6 +31,7 @@
 
 #define STATS_EVERY 30 /* ticks: one window a minute */
 #define STATS_FIRST 10 /* ...the first 20 s after the start */
+#define STALE_S 10     /* a report older than this: the collector is not ticking */
 
 void collector__sample_bpf(struct collector *c)
 {
@@ -169,6 +170,17 @@ void collector__put_status(struct collector *c, const struct losses *final)
 	free(buf);
 }
 
+/* Seconds since an ISO time of tp_iso_time, or -1. */
+static double age_of(const char *iso)
+{
+	struct tm tm = { 0 };
+	const char *rest = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
+
+	if (!rest)
+		return -1;
+	return tp_now_ns(CLOCK_REALTIME) / 1e9 - (double)timegm(&tm) - atof(rest);
+}
+
 int status__print(const char *db)
 {
 	struct profile_repo *r = profile_repo__open(db, PROFILE_REPO_READONLY);
@@ -191,7 +203,12 @@ int status__print(const char *db)
 		return 1;
 	}
 	running = !strcmp(cs.session_status, "running") && collect_lock__held(db);
-	if (running)
+	if (running && age_of(cs.updated_at) > STALE_S)
+		printf("collector running, but its last report is %.0f s old (it reports every "
+		       "2 s): it is stopped (SIGSTOP) or stuck; rows may be waiting: session %lld, "
+		       "database %s, report of %s\n", age_of(cs.updated_at),
+		       (long long)cs.session_id, db, cs.updated_at);
+	else if (running)
 		printf("collector running: session %lld, database %s, report of %s\n",
 		       (long long)cs.session_id, db, cs.updated_at);
 	else if (!strcmp(cs.session_status, "running"))

@@ -218,6 +218,12 @@ static void test_files_and_readers(void **s)
 	expect_in(out_buf, "lost: 0");
 	/* outside the group: nothing */
 	assert_one_line_error(run_as(list, NULL, NOBODY), "repo: cannot open");
+	/* a collector stopped (SIGSTOP) still holds its lock: status says its report is old */
+	kill(col.pid, SIGSTOP);
+	sleep_ms(12500);
+	reader_ok(run_user(status, NULL, NOBODY), 0);
+	expect_in(out_buf, "it is stopped (SIGSTOP) or stuck");
+	kill(col.pid, SIGCONT);
 	kill(idle.pid, SIGUSR1);
 	assert_int_equal(reap(idle.pid), 0);
 	fclose(idle.out);
@@ -304,12 +310,14 @@ static void test_refusals(void **s)
 		   sb.pipe);
 	mkdir(sb_path(sb.dir, "db"), 0755);
 	assert_int_equal(symlink(sb_path(sb.work, "elsewhere.db"), link), 0);
-	assert_one_line_error(run(collect, NULL), "symlink");
+	assert_int_equal(run(collect, NULL), 78); /* the configuration's fault */
+	assert_one_line_error(78, "symlink");
 	assert_int_equal(access(sb_path(sb.work, "elsewhere.db"), F_OK), -1);
 
 	write_conf("[collector]\ndatabase = %s\n[task q]\nbinary = %s\nsymbol = quote_task\n",
 		   open_db, sb.pipe);
-	assert_one_line_error(run(collect, NULL), "others can write");
+	assert_int_equal(run(collect, NULL), 78);
+	assert_one_line_error(78, "others can write");
 	assert_int_equal(access(open_db, F_OK), -1);
 
 	write_base_conf();
