@@ -62,7 +62,8 @@ int BPF_PROG(tp_exit, struct task_struct *p, bool group_dead)
 		mempeak_untrack(pr);
 		bpf_map_delete_elem(&tgids, &tgid);
 	}
-	bpf_map_delete_elem(&alloc_vma, &tgid);
+	if (cfg.count_allocs) /* a miss still takes the bucket lock */
+		bpf_map_delete_elem(&alloc_vma, &tgid);
 	return 0;
 }
 
@@ -87,7 +88,8 @@ int BPF_PROG(tp_exec, struct task_struct *p)
 	pr = bpf_map_lookup_elem(&tgids, &tgid);
 	if (pr)
 		mempeak_untrack(pr);
-	bpf_map_delete_elem(&alloc_vma, &tgid);
+	if (cfg.count_allocs) /* a miss still takes the bucket lock */
+		bpf_map_delete_elem(&alloc_vma, &tgid);
 	return 0;
 }
 
