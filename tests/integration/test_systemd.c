@@ -55,8 +55,13 @@ static void put(const char *path, const char *fmt, ...)
 	fclose(f);
 }
 
-/* dist/taskprof.service as make install writes it, pointed at the sandbox. */
-static void put_unit(void)
+/*
+ * dist/taskprof.service as make install writes it, pointed at the sandbox;
+ * read before the namespace's /tmp hides a checkout that lives there.
+ */
+static char unit_text[16384];
+
+static int read_unit(void)
 {
 	static const char bindir[] = "@BINDIR@/taskprof", conf[] = "/etc/taskprof/taskprof.conf";
 	char src[PATH_MAX], line[1024];
@@ -64,9 +69,9 @@ static void put_unit(void)
 
 	snprintf(src, sizeof(src), "%s/dist/taskprof.service", TP_SRCDIR);
 	in = fopen(src, "r");
-	out = fopen(UNIT_DIR "/taskprof.service", "w");
+	out = fmemopen(unit_text, sizeof(unit_text), "w");
 	if (!in || !out)
-		_exit(125);
+		return -1;
 	while (fgets(line, sizeof(line), in)) {
 		for (const char *p = line; *p;) {
 			if (!strncmp(p, bindir, strlen(bindir))) {
@@ -81,7 +86,7 @@ static void put_unit(void)
 		}
 	}
 	fclose(in);
-	fclose(out);
+	return fclose(out) ? -1 : 0;
 }
 
 /* PID 1 of the new namespaces: its own /run, /tmp and /var/log, then systemd. */
@@ -110,7 +115,7 @@ static void become_init(void)
 	put(UNIT_DIR "/taskprof.service.d/test.conf",
 	    "[Unit]\nDefaultDependencies=no\nAfter=systemd-journald.service\n"
 	    "[Service]\nReadWritePaths=%s/db\nRestartSec=1s\n", sb.dir);
-	put_unit();
+	put(UNIT_DIR "/taskprof.service", "%s", unit_text);
 	setenv("container", "taskprof-test", 1);
 	execl(SYSTEMD, "systemd", "--system", "--unit=tp-test.target", "--log-level=warning",
 	      (char *)NULL);
@@ -199,6 +204,8 @@ static int setup(void **s)
 	state_dir_existed = !stat(STATE_DIR, &st);
 	mkdir(sb_path(sb.dir, "db"), 0755);
 	write_base_conf();
+	if (read_unit())
+		return -1;
 	init_pid = boot();
 	if (init_pid <= 0)
 		return -1;
