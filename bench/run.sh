@@ -159,25 +159,28 @@ printf '   %.1f us per child without, %.1f profiled: ratio %s\n' "$(awk -v a="$f
 printf '   record exits %s s after the target (median; it then has 1,000 rows stored)\n' \
 	"$(printf '%s\n' "${lag[@]}" | median)"
 
+
 echo
 echo "6. The always-on collector (taskprof collect) running, its tasks (in the demo"
-echo "   pipeline) never called: unrelated processes, with and without it, alternating;"
-echo "   ratio: the median of the pairs' ratios [lowest..highest]. BPF: the collector's"
-echo "   programs' run time per operation, from the kernel's BPF statistics (a run of its own)"
+echo "   pipeline) never called: unrelated processes with and without it, alternating."
+echo "   wall: the workload's own time per operation; cpu: its CPU time and its children's"
+echo "   (perf's task-clock), where the collector's BPF programs run; each the median of the"
+echo "   pairs' ratios [lowest..highest]. BPF: the collector's programs' run time per"
+echo "   operation, from the kernel's BPF statistics (a run of its own)"
 printf '[collector]\ndatabase = %s\n' "$WORK/c.db" >"$WORK/c.conf"
 for t in extract:extract_records load:load_block; do
 	printf '[task %s]\nbinary = %s\nsymbol = %s\n' "${t%%:*}" "$B/examples/pipeline" \
 		"${t#*:}" >>"$WORK/c.conf"
 done
-SRC=$(cd "$(dirname "$0")/.." && pwd)
 # a mixed, real workload: gcc forks, execs, faults, reads and writes
-compile() {
-	local s e
-	s=$(date +%s%N)
-	for _ in 1 2 3; do gcc -O2 -c -o "$WORK/t.o" "$SRC/bench/target.c"; done
-	e=$(date +%s%N)
-	echo $(((e - s) / 3))
-}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+cat >"$WORK/compile" <<EOF
+#!/bin/bash
+s=\$(date +%s%N)
+for _ in 1 2 3; do gcc -O2 -c -o "$WORK/t.o" "$SRC/bench/target.c"; done
+echo \$(((\$(date +%s%N) - s) / 3))
+EOF
+chmod +x "$WORK/compile"
 collector_start() {
 	"$TP" collect --config "$WORK/c.conf" 2>"$WORK/c.err" &
 	col=$!
@@ -193,16 +196,30 @@ bpf_ns() {
 	bpftool prog show -j | python3 -c 'import json, sys
 print(sum(p.get("run_time_ns", 0) for p in json.load(sys.stdin) if p.get("name", "").startswith("tp_")))'
 }
+HAVE_PERF=0
+perf stat -e task-clock -x, -o /dev/null true 2>/dev/null && HAVE_PERF=1
+# "ns-per-operation cpu-ms" of one run of the workload
+measure() {
+	local ns
+	if [ $HAVE_PERF = 0 ]; then
+		echo "$(num "$@") 0"
+		return
+	fi
+	ns=$(perf stat -e task-clock -x, -o "$WORK/ps" -- "$@" 2>/dev/null | grep -E '^[0-9.]+$' | tail -1)
+	echo "$ns $(grep task-clock "$WORK/ps" | cut -d, -f1)"
+}
+spread() { sort -g | awk '{v[NR]=$1} END {printf "%.3f [%.3f..%.3f]", v[int((NR+1)/2)], v[1], v[NR]}'; }
 # label, operations per run, then the workload (prints ns per operation)
 collector_ambient() {
-	local label=$1 ops=$2 pairs=$((2 * RUNS + 1)) a b r=() n0 n1 bpf=-
+	local label=$1 ops=$2 pairs=$((2 * RUNS + 1)) a b wall=() cpu=() n0 n1 bpf=-
 	shift 2
 	for _ in $(seq $pairs); do
-		a=$(num "$@")
+		a=$(measure "$@")
 		collector_start
-		b=$(num "$@")
+		b=$(measure "$@")
 		collector_stop
-		r+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')")
+		wall+=("$(awk -v a="${a% *}" -v b="${b% *}" 'BEGIN { printf "%.4f", b / a }')")
+		cpu+=("$(awk -v a="${a#* }" -v b="${b#* }" 'BEGIN { if (a > 0) printf "%.4f", b / a; else print 0 }')")
 	done
 	if command -v bpftool >/dev/null; then
 		collector_start
@@ -215,19 +232,20 @@ collector_ambient() {
 		bpf=$(awk -v d=$((n1 - n0)) -v o="$ops" -v a="$a" \
 			'BEGIN { printf "%.0f ns (%.2f%%)", d / o, 100 * d / o / a }')
 	fi
-	printf '   %-44s ratio %s [%s..%s]; BPF %s per operation\n' "$label" \
-		"$(printf '%s\n' "${r[@]}" | median)" "$(printf '%s\n' "${r[@]}" | sort -g | head -1)" \
-		"$(printf '%s\n' "${r[@]}" | sort -g | tail -1)" "$bpf"
+	printf '   %s\n      wall %s   cpu %s   BPF %s per operation\n' "$label" \
+		"$(printf '%s\n' "${wall[@]}" | spread)" "$(printf '%s\n' "${cpu[@]}" | spread)" "$bpf"
 }
 collector_ambient "pipe ping-pong, per round trip" 200000 "$T" pingpong 200000
 collector_ambient "page faults on fresh memory, per page" 400000 "$T" faults 400000
 collector_ambient "fork, exit and wait of a child, per child" 1000 "$T" forks 1000
 collector_ambient "C++ throw and catch, per throw" 200000 "$TX" throw 200000
-collector_ambient "gcc -O2 -c of a 230-line file, per compile" 1 compile
+collector_ambient "gcc -O2 -c of a 230-line file, per compile" 1 "$WORK/compile"
 # what the statistics window costs while it is open (2 s a minute)
-stats_on() {
-	sysctl -q -w kernel.bpf_stats_enabled=1
-	"$@"
-	sysctl -q -w kernel.bpf_stats_enabled=0
-}
-collector_ambient "page faults, statistics window open" 400000 stats_on "$T" faults 400000
+cat >"$WORK/stats_on" <<EOF
+#!/bin/bash
+sysctl -q -w kernel.bpf_stats_enabled=1
+"\$@"
+sysctl -q -w kernel.bpf_stats_enabled=0
+EOF
+chmod +x "$WORK/stats_on"
+collector_ambient "page faults, the statistics window open" 400000 "$WORK/stats_on" "$T" faults 400000
