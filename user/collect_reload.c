@@ -394,6 +394,7 @@ void collector__tick(struct collector *c)
 		engine__sync(c->engine, c->plan, &s); /* drops probes of files no one runs */
 	}
 	collector__track_running(c);
+	engine__prune_dead(c->engine);
 	engine__idle_rss(c->engine);
 	collector__sample_bpf(c);
 	procscan__self(&cpu, &rss, &mine);

@@ -6,6 +6,7 @@
  * system-wide collector drives one the same way.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +105,24 @@ int engine__track(struct engine *e, pid_t pid, uint32_t flags)
 		tp_err("engine: cannot track PID %u: %s", tgid, strerror(errno));
 		return -errno;
 	}
+	/* it may have exited between the caller's look and now: no exit would
+	 * ever remove its entry (engine__prune_dead catches what this misses) */
+	if (kill(pid, 0) && errno == ESRCH)
+		bpf_map_delete_elem(bpf_map__fd(e->skel->maps.tgids), &tgid);
 	return 0;
+}
+
+void engine__prune_dead(struct engine *e)
+{
+	int fd = bpf_map__fd(e->skel->maps.tgids);
+	uint32_t next, kept, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!(kill(next, 0) && errno == ESRCH) || bpf_map_delete_elem(fd, &next)) {
+			kept = next;
+			prev = &kept;
+		}
+	}
 }
 
 int engine__attach_allocs(struct engine *e, const struct plan *p, pid_t pid)

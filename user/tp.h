@@ -360,6 +360,8 @@ struct engine;
 struct engine *engine__new(const struct engine_opts *opts);
 /* Tracks pid and, from then on, the processes it forks. */
 int engine__track(struct engine *e, pid_t pid, uint32_t flags);
+/* Forgets tracked processes that are gone without an exit BPF saw. */
+void engine__prune_dead(struct engine *e);
 /* The plan's allocation probes for pid (before tracking it). */
 int engine__attach_allocs(struct engine *e, const struct plan *p, pid_t pid);
 /* Tracepoints and the plan's probes on files. */
