@@ -122,6 +122,54 @@ static void test_memory_peak_after_idle(void **s)
 			  "'%%mem_peak_approximate=0 %%'"), 1, 0);
 }
 
+/* A fresh database, and kernel.task_delayacct as it was restored after. */
+static int fresh_saving_delayacct(void **s)
+{
+	return fresh(s) ? -1 : setup_save_delayacct(s);
+}
+
+/*
+ * IO wait, for a pipeline started while delay accounting was off (before
+ * the collector switched it on: the sched_switch fallback) and one started
+ * after: each within 50..110% of the off-CPU time the pipeline measured
+ * around 1,500 random O_DIRECT reads.
+ */
+static void test_iowait_before_and_after(void **s)
+{
+	char *gt_a = sb_path(sb.work, "gt-io-a"), *gt_b = sb_path(sb.work, "gt-io-b");
+	char *a_argv[] = { sb.pipe, "iowait", sb.work, "--wait", NULL };
+	char *b_argv[] = { sb.pipe, "iowait", sb.work, NULL };
+	const char *gts[2] = { gt_a, gt_b };
+	struct child a, col;
+	pid_t pids[2];
+
+	if (!disk_bytes() || !block_device_works())
+		skip();
+	write_conf("[collector]\ndatabase = %s\n[task io]\nbinary = %s\nsymbol = iowait_task\n",
+		   sb.db, sb.pipe);
+	delayacct_set(0);
+	setenv("TP_GT", gt_a, 1);
+	a = spawn(a_argv, false);
+	unsetenv("TP_GT");
+	assert_true(wait_for(a.out, "ready"));
+	col = start_collector();
+	kill(a.pid, SIGUSR1);
+	assert_int_equal(reap(a.pid), 0);
+	fclose(a.out);
+	pids[0] = a.pid;
+	assert_int_equal(run_user(b_argv, gt_b, NOBODY), 0);
+	pids[1] = last_pid;
+	assert_int_equal(stop_collector(&col, SIGTERM), 0);
+	for (int i = 0; i < 2; i++) {
+		double off = gt_get(gts[i], "offcpu"), got;
+
+		got = query("SELECT io_wait_time_seconds FROM profiles WHERE pid = %d", pids[i]);
+		if (got < 0.5 * off || got > 1.1 * off)
+			fail_msg("%s: io_wait %.6f s is not within 50..110%% of %.6f s off-CPU",
+				 i ? "after" : "before", got, off);
+	}
+}
+
 /*
  * A child process of a pipeline, twenty pipelines that live for one task
  * call each, and one started in another mount namespace, from another path
@@ -227,6 +275,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_before_and_after, fresh),
 		cmocka_unit_test_setup(test_memory_peak_after_idle, fresh),
+		cmocka_unit_test_setup_teardown(test_iowait_before_and_after, fresh_saving_delayacct,
+						teardown_restore_delayacct),
 		cmocka_unit_test_setup(test_children_short_lived_namespaces, fresh),
 		cmocka_unit_test_setup(test_exception_across_restart, fresh),
 	};
