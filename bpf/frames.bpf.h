@@ -55,6 +55,32 @@ static __always_inline __u64 next_id(struct thread_state *ts)
 	return ((__u64)(__u32)bpf_get_current_pid_tgid() << 32) | ++ts->seq;
 }
 
+/*
+ * A frame opened before rss_stat was attached: what it missed, the kernel's
+ * high-water mark has, if the peak was freed by an unmap (it is raised just
+ * before RSS falls) or is still there at exit. A mark raised during the
+ * frame was an RSS of the frame's; a mark that did not move and stands
+ * above all we saw leaves room for a peak unseen: only then approximate.
+ */
+static __always_inline __u64 early_peak(struct close_ctx *c, struct frame *f, __u64 peak)
+{
+	__u64 hw, now_rss;
+
+	if (!c->mm_alive) {
+		f->flags |= F_MEM_UNSURE;
+		return peak;
+	}
+	hw = hiwater_of(c->task->mm);
+	now_rss = rss_of(c->task->mm);
+	if (now_rss > peak)
+		peak = now_rss;
+	if (hw > f->hw0 && hw > peak)
+		peak = hw;
+	else if (hw <= f->hw0 && f->hw0 > peak)
+		f->flags |= F_MEM_UNSURE;
+	return peak;
+}
+
 static __always_inline __u64 frame_peak(struct close_ctx *c, struct frame *f)
 {
 	/* rss_stat kept the slot's maximum over every value since entry, the
@@ -69,6 +95,8 @@ static __always_inline __u64 frame_peak(struct close_ctx *c, struct frame *f)
 		if (now_rss > peak)
 			peak = now_rss;
 	}
+	if (f->flags & F_MEM_EARLY)
+		peak = early_peak(c, f, peak);
 	return peak;
 }
 
@@ -98,6 +126,8 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 	__u64 peak = frame_peak(c, f), wake;
 	struct tp_event *e = NULL;
 
+	if ((f->flags & F_MEM_UNSURE) && f->slot != TP_NO_SLOT)
+		stat_inc(TP_STAT_MEM_APPROX); /* a slotless one was counted at entry */
 	if (f->task < TP_MAX_TASKS && f->gen != task_gen[f->task])
 		stat_inc(TP_STAT_LOST_RELOAD);
 	else if (!(e = bpf_ringbuf_reserve(&events, sizeof(*e), 0)))
@@ -114,7 +144,7 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 		e->task = f->task;
 		e->status = status;
 		e->cpus = f->cpus;
-		e->flags = (f->slot == TP_NO_SLOT || (f->flags & F_MEM_EARLY) ? TP_EV_MEM_APPROX : 0) |
+		e->flags = (f->slot == TP_NO_SLOT || (f->flags & F_MEM_UNSURE) ? TP_EV_MEM_APPROX : 0) |
 			   ((f->flags & F_NO_ALLOCS) || (d && (d->flags & F_NO_ALLOCS)) ?
 				    TP_EV_NO_ALLOCS : 0);
 		/*
@@ -271,9 +301,11 @@ static __always_inline int open_frame(struct thread_state *ts, struct task_struc
 	f->cpus = t->nr_cpus_allowed;
 	f->rss0 = rss_of(t->mm);
 	f->slot = slot_open(ts->mm_idx, f->rss0);
-	if (!rss_on)
+	if (!rss_on) {
 		want_rss(f);
-	if (f->slot == TP_NO_SLOT || (f->flags & F_MEM_EARLY))
+		f->hw0 = hiwater_of(t->mm);
+	}
+	if (f->slot == TP_NO_SLOT)
 		stat_inc(TP_STAT_MEM_APPROX);
 	snapshot(ts, t, f->base);
 	f->start_ns = bpf_ktime_get_ns();

@@ -31,6 +31,16 @@
 #define TP_MM_ANONPAGES 1
 #define TP_MM_SHMEMPAGES 3
 
+/*
+ * The mm's high-water RSS in bytes, as the kernel keeps it: raised only
+ * where RSS is about to fall by an unmap or a zap (update_hiwater_rss), so
+ * a peak freed by munmap or MADV_DONTNEED is in it.
+ */
+static __always_inline __u64 hiwater_of(struct mm_struct *mm)
+{
+	return mm ? (__u64)mm->hiwater_rss << PAGE_SHIFT : 0;
+}
+
 /* Resident set size in bytes, as VmRSS reports it. */
 static __always_inline __u64 rss_of(struct mm_struct *mm)
 {

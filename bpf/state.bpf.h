@@ -55,6 +55,7 @@ struct frame {
 	__u64 ret_addr;    /* the return address, to tell a tail call from a dead frame */
 	__u64 inv_id;      /* key of its inv_desc entry, if children charged it */
 	__u64 rss0;
+	__u64 hw0;         /* F_MEM_EARLY: its mm's hiwater_rss at entry */
 	__u64 base[TP_NR_CTR];
 	__u32 task;
 	__u32 slot;        /* memory peak slot, or TP_NO_SLOT */
@@ -67,7 +68,8 @@ struct frame {
 enum frame_flags {
 	F_DESC = 0x1,      /* children have charged it (inv_desc entry) */
 	F_NO_ALLOCS = 0x2, /* opened where allocations are not counted */
-	F_MEM_EARLY = 0x4, /* opened before rss_stat was attached: peak approximate */
+	F_MEM_EARLY = 0x4, /* opened before rss_stat was attached: hiwater_rss fills in */
+	F_MEM_UNSURE = 0x8, /* ...and a peak may have gone unseen: approximate */
 };
 
 struct thread_state {
