@@ -2,6 +2,7 @@
 /* The integration tests' shared harness; see harness.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +55,10 @@ void slurp(const char *path, char *buf, size_t len)
 	buf[n] = 0;
 }
 
-int run_as(char *const argv[], const char *gt, uid_t uid)
+pid_t last_pid;
+
+int run_in_groups(char *const argv[], const char *gt, uid_t uid, const gid_t *groups,
+		  size_t ngroups)
 {
 	char outp[PATH_MAX + 16], errp[PATH_MAX + 16];
 	int status;
@@ -65,6 +69,7 @@ int run_as(char *const argv[], const char *gt, uid_t uid)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		/* opened as root: scratch may be in a directory nobody can enter */
 		int o = open(outp, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 		int e = open(errp, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 
@@ -72,15 +77,21 @@ int run_as(char *const argv[], const char *gt, uid_t uid)
 		dup2(e, 2);
 		if (gt)
 			setenv("TP_GT", gt, 1);
-		if (uid && (setgid(uid) || setuid(uid)))
+		if (uid && ((groups && setgroups(ngroups, groups)) || setgid(uid) || setuid(uid)))
 			_exit(98);
 		execv(argv[0], argv);
 		_exit(97);
 	}
+	last_pid = pid;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	slurp(outp, out_buf, sizeof(out_buf));
 	slurp(errp, err_buf, sizeof(err_buf));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_as(char *const argv[], const char *gt, uid_t uid)
+{
+	return run_in_groups(argv, gt, uid, NULL, 0);
 }
 
 int run(char *const argv[], const char *gt)

@@ -46,8 +46,13 @@ int count_lines(const char *s);
 void slurp(const char *path, char *buf, size_t len);
 
 /* Runs argv (as uid, if not 0) with stdout and stderr in out_buf and
- * err_buf, TP_GT=gt in its environment; returns the shell-style status. */
+ * err_buf, TP_GT=gt in its environment; returns the shell-style status.
+ * Its PID is then last_pid. */
+extern pid_t last_pid;
 int run_as(char *const argv[], const char *gt, uid_t uid);
+/* The same, a uid other than 0 taking these supplementary groups. */
+int run_in_groups(char *const argv[], const char *gt, uid_t uid, const gid_t *groups,
+		  size_t ngroups);
 int run(char *const argv[], const char *gt);
 
 char *path_in(const char *name);           /* SCRATCH/name */

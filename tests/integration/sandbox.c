@@ -21,7 +21,6 @@
 #include "sandbox.h"
 
 struct sandbox sb;
-pid_t last_pid;
 
 char *sb_path(const char *dir, const char *name)
 {
@@ -124,34 +123,9 @@ int stop_collector(struct child *c, int sig)
 
 int run_user(char *const argv[], const char *gt, uid_t uid)
 {
-	char outp[PATH_MAX + 16], errp[PATH_MAX + 16];
-	gid_t groups[] = { READERS };
-	int status;
-	pid_t pid;
+	static const gid_t readers[] = { READERS };
 
-	snprintf(outp, sizeof(outp), "%s/user-stdout", scratch);
-	snprintf(errp, sizeof(errp), "%s/user-stderr", scratch);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		/* opened as root: scratch may be in a directory nobody can enter */
-		int o = open(outp, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-		int e = open(errp, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-
-		dup2(o, 1);
-		dup2(e, 2);
-		if (gt)
-			setenv("TP_GT", gt, 1);
-		if (uid && (setgroups(1, groups) || setgid(uid) || setuid(uid)))
-			_exit(98);
-		execv(argv[0], argv);
-		_exit(97);
-	}
-	last_pid = pid;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	slurp(outp, out_buf, sizeof(out_buf));
-	slurp(errp, err_buf, sizeof(err_buf));
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return run_in_groups(argv, gt, uid, readers, 1);
 }
 
 static sqlite3 *open_db(void)

@@ -35,7 +35,6 @@ struct child start_collector(void);
 int stop_collector(struct child *c, int sig);
 /* Runs argv as uid (0: root; else with the readers group), TP_GT=gt, its
  * output in out_buf and err_buf; its PID is then last_pid. */
-extern pid_t last_pid;
 int run_user(char *const argv[], const char *gt, uid_t uid);
 /* The first column of the first row of a query on sb.db; -2 for NULL. */
 double query(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

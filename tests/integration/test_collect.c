@@ -47,20 +47,16 @@ static void check_write(const struct profile *p, double gt_bytes)
 }
 
 /*
- * A pipeline started before the collector (its task runs once the
- * collector is ready) and one started after it by nobody: every row
- * matches what the pipeline measured.
+ * The pipeline's scenario in a process started before the collector (its
+ * task runs once the collector is ready, ground truth into gt_a) and in
+ * one started after it by nobody (gt_b); their PIDs, the collector stopped.
  */
-static void test_before_and_after(void **s)
+static void before_and_after(char *scenario, const char *gt_a, const char *gt_b, pid_t pids[2])
 {
-	char *gt_a = sb_path(sb.work, "gt-before"), *gt_b = sb_path(sb.work, "gt-after");
-	char *a_argv[] = { sb.pipe, "cpu,write", sb.work, "--wait", NULL };
-	char *b_argv[] = { sb.pipe, "cpu,write", sb.work, NULL };
+	char *a_argv[] = { sb.pipe, scenario, sb.work, "--wait", NULL };
+	char *b_argv[] = { sb.pipe, scenario, sb.work, NULL };
 	struct child a, col;
-	struct profile p;
-	pid_t b;
 
-	write_base_conf();
 	setenv("TP_GT", gt_a, 1);
 	a = spawn(a_argv, false);
 	unsetenv("TP_GT");
@@ -69,14 +65,30 @@ static void test_before_and_after(void **s)
 	kill(a.pid, SIGUSR1);
 	assert_int_equal(reap(a.pid), 0);
 	fclose(a.out);
+	pids[0] = a.pid;
 	assert_int_equal(run_user(b_argv, gt_b, NOBODY), 0);
-	b = last_pid;
+	pids[1] = last_pid;
 	assert_int_equal(stop_collector(&col, SIGTERM), 0);
+}
 
-	row_of("cpu", a.pid, &p);
+/*
+ * A pipeline started before the collector and one started after it by
+ * nobody: every row matches what the pipeline measured.
+ */
+static void test_before_and_after(void **s)
+{
+	char *gt_a = sb_path(sb.work, "gt-before"), *gt_b = sb_path(sb.work, "gt-after");
+	struct profile p;
+	pid_t pids[2], b;
+
+	write_base_conf();
+	before_and_after("cpu,write", gt_a, gt_b, pids);
+	b = pids[1];
+
+	row_of("cpu", pids[0], &p);
 	check_cpu(&p, gt_a);
 	profile__free(&p);
-	row_of("write", a.pid, &p);
+	row_of("write", pids[0], &p);
 	check_write(&p, gt_get(gt_a, "write_bytes"));
 	profile__free(&p);
 	row_of("cpu", b, &p);
@@ -140,10 +152,7 @@ static int fresh_saving_delayacct(void **s)
 static void test_iowait_before_and_after(void **s)
 {
 	char *gt_a = sb_path(sb.work, "gt-io-a"), *gt_b = sb_path(sb.work, "gt-io-b");
-	char *a_argv[] = { sb.pipe, "iowait", sb.work, "--wait", NULL };
-	char *b_argv[] = { sb.pipe, "iowait", sb.work, NULL };
 	const char *gts[2] = { gt_a, gt_b };
-	struct child a, col;
 	pid_t pids[2];
 
 	if (!disk_bytes() || !block_device_works())
@@ -151,18 +160,7 @@ static void test_iowait_before_and_after(void **s)
 	write_conf("[collector]\ndatabase = %s\n[task io]\nbinary = %s\nsymbol = iowait_task\n",
 		   sb.db, sb.pipe);
 	delayacct_set(0);
-	setenv("TP_GT", gt_a, 1);
-	a = spawn(a_argv, false);
-	unsetenv("TP_GT");
-	assert_true(wait_for(a.out, "ready"));
-	col = start_collector();
-	kill(a.pid, SIGUSR1);
-	assert_int_equal(reap(a.pid), 0);
-	fclose(a.out);
-	pids[0] = a.pid;
-	assert_int_equal(run_user(b_argv, gt_b, NOBODY), 0);
-	pids[1] = last_pid;
-	assert_int_equal(stop_collector(&col, SIGTERM), 0);
+	before_and_after("iowait", gt_a, gt_b, pids);
 	for (int i = 0; i < 2; i++) {
 		double off = gt_get(gts[i], "offcpu"), got;
 
