@@ -99,19 +99,8 @@ static int make_plan(struct collector *c)
 /* The guardian first, then the one system setting we change. */
 static int protect(struct collector *c)
 {
-	int err;
-
-	c->guardian = guardian__start(c->cfg->database, true);
-	if (!c->guardian) {
-		tp_err("collect: cannot start the guardian process: %s", strerror(errno));
-		return -errno;
-	}
-	err = delayacct__hold(getpid());
-	c->delayacct_held = !err;
-	if (err && err != -ENOENT)
-		tp_warn("collect: note: cannot switch on delay accounting (%s): IO wait comes "
-			"from the scheduler instead", strerror(-err));
-	return 0;
+	c->guardian = guardian__protect("collect", c->cfg->database, &c->delayacct_held);
+	return c->guardian ? 0 : -errno;
 }
 
 static int start_engine(struct collector *c)
@@ -241,7 +230,7 @@ static void run(struct collector *c)
 
 	while (!stop_signal) {
 		engine__poll(c->engine, POLL_MS);
-		engine__check_rss(c->engine);
+		engine__check_rss(c->engine, false);
 		if (reload_signal) {
 			reload_signal = 0;
 			sd_notify(0, "RELOADING=1");

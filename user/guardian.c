@@ -50,7 +50,7 @@ static void child_exec(int rfd, pid_t collector, const char *db, bool delayacct)
 	_exit(127);
 }
 
-struct guardian *guardian__start(const char *db, bool delayacct)
+static struct guardian *guardian__start(const char *db, bool delayacct)
 {
 	struct guardian *g = calloc(1, sizeof(*g));
 	int fds[2];
@@ -76,6 +76,26 @@ struct guardian *guardian__start(const char *db, bool delayacct)
 		return NULL;
 	}
 	g->fd = fds[1];
+	return g;
+}
+
+struct guardian *guardian__protect(const char *who, const char *db, bool *held)
+{
+	struct guardian *g = guardian__start(db, true);
+	int err;
+
+	if (!g) {
+		err = errno;
+		tp_err("%s: cannot start the guardian process: %s", who, strerror(err));
+		errno = err;
+		return NULL;
+	}
+	/* before any target starts: tasks created with it off never count */
+	err = delayacct__hold(getpid());
+	*held = !err;
+	if (err && err != -ENOENT)
+		tp_warn("%s: note: cannot switch on delay accounting (%s): IO wait comes from "
+			"the scheduler instead", who, strerror(-err));
 	return g;
 }
 

@@ -138,20 +138,8 @@ static int start_engine(struct recorder *r)
 /* Before anything changes: the guardian undoes it if this process is killed. */
 static int protect(struct recorder *r)
 {
-	int err;
-
-	r->guardian = guardian__start(r->o->db, true);
-	if (!r->guardian) {
-		tp_err("record: cannot start the guardian process: %s", strerror(errno));
-		return -errno;
-	}
-	/* before the command starts: tasks created with it off never count */
-	err = delayacct__hold(getpid());
-	r->delayacct_held = !err;
-	if (err && err != -ENOENT)
-		tp_warn("record: note: cannot switch on delay accounting (%s): IO wait comes from "
-			"the scheduler instead", strerror(-err));
-	return 0;
+	r->guardian = guardian__protect("record", r->o->db, &r->delayacct_held);
+	return r->guardian ? 0 : -errno;
 }
 
 static int open_repo(struct recorder *r)

@@ -317,7 +317,10 @@ int delayacct__hold(pid_t holder);
 void delayacct__release(pid_t holder);
 
 struct guardian;
-struct guardian *guardian__start(const char *db, bool delayacct);
+/* Before a run changes anything: its guardian started, then delay
+ * accounting held (*held says so); NULL and errno, said as who's, if no
+ * guardian could start. */
+struct guardian *guardian__protect(const char *who, const char *db, bool *held);
 void guardian__tell_session(struct guardian *g, int64_t session);
 void guardian__dismiss(struct guardian *g);
 int guardian__main(int argc, char **argv);
@@ -374,8 +377,9 @@ int engine__drop_file(struct engine *e, dev_t dev, ino_t ino, const struct attac
 void engine__flush(struct engine *e);
 /* Attaches the IO-wait fallback if a tracked thread now needs it. */
 int engine__check_switch(struct engine *e);
-/* lazy_rss: attaches rss_stat once a frame asked for it (after each poll)... */
-int engine__check_rss(struct engine *e);
+/* lazy_rss: attaches rss_stat once a frame asked for it (after each poll) or
+ * the caller needs it (it tracked running processes)... */
+int engine__check_rss(struct engine *e, bool needed);
 /* ...and detaches it when no tracked process is left (every few seconds). */
 void engine__idle_rss(struct engine *e);
 /* The files holding tasks, by device and inode: an exec of one attaches
