@@ -89,7 +89,8 @@ int collector__track_running(struct collector *c)
 	free(ids);
 	free(which);
 	if (!err)
-		err = engine__check_rss(c->engine); /* for those, before their next call */
+		/* for those, before their next call */
+		err = engine__check_rss(c->engine, c->nmaps > 0);
 	return err ? err : engine__check_switch(c->engine);
 }
 

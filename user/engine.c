@@ -184,12 +184,12 @@ static bool any_tracked(struct engine *e)
 	return !bpf_map_get_next_key(bpf_map__fd(e->skel->maps.tgids), NULL, &key);
 }
 
-int engine__check_rss(struct engine *e)
+int engine__check_rss(struct engine *e, bool needed)
 {
 	struct taskprof_bpf__bss *bss = e->skel->bss;
 
-	if (e->rss || (e->opts.lazy_rss && !__atomic_load_n(&bss->rss_wanted, __ATOMIC_SEQ_CST) &&
-		       !any_tracked(e)))
+	if (e->rss || (e->opts.lazy_rss && !needed &&
+		       !__atomic_load_n(&bss->rss_wanted, __ATOMIC_SEQ_CST)))
 		return 0;
 	e->rss = bpf_program__attach(e->skel->progs.tp_rss);
 	if (!e->rss) {
@@ -253,7 +253,7 @@ static int attach_tracepoints(struct engine *e)
 	struct bpf_program *tps[] = { e->skel->progs.tp_fork, e->skel->progs.tp_exit,
 				      e->skel->progs.tp_exec, e->skel->progs.tp_send,
 				      e->skel->progs.tp_recv };
-	int err = engine__check_rss(e);
+	int err = engine__check_rss(e, false);
 
 	for (size_t i = 0; i < ARRAY_SIZE(tps) && !err; i++) {
 		e->tps[e->ntps] = bpf_program__attach(tps[i]);
