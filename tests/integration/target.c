@@ -511,6 +511,40 @@ static void sc_cpu(void)
 	gt_put("cores", CPU_COUNT(&set));
 }
 
+/* CPU time of this thread, exact: the scheduler's sum brought up to now,
+ * which getrusage and schedstat are not (they lag by up to a tick). */
+static double thread_cputime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+NOINLINE void short_cpu_task(void)
+{
+	spin_for(0.0015);
+}
+
+/* Spins shorter than a tick, each after a sleep: the scheduler's figure
+ * is fresh at the start and up to a tick old at the end. */
+static void sc_shortcpu(void)
+{
+	struct timespec nap = { 0, 1000000 };
+	char key[32];
+
+	for (int i = 0; i < 20; i++) {
+		double a, b;
+
+		nanosleep(&nap, NULL);
+		a = thread_cputime();
+		short_cpu_task();
+		b = thread_cputime();
+		snprintf(key, sizeof(key), "cpu_%d", i);
+		gt_put(key, b - a);
+	}
+}
+
 static void sc_mem(void)
 {
 	mem_task(192UL << 20);
@@ -707,6 +741,7 @@ static const struct {
 	void (*run)(void);
 } scenarios[] = {
 	{ "cpu", sc_cpu },
+	{ "shortcpu", sc_shortcpu },
 	{ "mem", sc_mem },
 	{ "allocs", sc_allocs },
 	{ "dio", sc_dio },
