@@ -81,9 +81,7 @@ int repo__need(struct profile_repo *repo, enum stmt_id id)
 {
 	if (repo->st[id])
 		return 0;
-	if (repo->flags & PROFILE_REPO_READONLY && id != ST_GET_ALL && id != ST_GET &&
-	    id != ST_GET_BY_PROCESS && id != ST_EXISTS && id != ST_SESSION_GET &&
-	    id != ST_STATUS_GET) {
+	if (repo->flags & PROFILE_REPO_READONLY && !repo__read_only_stmt(id)) {
 		repo__set_err(repo->err, sizeof(repo->err), "repo: the database was opened read-only");
 		return -EROFS;
 	}

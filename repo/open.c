@@ -28,6 +28,9 @@ static const char *const fixed_sql[ST_NR] = {
 			     "status = 'aborted' WHERE id = ? AND status = 'running'",
 	[ST_SESSION_GET] = "SELECT id, target, tasks, started_at, ended_at, events_seen, "
 			   "events_lost, loss_detail, status, config FROM sessions WHERE id = ?",
+	[ST_ROLLED_UP] = "SELECT COALESCE(SUM(invocations), 0) FROM rollups "
+			 "WHERE (?1 = 0 OR session_id = ?1) AND (?2 IS NULL OR process_name = ?2)",
+	[ST_SESSION_LAST] = "SELECT MAX(id) FROM sessions",
 	[ST_SESSION_SET_CONFIG] = "UPDATE sessions SET tasks = ?, config = ? WHERE id = ?",
 	/* only a collector holding the database's lock calls it: any other
 	 * collector session still running has lost its collector */
@@ -63,6 +66,19 @@ static const char session_get_v1[] =
 static const char session_get_v2[] =
 	"SELECT id, target, tasks, started_at, ended_at, events_seen, events_lost, "
 	"loss_detail, status, NULL FROM sessions WHERE id = ?";
+
+/* Each session with its profile count: one scan of profiles, not one a session. */
+static char *session_list(const char *get)
+{
+	static const char counts[] = " LEFT JOIN (SELECT session_id AS sid, COUNT(*) AS n "
+				     "FROM profiles GROUP BY session_id) ON sid = id ORDER BY id";
+	const char *from = strstr(get, " FROM sessions");
+	char *s = malloc(strlen(get) + sizeof(counts) + 32);
+
+	if (s)
+		sprintf(s, "%.*s, COALESCE(n, 0) FROM sessions%s", (int)(from - get), get, counts);
+	return s;
+}
 
 static const char create_sessions[] =
 	"CREATE TABLE sessions ("
@@ -186,10 +202,11 @@ static int write_schema(struct profile_repo *repo, int from)
 	return repo__errno(rc);
 }
 
-static bool read_only_stmt(enum stmt_id i)
+bool repo__read_only_stmt(enum stmt_id i)
 {
-	return i == ST_GET_ALL || i == ST_GET_BY_PROCESS || i == ST_GET || i == ST_EXISTS ||
-	       i == ST_SESSION_GET || i == ST_STATUS_GET;
+	return i == ST_GET_ALL || i == ST_GET_BY_PROCESS || i == ST_FIND || i == ST_GET ||
+	       i == ST_EXISTS || i == ST_SESSION_GET || i == ST_SESSION_LAST || i == ST_SESSION_LIST ||
+	       i == ST_ROLLED_UP || i == ST_STATUS_GET;
 }
 
 /* The statement's text; *owned is set when the caller frees it. */
@@ -204,12 +221,20 @@ static const char *stmt_text(enum stmt_id i, int version, bool readonly, char **
 		return *owned = columns__select(" ORDER BY id");
 	case ST_GET_BY_PROCESS:
 		return *owned = columns__select(" WHERE process_name = ? ORDER BY id");
+	case ST_FIND:
+		return *owned = columns__select(" WHERE (?1 = 0 OR session_id = ?1) AND "
+						"(?2 IS NULL OR process_name = ?2) ORDER BY id");
 	case ST_GET:
 		return *owned = columns__select(" WHERE id = ?");
+	case ST_ROLLED_UP:
+		/* files before v3 have no rollups: nothing was rolled up */
+		return version < 3 && readonly ? "SELECT 0" : fixed_sql[i];
 	case ST_SESSION_GET:
 		if (readonly && version < 3)
 			return version < 2 ? session_get_v1 : session_get_v2;
 		return fixed_sql[i];
+	case ST_SESSION_LIST:
+		return *owned = session_list(stmt_text(ST_SESSION_GET, version, readonly, owned));
 	case ST_ROLLUP_INSERT:
 		return *owned = columns__insert_rollup();
 	case ST_STATUS_GET:
@@ -229,7 +254,7 @@ static int prepare_all(struct profile_repo *repo, int version, const char *path)
 		const char *sql;
 		int rc;
 
-		if (readonly && !read_only_stmt(i))
+		if (readonly && !repo__read_only_stmt(i))
 			continue;
 		sql = stmt_text(i, version, readonly, &owned);
 		if (!sql) {

@@ -71,6 +71,7 @@ struct session {
 	char *loss_detail;
 	char *status;  /* running, completed, aborted (the collector died) */
 	char *config;  /* a collector's configuration file, as loaded; else NULL */
+	int64_t profiles; /* rows it stored (list_sessions only) */
 };
 
 /* Invocations of a task beyond its rate limit, ending in one second. */
@@ -113,6 +114,9 @@ int profile_repo__add_batch(struct profile_repo *repo, struct profile *p, size_t
 int profile_repo__get_all(struct profile_repo *repo, struct profile_list *out);
 int profile_repo__get_by_process(struct profile_repo *repo, const char *process_name,
 				 struct profile_list *out);
+/* Profiles of one session (0: any) and one task (NULL: any), by id. */
+int profile_repo__find(struct profile_repo *repo, int64_t session_id, const char *process_name,
+		       struct profile_list *out);
 int profile_repo__get(struct profile_repo *repo, int64_t id, struct profile *out);
 /* 1 if it exists, 0 if not, negative errno on failure. */
 int profile_repo__exists(struct profile_repo *repo, int64_t id);
@@ -147,6 +151,14 @@ void collector_status__free(struct collector_status *s);
 int profile_repo__session_abort(struct profile_repo *repo, int64_t id, const char *ended_at,
 				const char *why);
 int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct session *out);
+/* Every session, oldest first, with how many profiles each stored. */
+int profile_repo__list_sessions(struct profile_repo *repo, struct session **out, size_t *n);
+/* The newest session's id; 0 when there is none. */
+int64_t profile_repo__last_session(struct profile_repo *repo);
+/* Invocations beyond a collector's rate limit, kept as rollups, not rows:
+ * of one session (0: any) and task (NULL: any). */
+int64_t profile_repo__rolled_up(struct profile_repo *repo, int64_t session_id,
+				const char *process_name);
 /* A collector's tasks and configuration text, at its start and each reload. */
 int profile_repo__session_set_config(struct profile_repo *repo, int64_t id, const char *tasks,
 				     const char *config);

@@ -104,8 +104,9 @@ static int list_push(struct profile_list *l, sqlite3_stmt *st)
 	return 0;
 }
 
-static int query_list(struct profile_repo *repo, enum stmt_id id, const char *arg,
-		      struct profile_list *out)
+/* ST_FIND binds a session (0: any) then a task; the others a task, if any. */
+static int query_find(struct profile_repo *repo, enum stmt_id id, int64_t session,
+		      const char *process, struct profile_list *out)
 {
 	sqlite3_stmt *st;
 	int rc, err;
@@ -117,8 +118,12 @@ static int query_list(struct profile_repo *repo, enum stmt_id id, const char *ar
 	if (err)
 		return err;
 	st = repo->st[id];
-	if (arg)
-		repo__bind_text(st, 1, arg);
+	if (id == ST_FIND) {
+		sqlite3_bind_int64(st, 1, session);
+		repo__bind_text(st, 2, process);
+	} else if (process) {
+		repo__bind_text(st, 1, process);
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		err = list_push(out, st);
 		if (err)
@@ -137,7 +142,15 @@ int profile_repo__get_all(struct profile_repo *repo, struct profile_list *out)
 {
 	if (!repo || !out)
 		return -EINVAL;
-	return query_list(repo, ST_GET_ALL, NULL, out);
+	return query_find(repo, ST_GET_ALL, 0, NULL, out);
+}
+
+int profile_repo__find(struct profile_repo *repo, int64_t session_id, const char *process_name,
+		       struct profile_list *out)
+{
+	if (!repo || !out || session_id < 0)
+		return -EINVAL;
+	return query_find(repo, ST_FIND, session_id, process_name, out);
 }
 
 int profile_repo__get_by_process(struct profile_repo *repo, const char *process_name,
@@ -145,7 +158,7 @@ int profile_repo__get_by_process(struct profile_repo *repo, const char *process_
 {
 	if (!repo || !out || !process_name)
 		return -EINVAL;
-	return query_list(repo, ST_GET_BY_PROCESS, process_name, out);
+	return query_find(repo, ST_GET_BY_PROCESS, 0, process_name, out);
 }
 
 int profile_repo__get(struct profile_repo *repo, int64_t id, struct profile *out)

@@ -17,6 +17,10 @@ enum stmt_id {
 	ST_INSERT_MANY,
 	ST_GET_ALL,
 	ST_GET_BY_PROCESS,
+	ST_FIND,
+	ST_ROLLED_UP,
+	ST_SESSION_LAST,
+	ST_SESSION_LIST,
 	ST_GET,
 	ST_EXISTS,
 	ST_REMOVE,
@@ -70,6 +74,8 @@ int repo__errno(int sqlite_rc);
 int repo__fail(struct profile_repo *repo, int rc, const char *what);
 int repo__exec(struct profile_repo *repo, enum stmt_id id, const char *what);
 /* 0 if statement id is prepared; -ENOENT on an empty file, -EROFS read-only. */
+/* Statements a read-only handle prepares. */
+bool repo__read_only_stmt(enum stmt_id i);
 int repo__need(struct profile_repo *repo, enum stmt_id id);
 void repo__bind_text(sqlite3_stmt *st, int i, const char *s);
 char *repo__col_strdup(sqlite3_stmt *st, int i);

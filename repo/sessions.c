@@ -80,6 +80,30 @@ int profile_repo__session_abort(struct profile_repo *repo, int64_t id, const cha
 	return sqlite3_changes(repo->db) ? 0 : -ENOENT;
 }
 
+/* A row of ST_SESSION_GET or ST_SESSION_LIST (which adds the profile count). */
+static int session_decode(sqlite3_stmt *st, struct session *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, 0);
+	out->target = repo__col_strdup(st, 1);
+	out->tasks = repo__col_strdup(st, 2);
+	repo__col_copy(st, 3, out->started_at, sizeof(out->started_at));
+	repo__col_copy(st, 4, out->ended_at, sizeof(out->ended_at));
+	out->events_seen = sqlite3_column_int64(st, 5);
+	out->events_lost = sqlite3_column_int64(st, 6);
+	out->loss_detail = repo__col_strdup(st, 7);
+	out->status = repo__col_strdup(st, 8);
+	out->config = repo__col_strdup(st, 9);
+	if (sqlite3_column_count(st) > 10)
+		out->profiles = sqlite3_column_int64(st, 10);
+	if (!out->target || !out->tasks || !out->status ||
+	    (!out->config && sqlite3_column_type(st, 9) != SQLITE_NULL)) {
+		session__free(out);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct session *out)
 {
 	sqlite3_stmt *st;
@@ -93,24 +117,8 @@ int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct sess
 	st = repo->st[ST_SESSION_GET];
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		memset(out, 0, sizeof(*out));
-		out->id = sqlite3_column_int64(st, 0);
-		out->target = repo__col_strdup(st, 1);
-		out->tasks = repo__col_strdup(st, 2);
-		repo__col_copy(st, 3, out->started_at, sizeof(out->started_at));
-		repo__col_copy(st, 4, out->ended_at, sizeof(out->ended_at));
-		out->events_seen = sqlite3_column_int64(st, 5);
-		out->events_lost = sqlite3_column_int64(st, 6);
-		out->loss_detail = repo__col_strdup(st, 7);
-		out->status = repo__col_strdup(st, 8);
-		out->config = repo__col_strdup(st, 9);
-		if (!out->target || !out->tasks || !out->status ||
-		    (!out->config && sqlite3_column_type(st, 9) != SQLITE_NULL)) {
-			session__free(out);
-			err = -ENOMEM;
-		}
-	}
+	if (rc == SQLITE_ROW)
+		err = session_decode(st, out);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc == SQLITE_ROW)
@@ -118,6 +126,48 @@ int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct sess
 	if (rc == SQLITE_DONE)
 		return -ENOENT;
 	return repo__fail(repo, rc, "cannot read the session");
+}
+
+int profile_repo__list_sessions(struct profile_repo *repo, struct session **out, size_t *n)
+{
+	struct session *v = NULL, *grown;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !out || !n)
+		return -EINVAL;
+	*out = NULL;
+	*n = 0;
+	err = repo__need(repo, ST_SESSION_LIST);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	st = repo->st[ST_SESSION_LIST];
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 16;
+			grown = realloc(v, cap * sizeof(*v));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			v = grown;
+		}
+		err = session_decode(st, &v[len]);
+		len += !err;
+	}
+	sqlite3_reset(st);
+	if (!err && rc != SQLITE_DONE)
+		err = repo__fail(repo, rc, "cannot read sessions");
+	if (err) {
+		while (len)
+			session__free(&v[--len]);
+		free(v);
+		return err;
+	}
+	*out = v;
+	*n = len;
+	return 0;
 }
 
 int profile_repo__session_set_config(struct profile_repo *repo, int64_t id, const char *tasks,
@@ -153,4 +203,45 @@ void session__free(struct session *s)
 	free(s->status);
 	free(s->config);
 	s->target = s->tasks = s->loss_detail = s->status = s->config = NULL;
+}
+
+/* A one-integer query's answer: a count or an id. */
+static int64_t scalar(struct profile_repo *repo, enum stmt_id id, int64_t arg, const char *text,
+		      const char *what)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+	int rc, err;
+
+	err = repo__need(repo, id);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	st = repo->st[id];
+	if (id == ST_ROLLED_UP) {
+		sqlite3_bind_int64(st, 1, arg);
+		repo__bind_text(st, 2, text);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW)
+		return repo__fail(repo, rc, what);
+	return v;
+}
+
+int64_t profile_repo__rolled_up(struct profile_repo *repo, int64_t session_id,
+				const char *process_name)
+{
+	if (!repo || session_id < 0)
+		return -EINVAL;
+	return scalar(repo, ST_ROLLED_UP, session_id, process_name, "cannot read rollups");
+}
+
+int64_t profile_repo__last_session(struct profile_repo *repo)
+{
+	if (!repo)
+		return -EINVAL;
+	return scalar(repo, ST_SESSION_LAST, 0, NULL, "cannot read sessions");
 }

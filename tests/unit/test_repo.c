@@ -267,6 +267,49 @@ static void test_session_abort(void **state)
 	session__free(&s);
 }
 
+/* Sessions listed oldest first with their profile counts; rows found by
+ * session and task; rolled-up invocations counted; the newest session. */
+static void test_sessions_listed(void **state)
+{
+	struct profile_repo *r = *state;
+	int64_t a = profile_repo__session_begin(r, "first", "t=f", "2026-01-01T00:00:00.000000Z");
+	int64_t b = profile_repo__session_begin(r, "second", "t=f", "2026-01-02T00:00:00.000000Z");
+	struct rollup ru = { .session_id = b, .process_name = "t",
+			     .second = "2026-01-02T00:00:01.000000Z", .invocations = 7 };
+	struct profile p = sample("t"), q = sample("u");
+	struct profile_list l;
+	struct session *s;
+	size_t n;
+
+	p.session_id = a;
+	q.session_id = b;
+	for (int i = 0; i < 3; i++)
+		assert_true(profile_repo__add(r, &p) > 0);
+	assert_true(profile_repo__add(r, &q) > 0);
+	assert_int_equal(profile_repo__store(r, NULL, 0, &ru, 1), 0);
+	assert_int_equal(profile_repo__list_sessions(r, &s, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(s[0].target, "first");
+	assert_int_equal(s[0].profiles, 3);
+	assert_int_equal(s[1].profiles, 1);
+	for (size_t i = 0; i < n; i++)
+		session__free(&s[i]);
+	free(s);
+	assert_int_equal(profile_repo__last_session(r), b);
+	assert_int_equal(profile_repo__find(r, a, NULL, &l), 0);
+	assert_int_equal(l.len, 3);
+	profile_list__free(&l);
+	assert_int_equal(profile_repo__find(r, a, "u", &l), 0);
+	assert_int_equal(l.len, 0);
+	profile_list__free(&l);
+	assert_int_equal(profile_repo__find(r, 0, "u", &l), 0);
+	assert_int_equal(l.len, 1);
+	profile_list__free(&l);
+	assert_int_equal(profile_repo__rolled_up(r, b, NULL), 7);
+	assert_int_equal(profile_repo__rolled_up(r, a, NULL), 0);
+	assert_int_equal(profile_repo__rolled_up(r, 0, "t"), 7);
+}
+
 /* Rollups go in; rows and rollups older than a moment go out, a batch at a
  * time. */
 static void test_rollups_and_expiry(void **state)
@@ -360,6 +403,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sessions, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_session_abort, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_rollups_and_expiry, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_sessions_listed, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_collector_status, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_session_config, setup_mem, teardown_mem),
 	};
