@@ -25,7 +25,7 @@ BPFTOOL ?= bpftool
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -I$(BUILD) -Ibpf -Irepo -Iuser
-LIBS := -lbpf -lelf -lz -lsqlite3 -lcapstone -linih -lsystemd -lstdc++ -lpthread
+LIBS := -lbpf -lelf -lz -lsqlite3 -lcapstone -linih -lsystemd -lstdc++ -lpthread -lm
 
 ifeq ($(V),1)
 Q :=
@@ -40,12 +40,18 @@ USER_SRC := user/spec.c user/elfsym.c user/symmatch.c user/demangle.c user/libs.
 	    user/uprobe_multi.c user/attach.c user/ratelimit.c user/agg.c user/sink.c user/losses.c \
 	    user/target.c user/launch.c user/delayacct.c user/guardian.c user/engine.c user/record.c user/util.c \
 	    user/config.c user/collect_plan.c user/dbfile.c user/procscan.c \
-	    user/collect.c user/collect_lock.c user/collect_reload.c user/collect_status.c
-MAIN_SRC := user/main.c user/cli_record.c user/cli_query.c user/cli_collect.c user/format.c
+	    user/collect.c user/collect_lock.c user/collect_reload.c user/collect_status.c \
+	    user/statistics.c user/summary.c user/compare.c user/json.c user/trace.c
+MAIN_SRC := user/main.c user/cli_record.c user/cli_query.c user/cli_collect.c user/format.c \
+	    user/cli_analyze.c user/cli_report.c user/format_analysis.c user/format_diff.c \
+	    user/report.c
 
 REPO_OBJ := $(REPO_SRC:%.c=$(OBJ)/%.o)
 USER_OBJ := $(USER_SRC:%.c=$(OBJ)/%.o)
-MAIN_OBJ := $(MAIN_SRC:%.c=$(OBJ)/%.o)
+MAIN_OBJ := $(MAIN_SRC:%.c=$(OBJ)/%.o) $(OBJ)/report_assets.o
+# the report's page: report_*.js define, report.js runs them
+REPORT_JS := $(sort $(wildcard user/report/report_*.js)) user/report/report.js
+REPORT_ASSETS := user/report/report.html user/report/report.css $(REPORT_JS)
 
 BPF_OBJ := $(OBJ)/taskprof.bpf.o
 SKEL := $(BUILD)/taskprof.skel.h
@@ -65,6 +71,16 @@ $(SKEL): $(BPF_OBJ)
 $(OBJ)/%.o: %.c | $(OBJ)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OBJ)/report_assets.c: $(REPORT_ASSETS) scripts/embed.sh | $(OBJ)
+	$(call msg,GEN,$@)
+	$(Q){ scripts/embed.sh report_html user/report/report.html && \
+	     scripts/embed.sh report_css user/report/report.css && \
+	     scripts/embed.sh report_js $(REPORT_JS); } > $@.tmp && mv $@.tmp $@
+
+$(OBJ)/report_assets.o: $(OBJ)/report_assets.c
+	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # these include the generated skeleton

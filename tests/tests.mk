@@ -4,17 +4,17 @@ TBUILD := $(BUILD)/tests
 TEST_CFLAGS := $(ALL_CFLAGS) -Wno-unused-function -Wno-format-truncation
 CMOCKA := -lcmocka
 
-UNIT_TESTS := test_repo test_repo_files test_spec test_symbols test_agg
+UNIT_TESTS := test_repo test_repo_files test_spec test_symbols test_agg test_stats
 UNIT_BINS := $(UNIT_TESTS:%=$(TBUILD)/%)
 INTEG_TESTS := test_metrics test_frames test_trees test_kill test_tracers test_cli test_collect \
-	       test_service test_systemd
+	       test_service test_systemd test_analyze
 INTEG_BINS := $(INTEG_TESTS:%=$(TBUILD)/%)
 FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD)/libfix.so \
 	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped $(TBUILD)/fix_backtrace
 # rustup's, else Debian's (scripts/deps.sh installs it when there is neither)
 RUSTC ?= $(shell command -v rustc 2>/dev/null || ls $$HOME/.cargo/bin/rustc 2>/dev/null)
 RUST_TARGET := $(if $(RUSTC),$(TBUILD)/rust_target)
-TARGETS := $(TBUILD)/target $(TBUILD)/exc_target $(TBUILD)/tree_target $(TBUILD)/tree_child \
+TARGETS := $(TBUILD)/target $(TBUILD)/pipeline $(TBUILD)/exc_target $(TBUILD)/tree_target $(TBUILD)/tree_child \
 	   $(TBUILD)/asan_target $(RUST_TARGET)
 
 
@@ -27,7 +27,8 @@ $(TBUILD)/test_repo $(TBUILD)/test_repo_files: $(TBUILD)/%: tests/unit/%.c $(BUI
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
 
 # unit tests of the collector's modules link them from the core library
-$(TBUILD)/test_spec $(TBUILD)/test_symbols $(TBUILD)/test_agg: $(TBUILD)/%: tests/unit/%.c \
+$(TBUILD)/test_spec $(TBUILD)/test_symbols $(TBUILD)/test_agg $(TBUILD)/test_stats: \
+		$(TBUILD)/%: tests/unit/%.c \
 		$(CORE_LIB) $(BUILD)/libtaskprof.a | $(TBUILD) $(FIXTURES)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(CORE_LIB) $(BUILD)/libtaskprof.a $(LIBS) $(CMOCKA)
@@ -37,6 +38,13 @@ $(TBUILD)/test_%: tests/integration/test_%.c tests/integration/harness.c \
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -Itests/integration -o $@ $< tests/integration/harness.c \
 		$(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
+
+# the analysis tests run checkers from the source tree
+$(TBUILD)/test_analyze: tests/integration/test_analyze.c tests/integration/harness.c \
+		tests/integration/harness.h $(BUILD)/libtaskprof.a | $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) -Itests/integration -DTP_SRCDIR='"$(CURDIR)"' -o $@ $< \
+		tests/integration/harness.c $(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
 
 # the collector's tests share a sandbox; test_systemd reads dist/ too
 $(TBUILD)/test_collect $(TBUILD)/test_service $(TBUILD)/test_systemd: $(TBUILD)/test_%: \
@@ -72,6 +80,9 @@ $(TBUILD)/target: tests/integration/target.c | $(TBUILD)
 $(TBUILD)/exc_target: tests/integration/exc_target.cc | $(TBUILD)
 	$(call msg,CXX,$@)
 	$(Q)$(CXX) -O2 -g -o $@ $<
+$(TBUILD)/pipeline: tests/integration/pipeline.c | $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -o $@ $< -lpthread
 $(TBUILD)/tree_target: tests/integration/tree_target.c | $(TBUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -o $@ $<

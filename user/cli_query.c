@@ -21,6 +21,7 @@ int cli__list(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'D' },
+		{ "session", required_argument, NULL, 'S' },
 		{ "process", required_argument, NULL, 'P' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
@@ -29,7 +30,8 @@ int cli__list(int argc, char **argv)
 	const char *db = cli__default_db(), *process = NULL, *format = "table";
 	struct profile_list l = {};
 	struct profile_repo *repo;
-	int c, err;
+	int64_t session = 0;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -38,6 +40,10 @@ int cli__list(int argc, char **argv)
 			break;
 		case 'P':
 			process = optarg;
+			break;
+		case 'S':
+			if (cli__parse_i64(optarg, &session) || session <= 0)
+				return cli__usage("list: --session takes a session id (see taskprof sessions)");
 			break;
 		case 'F':
 			format = optarg;
@@ -56,10 +62,7 @@ int cli__list(int argc, char **argv)
 	repo = open_ro(db);
 	if (!repo)
 		return 1;
-	err = process ? profile_repo__get_by_process(repo, process, &l)
-		      : profile_repo__get_all(repo, &l);
-	if (err) {
-		tp_err("list: %s", profile_repo__errmsg(repo));
+	if (cli__load_session(repo, "list", db, session, process, &l)) {
 		profile_repo__close(repo);
 		return 1;
 	}
@@ -70,6 +73,47 @@ int cli__list(int argc, char **argv)
 	else
 		format__table(stdout, &l);
 	profile_list__free(&l);
+	profile_repo__close(repo);
+	return 0;
+}
+
+int cli__sessions(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'D' },
+		{}
+	};
+	const char *db = cli__default_db();
+	struct profile_repo *repo;
+	struct session *s;
+	size_t n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'D')
+			db = optarg;
+		else
+			return cli__usage(NULL);
+	}
+	if (optind < argc)
+		return cli__usage("sessions: unexpected argument");
+	repo = open_ro(db);
+	if (!repo)
+		return 1;
+	if (profile_repo__list_sessions(repo, &s, &n)) {
+		tp_err("sessions: %s", profile_repo__errmsg(repo));
+		profile_repo__close(repo);
+		return 1;
+	}
+	printf("%6s %-9s %-27s %-27s %9s %7s  %s\n", "ID", "STATUS", "STARTED", "ENDED",
+	       "PROFILES", "LOST", "TARGET");
+	for (size_t i = 0; i < n; i++) {
+		printf("%6lld %-9s %-27s %-27s %9lld %7lld  %s\n", (long long)s[i].id, s[i].status,
+		       s[i].started_at, s[i].ended_at[0] ? s[i].ended_at : "-",
+		       (long long)s[i].profiles, (long long)s[i].events_lost, s[i].target);
+		session__free(&s[i]);
+	}
+	free(s);
 	profile_repo__close(repo);
 	return 0;
 }

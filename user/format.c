@@ -8,9 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analyze.h"
 #include "tp.h"
 
-static void csv_str(FILE *f, const char *s)
+void format__csv_str(FILE *f, const char *s)
 {
 	if (!s)
 		return;
@@ -23,26 +24,6 @@ static void csv_str(FILE *f, const char *s)
 		if (*s == '"')
 			fputc('"', f);
 		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = *s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
 	}
 	fputc('"', f);
 }
@@ -82,7 +63,7 @@ void format__csv(FILE *f, const struct profile_list *l)
 		for (int c = 0; c < PROFILE_NCOLS; c++) {
 			fputc(',', f);
 			if (is_text(c)) {
-				csv_str(f, profile__text(p, c));
+				format__csv_str(f, profile__text(p, c));
 			} else {
 				number(num, sizeof(num), p, c);
 				fputs(num, f);
@@ -100,7 +81,7 @@ static void json_one(FILE *f, const struct profile *p)
 	for (int c = 0; c < PROFILE_NCOLS; c++) {
 		fprintf(f, ", \"%s\": ", profile_columns[c].name);
 		if (is_text(c)) {
-			json_str(f, profile__text(p, c));
+			json__str(f, profile__text(p, c));
 		} else {
 			number(num, sizeof(num), p, c);
 			fputs(num[0] ? num : "null", f);

@@ -13,16 +13,24 @@ const char cli_usage_text[] =
 	"  taskprof record [--db PATH] [--stage STAGE] [--env ENV] [--allocs] [-d SECONDS]\n"
 	"                  [--returns auto|uretprobe|insn] [--ringbuf-mb N] [-v]\n"
 	"                  -t SPEC [-t SPEC ...]  (-p PID | -- COMMAND [ARG ...])\n"
-	"  taskprof list   [--db PATH] [--process NAME] [--format table|csv|json]\n"
+	"  taskprof list   [--db PATH] [--session ID] [--process NAME] [--format table|csv|json]\n"
 	"  taskprof show   [--db PATH] ID\n"
 	"  taskprof rm     [--db PATH] (ID | --process NAME)\n"
 	"  taskprof collect [--config FILE] [-v]   (the always-on collector, as root)\n"
 	"  taskprof collect [--config FILE] --after-stop   (tidies after a killed collector)\n"
 	"  taskprof status  [--db PATH | --config FILE]\n"
+	"  taskprof sessions [--db PATH]\n"
+	"  taskprof stats  [--db PATH] [--session ID] [--process NAME] [--format table|csv|json]\n"
+	"  taskprof diff   [--db PATH] BASE NEW [--threshold PCT] [--alpha A] [--process NAME]\n"
+	"                  [--floor-time SEC] [--floor-bytes N] [--floor-memory MIB]\n"
+	"                  [--format table|csv|json]   (exit 1 if a task regressed)\n"
+	"  taskprof report [--db PATH] [--session ID ...] [--threshold PCT] [--alpha A] -o FILE.html\n"
+	"  taskprof export [--db PATH] [--session ID] --format chrome-trace -o FILE.json\n"
 	"\n"
 	"SPEC is [NAME=][BINARY:]SYMBOL; --db defaults to $TASKPROF_DB or ./taskprof.db;\n"
 	"collect's FILE defaults to /etc/taskprof/taskprof.conf, status reads the database\n"
-	"that configuration names\n";
+	"that configuration names; BASE and NEW are session ids; report and export take\n"
+	"the newest session unless told\n";
 
 /* An error gets one line; the full usage only when nothing specific is wrong. */
 int cli__usage(const char *why)
@@ -39,6 +47,19 @@ const char *cli__default_db(void)
 	const char *e = getenv("TASKPROF_DB");
 
 	return e && *e ? e : "./taskprof.db";
+}
+
+int cli__parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi))
+		return -EINVAL;
+	*out = v;
+	return 0;
 }
 
 int cli__parse_i64(const char *s, int64_t *out)
@@ -81,6 +102,16 @@ int main(int argc, char **argv)
 		return cli__collect(argc, argv);
 	if (!strcmp(cmd, "status"))
 		return cli__status(argc, argv);
+	if (!strcmp(cmd, "sessions"))
+		return cli__sessions(argc, argv);
+	if (!strcmp(cmd, "stats"))
+		return cli__stats(argc, argv);
+	if (!strcmp(cmd, "diff"))
+		return cli__diff(argc, argv);
+	if (!strcmp(cmd, "report"))
+		return cli__report(argc, argv);
+	if (!strcmp(cmd, "export"))
+		return cli__export(argc, argv);
 	tp_err("unknown command '%s'", cmd);
 	return cli__usage(NULL);
 }

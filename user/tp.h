@@ -27,6 +27,8 @@ extern int tp_verbose;
 #define tp_debug(...) do { if (tp_verbose) tp_log(7, __VA_ARGS__); } while (0)
 /* ISO-8601 UTC with microseconds, from CLOCK_REALTIME nanoseconds. */
 void tp_iso_time(uint64_t realtime_ns, char *buf, size_t len);
+/* ...and back, to microseconds since the epoch; -EINVAL if s is not one. */
+int tp_parse_iso_us(const char *s, int64_t *us);
 uint64_t tp_now_ns(int clock);
 char *tp_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool tp_ends_with(const char *s, const char *suffix);
@@ -331,14 +333,27 @@ extern const char cli_usage_text[];
 int cli__usage(const char *why);
 const char *cli__default_db(void);
 int cli__parse_i64(const char *s, int64_t *out);
+/* A number in [lo, hi]; -EINVAL otherwise (NaN too). */
+int cli__parse_double(const char *s, double lo, double hi, double *out);
+/* A session's rows (id 0: every row), of one task if process is set; a
+ * missing session or a read error is printed as cmd's one line. */
+int cli__load_session(struct profile_repo *repo, const char *cmd, const char *db, int64_t id,
+		      const char *process, struct profile_list *out);
 int cli__record(int argc, char **argv);
 int cli__list(int argc, char **argv);
 int cli__show(int argc, char **argv);
 int cli__rm(int argc, char **argv);
 int cli__collect(int argc, char **argv);
 int cli__status(int argc, char **argv);
+int cli__sessions(int argc, char **argv);
+int cli__stats(int argc, char **argv);
+int cli__diff(int argc, char **argv);
+int cli__report(int argc, char **argv);
+int cli__export(int argc, char **argv);
 
 /* --- format.c: profiles printed, every column from the column table ------ */
+/* A csv field, quoted when it holds a comma, a quote or a line break. */
+void format__csv_str(FILE *f, const char *s);
 void format__csv(FILE *f, const struct profile_list *l);
 void format__json(FILE *f, const struct profile_list *l);
 void format__table(FILE *f, const struct profile_list *l);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* What every module uses: one-line messages, clocks and time stamps, strings. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -78,6 +79,32 @@ void tp_iso_time(uint64_t realtime_ns, char *buf, size_t len)
 	}
 	buf[26] = 'Z';
 	buf[27] = 0;
+}
+
+int tp_parse_iso_us(const char *s, int64_t *us)
+{
+	struct tm tm = {};
+	unsigned long frac = 0;
+	int n = 0, digits;
+	const char *f;
+
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return -EINVAL;
+	f = s + n;
+	if (*f == '.') {
+		for (digits = 0, f++; *f >= '0' && *f <= '9'; f++, digits++)
+			if (digits < 6)
+				frac = frac * 10 + (*f - '0');
+		for (; digits < 6; digits++)
+			frac *= 10;
+	}
+	if (*f != 'Z' && *f != 0)
+		return -EINVAL;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*us = (int64_t)timegm(&tm) * 1000000 + frac;
+	return 0;
 }
 
 uint64_t tp_now_ns(int clock)

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/* `taskprof stats` and `taskprof diff`: summaries and comparisons of sessions. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "tp.h"
+
+static bool format_ok(const char *f)
+{
+	return !strcmp(f, "table") || !strcmp(f, "csv") || !strcmp(f, "json");
+}
+
+int cli__load_session(struct profile_repo *repo, const char *cmd, const char *db, int64_t id,
+		      const char *process, struct profile_list *out)
+{
+	struct session s;
+	int err;
+
+	if (id) {
+		err = profile_repo__get_session(repo, id, &s);
+		if (err == -ENOENT) {
+			tp_err("%s: no session %lld in %s: `taskprof sessions` lists them", cmd,
+			       (long long)id, db);
+			return err;
+		}
+		if (err) {
+			tp_err("%s: %s", cmd, profile_repo__errmsg(repo));
+			return err;
+		}
+		session__free(&s);
+	}
+	err = profile_repo__find(repo, id, process, out);
+	if (err)
+		tp_err("%s: %s", cmd, profile_repo__errmsg(repo));
+	return err;
+}
+
+/* Rows left out of the figures must not pass unnoticed. */
+static void note_rollups(struct profile_repo *repo, int64_t session, const char *process)
+{
+	int64_t n = profile_repo__rolled_up(repo, session, process);
+
+	if (n > 0)
+		tp_warn("stats: %lld more invocations were over a collector's rate limit and are "
+			"kept as per-second rollups, not in these figures: see the rollups table",
+			(long long)n);
+}
+
+int cli__stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'D' },
+		{ "session", required_argument, NULL, 'S' },
+		{ "process", required_argument, NULL, 'P' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *db = cli__default_db(), *process = NULL, *format = "table";
+	struct profile_list l = {};
+	struct summary s = {};
+	struct profile_repo *repo;
+	int64_t session = 0;
+	int c, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'D')
+			db = optarg;
+		else if (c == 'S' && (cli__parse_i64(optarg, &session) || session <= 0))
+			return cli__usage("stats: --session takes a session id (see taskprof sessions)");
+		else if (c == 'P')
+			process = optarg;
+		else if (c == 'F')
+			format = optarg;
+		else if (c == 'h')
+			return fputs(cli_usage_text, stdout), 0;
+		else if (c != 'S')
+			return cli__usage(NULL);
+	}
+	if (optind < argc)
+		return cli__usage("stats: unexpected argument");
+	if (!format_ok(format))
+		return cli__usage("stats: --format takes table, csv or json");
+	repo = profile_repo__open(db, PROFILE_REPO_READONLY);
+	if (!repo)
+		return tp_err("%s", profile_repo__open_error()), 1;
+	if (cli__load_session(repo, "stats", db, session, process, &l))
+		goto cleanup;
+	if (summary__build(&l, &s)) {
+		tp_err("stats: cannot summarize: %s", strerror(ENOMEM));
+		goto cleanup;
+	}
+	if (!strcmp(format, "csv"))
+		format__stats_csv(stdout, &s);
+	else if (!strcmp(format, "json"))
+		format__stats_json(stdout, &s);
+	else
+		format__stats_table(stdout, &s);
+	note_rollups(repo, session, process);
+	rc = 0;
+cleanup:
+	summary__free(&s);
+	profile_list__free(&l);
+	profile_repo__close(repo);
+	return rc;
+}
+
+/* diff's options; a usage error returns 2 (as diff(1) does for trouble). */
+static int diff_args(int argc, char **argv, const char **db, const char **format,
+		     const char **process, struct diff_options *o, int64_t id[2])
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'D' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "process", required_argument, NULL, 'P' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "alpha", required_argument, NULL, 'a' },
+		{ "floor-time", required_argument, NULL, 'T' },
+		{ "floor-bytes", required_argument, NULL, 'B' },
+		{ "floor-memory", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D': *db = optarg; break;
+		case 'F': *format = optarg; break;
+		case 'P': *process = optarg; break;
+		case 't':
+			if (cli__parse_double(optarg, 0, 1e9, &o->threshold_pct))
+				return cli__usage("diff: --threshold takes a percentage, like 5");
+			break;
+		case 'a':
+			if (cli__parse_double(optarg, 1e-300, 1, &o->alpha))
+				return cli__usage("diff: --alpha takes a p-value in (0, 1], like 0.05");
+			break;
+		case 'T':
+			if (cli__parse_double(optarg, 0, 1e9, &o->floor_time))
+				return cli__usage("diff: --floor-time takes seconds, like 0.001");
+			break;
+		case 'B':
+			if (cli__parse_double(optarg, 0, 1e18, &o->floor_bytes))
+				return cli__usage("diff: --floor-bytes takes bytes, like 65536");
+			break;
+		case 'M':
+			if (cli__parse_double(optarg, 0, 1e12, &o->floor_mem_mb))
+				return cli__usage("diff: --floor-memory takes MiB, like 1");
+			break;
+		case 'h':
+			fputs(cli_usage_text, stdout);
+			return 1;
+		default:
+			return cli__usage(NULL);
+		}
+	}
+	if (argc - optind != 2 || cli__parse_i64(argv[optind], &id[0]) || id[0] <= 0 ||
+	    cli__parse_i64(argv[optind + 1], &id[1]) || id[1] <= 0)
+		return cli__usage("diff: give two session ids, BASE and NEW (see taskprof sessions)");
+	if (!format_ok(*format))
+		return cli__usage("diff: --format takes table, csv or json");
+	return 0;
+}
+
+static void warn_few(const struct diff *d, const int64_t id[2])
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct task_diff *t = &d->tasks[i];
+
+		if (t->few)
+			tp_warn("diff: %s has %zu invocations in session %lld and %zu in %lld: with "
+				"fewer than %d on a side the test can miss a real change",
+				t->task, t->m[DM_RUNTIME].n_base, (long long)id[0],
+				t->m[DM_RUNTIME].n_new, (long long)id[1], DIFF_FEW);
+	}
+}
+
+int cli__diff(int argc, char **argv)
+{
+	const char *db = cli__default_db(), *format = "table", *process = NULL;
+	struct profile_list base = {}, cur = {};
+	struct profile_repo *repo = NULL;
+	struct diff_options o;
+	struct diff d = {};
+	int64_t id[2];
+	int rc;
+
+	diff_options__default(&o);
+	rc = diff_args(argc, argv, &db, &format, &process, &o, id);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	rc = 2;
+	repo = profile_repo__open(db, PROFILE_REPO_READONLY);
+	if (!repo) {
+		tp_err("%s", profile_repo__open_error());
+		return rc;
+	}
+	if (cli__load_session(repo, "diff", db, id[0], process, &base) ||
+	    cli__load_session(repo, "diff", db, id[1], process, &cur))
+		goto cleanup;
+	if (diff__build(&base, &cur, &o, &d)) {
+		tp_err("diff: cannot compare: %s", strerror(ENOMEM));
+		goto cleanup;
+	}
+	warn_few(&d, id);
+	if (!strcmp(format, "csv"))
+		format__diff_csv(stdout, &d);
+	else if (!strcmp(format, "json"))
+		format__diff_json(stdout, &d, &o);
+	else
+		format__diff_table(stdout, &d, &o);
+	rc = d.regressed ? 1 : 0;
+cleanup:
+	diff__free(&d);
+	profile_list__free(&base);
+	profile_list__free(&cur);
+	profile_repo__close(repo);
+	return rc;
+}

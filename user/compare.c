@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `diff`: each task of two sessions compared metric by metric, medians and
+ * a two-sided Mann-Whitney U test, with a verdict. A change counts only
+ * when it is large (threshold), unlikely to be chance (alpha) and large in
+ * absolute terms (a floor per unit), as compare.py and perf diff users
+ * expect: a sleeping task's 50 us of CPU becoming 55 us is not a finding.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+
+const char *const diff_metric_names[DM_NR] = {
+	[DM_RUNTIME] = "runtime",       [DM_CPU] = "cpu",
+	[DM_IOWAIT] = "iowait",         [DM_READ] = "read_bytes",
+	[DM_WRITE] = "write_bytes",     [DM_SENT] = "sent_bytes",
+	[DM_RECEIVED] = "received_bytes", [DM_MEMORY] = "memory_peak",
+};
+const char *const diff_metric_units[DM_NR] = {
+	[DM_RUNTIME] = "s", [DM_CPU] = "s",       [DM_IOWAIT] = "s",         [DM_READ] = "bytes",
+	[DM_WRITE] = "bytes", [DM_SENT] = "bytes", [DM_RECEIVED] = "bytes", [DM_MEMORY] = "MiB",
+};
+const char *const diff_verdict_names[] = {
+	[DV_SAME] = "same",   [DV_IMPROVED] = "improved", [DV_REGRESSED] = "regressed",
+	[DV_ADDED] = "added", [DV_REMOVED] = "removed",
+};
+
+void diff_options__default(struct diff_options *o)
+{
+	o->threshold_pct = 5;
+	o->alpha = 0.05;
+	o->floor_time = 0.001;
+	o->floor_bytes = 65536;
+	o->floor_mem_mb = 1;
+}
+
+/* A metric of one invocation; false when it was not measured. */
+static bool metric(const struct profile *p, enum diff_metric m, double *v)
+{
+	enum profile_col c;
+
+	switch (m) {
+	case DM_RUNTIME:
+		*v = p->runtime_seconds;
+		return true;
+	case DM_CPU:
+		*v = p->cpu_user_seconds + p->cpu_system_seconds;
+		return true;
+	case DM_IOWAIT:
+		*v = p->io_wait_time_seconds;
+		return true;
+	case DM_MEMORY:
+		*v = p->memory_usage_peak_mb;
+		return true;
+	case DM_READ:
+		c = PROFILE_COL_file_read_bytes;
+		break;
+	case DM_WRITE:
+		c = PROFILE_COL_file_write_bytes;
+		break;
+	case DM_SENT:
+		c = PROFILE_COL_network_data_sent_bytes;
+		break;
+	default:
+		c = PROFILE_COL_network_data_received_bytes;
+	}
+	if (profile__is_null(p, c))
+		return false;
+	*v = (double)profile__i64(p, c);
+	return true;
+}
+
+static double floor_of(enum diff_metric m, const struct diff_options *o)
+{
+	if (!strcmp(diff_metric_units[m], "s"))
+		return o->floor_time;
+	return m == DM_MEMORY ? o->floor_mem_mb : o->floor_bytes;
+}
+
+/* One task's rows (a run of a grouped list): the metric's values, sorted. */
+static size_t values(const struct profile_list *l, const size_t *rows, size_t n,
+		     enum diff_metric m, double *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (metric(&l->items[rows[i]], m, &out[k]))
+			k++;
+	stats__sort(out, k);
+	return k;
+}
+
+static int compare_metric(double *b, size_t nb, double *c, size_t nc, double floor,
+			  const struct diff_options *o, struct metric_diff *md)
+{
+	struct mwu t;
+	double delta;
+	int err;
+
+	md->n_base = nb;
+	md->n_new = nc;
+	md->base_median = stats__percentile(b, nb, 50);
+	md->new_median = stats__percentile(c, nc, 50);
+	md->p = md->u = NAN;
+	md->change_pct = NAN;
+	md->verdict = DV_SAME;
+	if (!nb || !nc)
+		return 0;
+	delta = md->new_median - md->base_median;
+	if (md->base_median != 0)
+		md->change_pct = 100 * delta / md->base_median;
+	else if (delta != 0)
+		md->change_pct = delta > 0 ? INFINITY : -INFINITY;
+	err = stats__mann_whitney(b, nb, c, nc, &t);
+	if (err)
+		return err;
+	md->u = t.u;
+	md->p = t.p;
+	if (fabs(delta) >= floor && fabs(md->change_pct) > o->threshold_pct && t.p < o->alpha)
+		md->verdict = delta > 0 ? DV_REGRESSED : DV_IMPROVED;
+	return 0;
+}
+
+/* Both sessions' rows of one task: [bi, bj) of base and [ci, cj) of cur. */
+static int compare_task(const struct profile_list *base, const size_t *brows, size_t nb,
+			const struct profile_list *cur, const size_t *crows, size_t nc,
+			const struct diff_options *o, struct task_diff *td)
+{
+	double *b = malloc((nb + 1) * sizeof(*b)), *c = malloc((nc + 1) * sizeof(*c));
+	int err = b && c ? 0 : -ENOMEM;
+
+	td->verdict = DV_SAME;
+	td->few = nb < DIFF_FEW || nc < DIFF_FEW;
+	for (int m = 0; m < DM_NR && !err; m++) {
+		size_t kb = values(base, brows, nb, m, b), kc = values(cur, crows, nc, m, c);
+
+		err = compare_metric(b, kb, c, kc, floor_of(m, o), o, &td->m[m]);
+		if (td->m[m].verdict == DV_REGRESSED)
+			td->verdict = DV_REGRESSED;
+		else if (td->m[m].verdict == DV_IMPROVED && td->verdict == DV_SAME)
+			td->verdict = DV_IMPROVED;
+	}
+	free(b);
+	free(c);
+	return err;
+}
+
+static int cmp_task_diff(const void *a, const void *b)
+{
+	static const int order[] = { [DV_REGRESSED] = 0, [DV_IMPROVED] = 1, [DV_SAME] = 2,
+				     [DV_ADDED] = 3, [DV_REMOVED] = 4 };
+	const struct task_diff *x = a, *y = b;
+
+	if (x->verdict != y->verdict)
+		return order[x->verdict] - order[y->verdict];
+	return strcmp(x->task, y->task);
+}
+
+static const char *name_at(const struct profile_list *l, const size_t *idx, size_t i)
+{
+	const char *s = l->items[idx[i]].process_name;
+
+	return s ? s : "";
+}
+
+/* The end of the run of rows of the task at i. */
+static size_t run_end(const struct profile_list *l, const size_t *idx, size_t i)
+{
+	size_t j = i + 1;
+
+	while (j < l->len && !strcmp(name_at(l, idx, i), name_at(l, idx, j)))
+		j++;
+	return j;
+}
+
+/* Walks both grouped lists like a merge: each task is in base, cur or both. */
+static int merge(const struct profile_list *base, const size_t *bi, const struct profile_list *cur,
+		 const size_t *ci, const struct diff_options *o, struct diff *out)
+{
+	size_t i = 0, j = 0;
+	int err = 0;
+
+	while (!err && (i < base->len || j < cur->len)) {
+		struct task_diff *td = &out->tasks[out->n++];
+		int c = i >= base->len ? 1 : j >= cur->len ? -1 :
+			strcmp(name_at(base, bi, i), name_at(cur, ci, j));
+		size_t ie = i < base->len ? run_end(base, bi, i) : i;
+		size_t je = j < cur->len ? run_end(cur, ci, j) : j;
+
+		memset(td, 0, sizeof(*td));
+		if (c < 0) {
+			td->task = name_at(base, bi, i);
+			td->verdict = DV_REMOVED;
+			i = ie;
+		} else if (c > 0) {
+			td->task = name_at(cur, ci, j);
+			td->verdict = DV_ADDED;
+			j = je;
+		} else {
+			td->task = name_at(base, bi, i);
+			err = compare_task(base, bi + i, ie - i, cur, ci + j, je - j, o, td);
+			i = ie;
+			j = je;
+		}
+	}
+	return err;
+}
+
+int diff__build(const struct profile_list *base, const struct profile_list *cur,
+		const struct diff_options *o, struct diff *out)
+{
+	size_t *bi, *ci;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	bi = summary__group(base);
+	ci = summary__group(cur);
+	out->tasks = calloc(base->len + cur->len + 1, sizeof(*out->tasks));
+	err = bi && ci && out->tasks ? merge(base, bi, cur, ci, o, out) : -ENOMEM;
+	free(bi);
+	free(ci);
+	if (err) {
+		diff__free(out);
+		return err;
+	}
+	qsort(out->tasks, out->n, sizeof(*out->tasks), cmp_task_diff);
+	for (size_t i = 0; i < out->n; i++) {
+		out->regressed += out->tasks[i].verdict == DV_REGRESSED;
+		out->improved += out->tasks[i].verdict == DV_IMPROVED;
+	}
+	return 0;
+}
+
+void diff__free(struct diff *d)
+{
+	free(d->tasks);
+	memset(d, 0, sizeof(*d));
+}
