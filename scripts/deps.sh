@@ -2,12 +2,13 @@
 # Installs the Debian packages taskprof builds and tests with, if missing,
 # and any extra ones named on the command line (make bench adds bpftrace).
 # The tests run strace and gdb inside profiled tasks, boot systemd (in
-# namespaces of their own) to run the unit under it, and build a Rust
+# namespaces of their own) to run the unit under it, open the HTML report
+# in headless Chromium (driven by Debian's python3), and build a Rust
 # target: rustup's rustc will do, else Debian's is installed.
 set -e
 PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-dev sqlite3
       libcmocka-dev libcapstone-dev libinih-dev libsystemd-dev pkg-config binutils strace gdb
-      systemd util-linux $*"
+      systemd util-linux python3 chromium fonts-dejavu-core $*"
 if ! command -v rustc >/dev/null 2>&1 && ! [ -x "$HOME/.cargo/bin/rustc" ]; then
 	PKGS="$PKGS rustc"
 fi
