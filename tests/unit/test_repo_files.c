@@ -79,6 +79,23 @@ static void test_migrates_v1(void **state)
 	assert_int_equal(profile_repo__get_session(r, 1, &s), 0);
 	assert_string_equal(s.status, "completed");
 	session__free(&s);
+	/* what stats, sessions and report read, as the old file is */
+	{
+		struct session *all;
+		struct profile_list l;
+		size_t n;
+
+		assert_int_equal(profile_repo__list_sessions(r, &all, &n), 0);
+		assert_int_equal(n, 1);
+		assert_string_equal(all[0].status, "completed");
+		session__free(&all[0]);
+		free(all);
+		assert_int_equal(profile_repo__rolled_up(r, 1, NULL), 0);
+		assert_int_equal(profile_repo__last_session(r), 1);
+		assert_int_equal(profile_repo__find(r, 1, NULL, &l), 0);
+		assert_int_equal(l.len, 0);
+		profile_list__free(&l);
+	}
 	profile_repo__close(r);
 	r = profile_repo__open(path, 0);
 	assert_non_null(r);
