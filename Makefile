@@ -41,7 +41,8 @@ USER_SRC := user/spec.c user/elfsym.c user/symmatch.c user/demangle.c user/libs.
 	    user/target.c user/launch.c user/delayacct.c user/guardian.c user/engine.c user/record.c user/util.c \
 	    user/config.c user/collect_plan.c user/dbfile.c user/procscan.c \
 	    user/collect.c user/collect_lock.c user/collect_reload.c user/collect_status.c \
-	    user/statistics.c user/summary.c user/compare.c user/json.c user/trace.c
+	    user/statistics.c user/summary.c user/compare.c user/json.c user/trace.c \
+	    user/markers.c
 MAIN_SRC := user/main.c user/cli_record.c user/cli_query.c user/cli_collect.c user/format.c \
 	    user/cli_analyze.c user/cli_report.c user/format_analysis.c user/format_diff.c \
 	    user/report.c
@@ -57,7 +58,7 @@ BPF_OBJ := $(OBJ)/taskprof.bpf.o
 SKEL := $(BUILD)/taskprof.skel.h
 
 .PHONY: all
-all: $(BUILD)/taskprof $(BUILD)/libtaskprof.a
+all: $(BUILD)/taskprof $(BUILD)/libtaskprof.a $(BUILD)/libtaskprof-marker.so
 
 $(BPF_OBJ): bpf/taskprof.bpf.c $(wildcard bpf/*.bpf.h) bpf/taskprof.h vmlinux/vmlinux.h | $(OBJ)
 	$(call msg,BPF,$@)
@@ -84,7 +85,14 @@ $(OBJ)/report_assets.o: $(OBJ)/report_assets.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # these include the generated skeleton
-$(OBJ)/user/engine.o $(OBJ)/user/attach.o: $(SKEL)
+$(OBJ)/user/engine.o $(OBJ)/user/attach.o $(OBJ)/user/markers.o: $(SKEL)
+$(OBJ)/user/markers.o: ALL_CFLAGS += -DTP_LIBDIR='"$(PREFIX)/lib"'
+
+# the marker library programs load to name their own tasks (marker/)
+MARKER_LIB := $(BUILD)/libtaskprof-marker.so
+$(MARKER_LIB): marker/marker.c marker/taskprof_marker.h | $(OBJ)
+	$(call msg,LIB,$@)
+	$(Q)$(CC) -O2 -g -fPIC -shared -Wall -Imarker -Wl,-soname,libtaskprof-marker.so -o $@ $<
 
 $(BUILD)/libtaskprof.a: $(REPO_OBJ)
 	$(call msg,AR,$@)

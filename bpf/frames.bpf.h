@@ -32,7 +32,7 @@ struct close_ctx {
 	__u32 rest;        /* status for every other frame, or KEEP_OPEN */
 	__u32 mm_alive;    /* the mm can still be read */
 	__u32 check_slots; /* a frame whose return slot changed since the cut is dead */
-	__u32 pad;
+	__u32 ret_status;  /* status of the frame at ret_sp: completed, or a marker's own */
 };
 
 /* Whether the frame's return address slot holds another value than at the cut. */
@@ -155,6 +155,8 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 		e->task = f->task;
 		e->status = status;
 		e->cpus = f->cpus;
+		e->marker = f->marker;
+		e->reserved = 0;
 		e->flags = (f->slot == TP_NO_SLOT || (f->flags & F_MEM_UNSURE) ? TP_EV_MEM_APPROX : 0) |
 			   ((f->flags & F_NO_ALLOCS) || (d && (d->flags & F_NO_ALLOCS)) ?
 				    TP_EV_NO_ALLOCS : 0);
@@ -172,6 +174,16 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 	}
 }
 
+/* A frame at depth d that is gone: its map entry, if it had one. */
+static __always_inline void drop_deep(struct thread_state *ts, __u32 d)
+{
+	if (d >= TP_INLINE_FRAMES) {
+		__u64 key = deep_key(ts, d);
+
+		bpf_map_delete_elem(&deep_frames, &key);
+	}
+}
+
 static long close_one(__u32 i, void *arg)
 {
 	struct close_ctx *c = arg;
@@ -185,6 +197,14 @@ static long close_one(__u32 i, void *arg)
 	f = frame_top(ts);
 	if (!f)
 		return 1;
+	if (f->flags & F_GONE) {
+		/* a marker region that ended while others begun after it ran on */
+		ts->depth = depth - 1;
+		if (f->flags & F_DESC)
+			bpf_map_delete_elem(&inv_desc, &f->inv_id);
+		drop_deep(ts, depth - 1);
+		return 0;
+	}
 	if (f->entry_sp < c->dead_below ||
 	    (c->check_slots && ts->cut_ns > f->start_ns && slot_changed(f))) {
 		status = TP_UNWOUND;
@@ -194,7 +214,7 @@ static long close_one(__u32 i, void *arg)
 			status = ts->cut_status;
 		}
 	} else if (c->ret_sp && f->entry_sp == c->ret_sp) {
-		status = TP_COMPLETED;
+		status = c->ret_status;
 	} else if (c->rest != KEEP_OPEN) {
 		status = c->rest;
 	} else {
@@ -202,11 +222,7 @@ static long close_one(__u32 i, void *arg)
 	}
 	ts->depth = depth - 1;
 	emit(c, f, depth - 1, status, end, end_ns);
-	if (depth > TP_INLINE_FRAMES) {
-		__u64 key = deep_key(ts, depth - 1);
-
-		bpf_map_delete_elem(&deep_frames, &key);
-	}
+	drop_deep(ts, depth - 1);
 	return 0;
 }
 
@@ -216,9 +232,9 @@ static long close_one(__u32 i, void *arg)
  * (returning now), and then, unless rest is KEEP_OPEN, every other frame
  * with status rest.
  */
-static __always_inline void close_frames(struct thread_state *ts, struct task_struct *t,
-					 __u64 ret_sp, __u64 dead_below, __u32 rest, bool mm_alive,
-					 bool check_slots)
+static __always_inline void close_frames_as(struct thread_state *ts, struct task_struct *t,
+					    __u64 ret_sp, __u64 dead_below, __u32 rest,
+					    bool mm_alive, bool check_slots, __u32 ret_status)
 {
 	__u64 snap[TP_NR_CTR];
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -233,6 +249,7 @@ static __always_inline void close_frames(struct thread_state *ts, struct task_st
 		.rest = rest,
 		.mm_alive = mm_alive,
 		.check_slots = check_slots,
+		.ret_status = ret_status,
 	};
 
 	if (!ts->depth)
@@ -242,6 +259,13 @@ static __always_inline void close_frames(struct thread_state *ts, struct task_st
 	/* the common case, one frame returning, without a loop */
 	if (close_one(0, &c) == 0 && ts->depth)
 		bpf_loop(TP_MAX_FRAMES, close_one, &c, 0);
+}
+
+static __always_inline void close_frames(struct thread_state *ts, struct task_struct *t,
+					 __u64 ret_sp, __u64 dead_below, __u32 rest, bool mm_alive,
+					 bool check_slots)
+{
+	close_frames_as(ts, t, ret_sp, dead_below, rest, mm_alive, check_slots, TP_COMPLETED);
 }
 
 /*
@@ -308,6 +332,7 @@ static __always_inline int open_frame(struct thread_state *ts, struct task_struc
 	f->inv_id = next_id(ts);
 	f->task = task;
 	f->gen = task < TP_MAX_TASKS ? task_gen[task] : 0;
+	f->marker = 0;
 	f->flags = allocs_counted() ? 0 : F_NO_ALLOCS;
 	f->cpus = t->nr_cpus_allowed;
 	f->rss0 = rss_of(t->mm);

@@ -62,7 +62,7 @@ struct frame {
 	__u32 cpus;
 	__u32 flags;       /* enum frame_flags */
 	__u32 gen;         /* task_gen of its task when it opened */
-	__u32 reserved;
+	__u32 marker;      /* a marker region's id, or 0 */
 };
 
 enum frame_flags {
@@ -70,6 +70,7 @@ enum frame_flags {
 	F_NO_ALLOCS = 0x2, /* opened where allocations are not counted */
 	F_MEM_EARLY = 0x4, /* opened before rss_stat was attached: hiwater_rss fills in */
 	F_MEM_UNSURE = 0x8, /* ...and a peak may have gone unseen: approximate */
+	F_GONE = 0x10,     /* a marker region that ended below the top: emitted, popped later */
 };
 
 struct thread_state {

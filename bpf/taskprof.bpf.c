@@ -9,6 +9,7 @@
  *   mempeak.bpf.h   the memory peak of each open invocation (rss_stat)
  *   frames.bpf.h    opening, closing and emitting invocation frames
  *   tasks.bpf.h     entry and return probes on the declared tasks
+ *   markers.bpf.h   marker regions (libtaskprof-marker) and Python raises
  *   cuts.bpf.h      exceptions, forced unwinds and longjmp
  *   allocs.bpf.h    malloc-family calls (--allocs)
  *   iowait.bpf.h    IO wait for threads without delay accounting
@@ -32,6 +33,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "mempeak.bpf.h"
 #include "frames.bpf.h"
 #include "tasks.bpf.h"
+#include "markers.bpf.h"
 #include "cuts.bpf.h"
 #include "allocs.bpf.h"
 #include "iowait.bpf.h"

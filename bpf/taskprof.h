@@ -37,7 +37,7 @@ enum tp_ctr {
 	TP_NET_TX,       /* bytes sent on AF_INET/AF_INET6 sockets */
 	TP_NET_RX,       /* bytes received on AF_INET/AF_INET6 sockets */
 	TP_ALLOCS,       /* malloc-family calls (with --allocs) */
-	TP_EXCEPTIONS,   /* _Unwind_RaiseException calls */
+	TP_EXCEPTIONS,   /* _Unwind_RaiseException calls; Python's _PyErr_SetObject */
 	TP_NR_CTR,
 };
 
@@ -68,6 +68,35 @@ enum tp_stat {
 #define TP_COOKIE_TASK(c) ((__u32)(c))
 #define TP_COOKIE_SP_ADJ(c) ((c) >> 32)
 
+/*
+ * Markers (marker/taskprof_marker.h): regions a program names itself. A
+ * region's frame has entry_sp TP_MARKER_SP | token, above any user stack
+ * pointer, so no return or unwind of a native frame takes it for dead.
+ */
+#define TP_MARKER_NAME 64               /* bytes of a name, stage or env, NUL included */
+#define TP_MARKER_SP (1ULL << 63)
+#define TP_NO_TASK 0xffffffffu           /* a marker no declared task wants */
+#define TP_MAX_MARKER_IDS 65536          /* (process, marker id) pairs remembered */
+#define TP_MARKER_MAGIC 0x72656b72616d7074ULL /* "tpmarker": a tp_marker_rec */
+
+/* A marker name: the key of the marker_names map, zero-padded. */
+struct tp_marker_name {
+	char s[TP_MARKER_NAME];
+};
+
+/* A marker id first seen in a process, with what it names; before any
+ * tp_event of it in the ring buffer. */
+struct tp_marker_rec {
+	__u64 magic;        /* TP_MARKER_MAGIC */
+	__u32 pid;
+	__u32 id;
+	__u32 task;         /* the declared task it counts for */
+	__u32 reserved;
+	char name[TP_MARKER_NAME];
+	char stage[TP_MARKER_NAME];
+	char env[TP_MARKER_NAME];
+};
+
 /* Bits of tp_event.flags. */
 enum tp_event_flags {
 	TP_EV_MEM_APPROX = 0x1, /* rss_peak from entry/exit readings only */
@@ -86,6 +115,8 @@ struct tp_event {
 	__u32 status;       /* enum tp_status */
 	__u32 cpus;         /* CPUs the thread may run on */
 	__u32 flags;        /* enum tp_event_flags */
+	__u32 marker;       /* a marker region's id (tp_marker_rec), or 0 */
+	__u32 reserved;
 };
 
 /* Read-only configuration, set by the collector before load. */

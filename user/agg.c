@@ -21,7 +21,8 @@ int agg__init(struct agg *a, size_t batch)
 	a->cap = batch ? batch : 1024;
 	a->pending = calloc(a->cap, sizeof(*a->pending));
 	a->npending = 0;
-	return a->pending ? 0 : -ENOMEM;
+	a->markers = marker_table__new();
+	return a->pending && a->markers ? 0 : -ENOMEM;
 }
 
 void agg__fini(struct agg *a)
@@ -31,6 +32,23 @@ void agg__fini(struct agg *a)
 	free(a->pending);
 	a->pending = NULL;
 	a->npending = 0;
+	marker_table__free(a->markers);
+	a->markers = NULL;
+}
+
+/* A marker region is named by its own call: its name, and the stage and env
+ * it gave (as the specification's decorator takes them from the task). */
+static void marker_names(const struct agg *a, const struct tp_event *e, struct profile *p)
+{
+	const char *name, *stage, *env;
+
+	if (!marker_table__get(a->markers, e->pid, e->marker, &name, &stage, &env))
+		return; /* its record was lost (counted): the declared name stands */
+	p->process_name = (char *)name;
+	if (stage)
+		p->stage = (char *)stage;
+	if (env)
+		p->env = (char *)env;
 }
 
 void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct profile *p)
@@ -48,6 +66,8 @@ void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct
 	p->process_name = t ? t->name : "?";
 	p->symbol = t ? t->symbol : NULL;
 	p->binary = t ? t->binary : NULL;
+	if (e->marker)
+		marker_names(a, e, p);
 	p->status = (char *)status_names[e->status < TP_NR_STATUS ? e->status : TP_EXITED];
 	tp_iso_time(e->start_ns + a->mono_to_real_ns, p->task_start_time,
 		    sizeof(p->task_start_time));
@@ -126,6 +146,12 @@ int agg__handle(void *ctx, void *data, size_t len)
 	struct agg *a = ctx;
 	const struct tp_event *e = data;
 
+	if (len == sizeof(struct tp_marker_rec) &&
+	    ((const struct tp_marker_rec *)data)->magic == TP_MARKER_MAGIC) {
+		if (marker_table__put(a->markers, data))
+			a->write_errors++;
+		return 0;
+	}
 	if (len < sizeof(*e))
 		return 0; /* a wake-up (frames.bpf.h want_rss), not an event */
 	a->seen++;

@@ -62,6 +62,9 @@ static struct bpf_program *prog_of(struct taskprof_bpf *skel, enum tp_prog prog)
 	case TP_PROG_FORCED: return skel->progs.tp_forced;
 	case TP_PROG_JUMP: return skel->progs.tp_jump;
 	case TP_PROG_ALLOC: return skel->progs.tp_alloc;
+	case TP_PROG_MARK_BEGIN: return skel->progs.tp_mark_begin;
+	case TP_PROG_MARK_END: return skel->progs.tp_mark_end;
+	case TP_PROG_PYRAISE: return skel->progs.tp_py_raise;
 	default: return NULL;
 	}
 }

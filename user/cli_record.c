@@ -19,8 +19,16 @@ static int add_spec(struct record_opts *o, const char *arg)
 		return 1;
 	}
 	o->specs = n;
-	if (task_spec__parse(arg, &o->specs[o->nspecs])) {
-		tp_err("record: bad task spec '%s': expected [NAME=][BINARY:]SYMBOL", arg);
+	switch (task_spec__parse(arg, &o->specs[o->nspecs])) {
+	case 0:
+		break;
+	case -ENAMETOOLONG:
+		tp_err("record: bad task spec '%s': a marker name holds at most %d bytes", arg,
+		       TP_MARKER_NAME - 1);
+		return 2;
+	default:
+		tp_err("record: bad task spec '%s': expected [NAME=][BINARY:]SYMBOL or marker:NAME",
+		       arg);
 		return 2;
 	}
 	o->nspecs++;

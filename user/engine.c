@@ -270,7 +270,9 @@ static int attach_tracepoints(struct engine *e)
 /* The plan's probes on files, changed from the last plan's (collect). */
 int engine__sync(struct engine *e, const struct plan *p, const struct attacher_sync *s)
 {
-	return attacher__sync(e->att, p, s);
+	int err = markers__set(e->skel, p);
+
+	return err ? err : attacher__sync(e->att, p, s);
 }
 
 int engine__drop_file(struct engine *e, dev_t dev, ino_t ino, const struct attacher_sync *s)
@@ -319,6 +321,8 @@ int engine__attach(struct engine *e, const struct plan *p)
 {
 	int err = attach_tracepoints(e);
 
+	if (!err)
+		err = markers__set(e->skel, p);
 	if (!err)
 		err = attacher__sync(e->att, p, NULL);
 	if (!err)

@@ -15,8 +15,10 @@
 
 #include "tp.h"
 
-/* ALLOCS: with --allocs; else the cut (enum elf_cuts) the image must be able to make */
+/* ALLOCS: with --allocs; PYTHON: with marker tasks (a Python program's raises
+ * are its exceptions); else the cut (enum elf_cuts) the image must make */
 #define ALLOCS 0
+#define PYTHON 0x100
 
 static const struct {
 	const char *sym;
@@ -38,6 +40,7 @@ static const struct {
 	{ "memalign", TP_PROG_ALLOC, ALLOCS },
 	{ "valloc", TP_PROG_ALLOC, ALLOCS },
 	{ "pvalloc", TP_PROG_ALLOC, ALLOCS },
+	{ "_PyErr_SetObject", TP_PROG_PYRAISE, PYTHON },
 };
 
 /* Entry-only probe: any once-per-call instruction will do, the cheapest. */
@@ -68,7 +71,9 @@ static int add_file(struct plan *p, const char *path, bool allocs, unsigned int 
 		struct elf_sym **m = NULL;
 		int n;
 
-		if (hooks[h].prog == TP_PROG_ALLOC ? !allocs : !(hooks[h].needs & cuts))
+		if (hooks[h].prog == TP_PROG_ALLOC	 ? !allocs :
+		    hooks[h].prog == TP_PROG_PYRAISE ? !p->nmarkers :
+						       !(hooks[h].needs & cuts))
 			continue;
 		n = elf_file__find(ef, hooks[h].sym, &m);
 		for (int k = 0; k < n && !err; k++)

@@ -27,6 +27,8 @@ struct plan *plan__new(void)
 
 	if (!p)
 		errno = ENOMEM;
+	else
+		p->marker_any = TP_NO_TASK;
 	return p;
 }
 
@@ -48,6 +50,7 @@ void plan__free(struct plan *p)
 	}
 	free(p->tasks);
 	free(p->quiet);
+	free(p->markers);
 	free(p);
 }
 

@@ -142,6 +142,8 @@ static int resolve_spec(struct plan *p, const struct task_spec *ts, uint32_t idx
 	struct elf_file *ef;
 	int n = 0, err = 0;
 
+	if (ts->marker)
+		return plan__add_marker(p, ts, idx);
 	if (ts->binary) {
 		ef = named_file(p, ts, t);
 		if (ef)
@@ -181,6 +183,7 @@ int plan__add_tasks(struct plan *p, const struct task_spec *specs, size_t nspecs
 	p->tasks = calloc(nspecs, sizeof(*p->tasks));
 	if (!p->tasks)
 		return -ENOMEM;
+	p->marker_any = TP_NO_TASK;
 	p->ntasks = nspecs;
 	for (size_t i = 0; i < nspecs && !err; i++) {
 		p->tasks[i].name = strdup(specs[i].name);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Task specs: [NAME=][BINARY:]SYMBOL. C++ names hold "::", so the binary
- * separator is the first colon that is not half of a "::".
+ * Task specs: [NAME=][BINARY:]SYMBOL, or marker:NAME for a region a program
+ * names itself (markers.c). C++ names hold "::", so the binary separator is
+ * the first colon that is not half of a "::".
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -64,6 +65,16 @@ int task_spec__parse(const char *s, struct task_spec *out)
 	if (!*out->symbol) {
 		task_spec__free(out);
 		return -EINVAL;
+	}
+	/* marker:NAME is a region libtaskprof-marker names, not a file */
+	if (out->binary && !strcmp(out->binary, "marker")) {
+		free(out->binary);
+		out->binary = NULL;
+		out->marker = true;
+		if (strlen(out->symbol) >= TP_MARKER_NAME) {
+			task_spec__free(out);
+			return -ENAMETOOLONG;
+		}
 	}
 	out->name = eq ? strndup(s, eq - s) : strdup(out->symbol);
 	if (!out->name) {

@@ -3,6 +3,7 @@
 #ifndef TP_USER_H
 #define TP_USER_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,7 +47,8 @@ bool tp_ends_with(const char *s, const char *suffix);
 struct task_spec {
 	char *name;   /* process_name; defaults to symbol as written */
 	char *binary; /* NULL: search the executable, then its libraries */
-	char *symbol;
+	char *symbol; /* or, for a marker, its name ("*": every marker) */
+	bool marker;  /* marker:NAME, a region libtaskprof-marker names */
 };
 
 int task_spec__parse(const char *s, struct task_spec *out);
@@ -144,6 +146,9 @@ enum tp_prog {
 	TP_PROG_FORCED,  /* tp_forced: _Unwind_ForcedUnwind */
 	TP_PROG_JUMP,    /* tp_jump: longjmp and its aliases */
 	TP_PROG_ALLOC,   /* tp_alloc: the malloc family, per process */
+	TP_PROG_MARK_BEGIN, /* tp_mark_begin: taskprof_marker_begin */
+	TP_PROG_MARK_END,   /* tp_mark_end: taskprof_marker_end */
+	TP_PROG_PYRAISE,    /* tp_py_raise: CPython's _PyErr_SetObject */
 	TP_PROG_NR,
 };
 
@@ -176,6 +181,12 @@ struct plan {
 		bool quiet;
 	} *quiet;
 	size_t nquiet;
+	struct plan_marker {      /* declared marker names (markers.c) */
+		const char *name; /* borrowed from the spec */
+		uint32_t task;
+	} *markers;
+	size_t nmarkers;
+	uint32_t marker_any;      /* the task of marker:*, or TP_NO_TASK */
 };
 
 /* What the target runs: where unqualified symbols are searched. */
@@ -199,6 +210,22 @@ void plan__explain_missing(const struct elf_file *ef, const char *symbol, char *
 /* Resolves every declared task (resolve.c). */
 int plan__add_tasks(struct plan *p, const struct task_spec *specs, size_t nspecs,
 		    const struct plan_target *t, enum tp_ret_mode mode);
+/* --- markers.c: marker tasks and what their ids name --------------------- */
+/* The marker libraries that exist, distinct files; returns how many. */
+size_t markers__libraries(char paths[][PATH_MAX], size_t max);
+/* A marker spec's task idx: probes on the libraries, once; its name for BPF. */
+int plan__add_marker(struct plan *p, const struct task_spec *ts, uint32_t idx);
+struct taskprof_bpf;
+/* The plan's marker names into BPF; ids seen so far are read again. */
+int markers__set(struct taskprof_bpf *skel, const struct plan *p);
+struct marker_table;
+struct marker_table *marker_table__new(void);
+void marker_table__free(struct marker_table *t);
+int marker_table__put(struct marker_table *t, const struct tp_marker_rec *r);
+/* What (pid, id) names; stage and env NULL when the region gave none. */
+bool marker_table__get(const struct marker_table *t, uint32_t pid, uint32_t id, const char **name,
+		       const char **stage, const char **env);
+
 /* Exceptions, longjmp and, with allocs, the malloc family (hooks.c). */
 int plan__add_runtime(struct plan *p, const char *exe, char *const *libs, size_t nlibs,
 		      bool allocs);
@@ -251,6 +278,7 @@ struct agg {
 	int64_t session_id;
 	bool allocs;
 	int64_t mono_to_real_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	struct marker_table *markers; /* what marker ids name (markers.c) */
 	struct ratelimit *limits; /* NULL: every invocation is a row */
 	struct profile *pending;
 	size_t npending;

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Marker regions (marker/taskprof_marker.h): tasks a program names itself,
+ * as Python's @profiler does, by calling taskprof_marker_begin and _end in
+ * libtaskprof-marker. Their frames live on the thread's stack with native
+ * ones, so nesting, child charges, memory peaks and exits work the same;
+ * they are matched by token, not stack pointer, and one may end below the
+ * top (coroutines interleave): it is emitted then and popped when the
+ * frames above it have gone. And Python's raises, counted as exceptions.
+ */
+#ifndef TP_MARKERS_BPF_H
+#define TP_MARKERS_BPF_H
+
+/* Declared marker names: their task indexes (user space fills it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TP_MAX_TASKS);
+	__type(key, struct tp_marker_name);
+	__type(value, __u32);
+} marker_names SEC(".maps");
+
+/* (tgid << 32 | marker id) to its task, or TP_NO_TASK: names are read once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TP_MAX_MARKER_IDS);
+	__type(key, __u64);
+	__type(value, __u32);
+} marker_ids SEC(".maps");
+
+/* The task of `marker:*`, for names not declared one by one. */
+volatile __u32 marker_any = TP_NO_TASK;
+
+/* false if src could not be read: a page not yet faulted in (a probe cannot
+ * fault it in), which a later region may find present */
+static __always_inline bool read_str(char *dst, const char *src)
+{
+	if (!src || bpf_probe_read_user_str(dst, TP_MARKER_NAME, src) < 0) {
+		dst[0] = 0;
+		return !src;
+	}
+	return true;
+}
+
+/*
+ * The task a marker id counts for. At its first region in a process the
+ * name is read and matched, and a tp_marker_rec tells user space what the
+ * id names; if that record cannot be written the id is not remembered, so
+ * the next region tries again.
+ */
+static __always_inline __u32 marker_task(__u32 id, const char *name, const char *stage,
+					 const char *env)
+{
+	__u64 key = (bpf_get_current_pid_tgid() & 0xffffffff00000000ULL) | id;
+	struct tp_marker_name k = {};
+	struct tp_marker_rec *r;
+	__u32 *v = bpf_map_lookup_elem(&marker_ids, &key), task;
+
+	if (v)
+		return *v;
+	if (!read_str(k.s, name))
+		return TP_NO_TASK;
+	v = bpf_map_lookup_elem(&marker_names, &k);
+	task = v ? *v : marker_any;
+	if (task != TP_NO_TASK) {
+		r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+		if (!r) {
+			stat_inc(TP_STAT_LOST_RINGBUF);
+			return TP_NO_TASK;
+		}
+		r->magic = TP_MARKER_MAGIC;
+		r->pid = key >> 32;
+		r->id = id;
+		r->task = task;
+		r->reserved = 0;
+		__builtin_memcpy(r->name, k.s, TP_MARKER_NAME);
+		read_str(r->stage, stage);
+		read_str(r->env, env);
+		bpf_ringbuf_submit(r, 0);
+	}
+	bpf_map_update_elem(&marker_ids, &key, &task, BPF_ANY);
+	return task;
+}
+
+/* taskprof_marker_begin(token, id, name, stage, env) */
+SEC("uprobe")
+int BPF_KPROBE(tp_mark_begin, __u64 token, __u32 id, const char *name, const char *stage,
+	       const char *env)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = thread_enter(t);
+	struct frame *f;
+	__u32 task;
+
+	if (!ts)
+		return 0;
+	task = marker_task(id, name, stage, env);
+	if (task == TP_NO_TASK || open_frame(ts, t, TP_MARKER_SP | token, task))
+		return 0;
+	f = frame_top(ts);
+	if (f)
+		f->marker = id;
+	return 0;
+}
+
+struct find_ctx {
+	struct thread_state *ts;
+	__u64 key;
+	__u32 found;
+	__u32 pad;
+};
+
+static long find_region(__u32 i, void *arg)
+{
+	struct find_ctx *c = arg;
+	struct frame *f;
+
+	if (i >= c->ts->depth)
+		return 1;
+	f = frame_at(c->ts, c->ts->depth - 1 - i);
+	if (f && f->entry_sp == c->key && !(f->flags & F_GONE)) {
+		c->found = c->ts->depth - 1 - i;
+		return 1;
+	}
+	return 0;
+}
+
+/* A region below the top ends: emitted now, popped with the frames above. */
+static __always_inline void end_below(struct thread_state *ts, struct task_struct *t, __u64 key,
+				      __u32 status)
+{
+	struct find_ctx fc = { .ts = ts, .key = key, .found = TP_NO_TASK };
+	__u64 snap[TP_NR_CTR];
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct close_ctx c = {
+		.ts = ts,
+		.task = t,
+		.snap = snap,
+		.pid = pid_tgid >> 32,
+		.tid = (__u32)pid_tgid,
+		.rest = KEEP_OPEN,
+		.mm_alive = true,
+	};
+	struct frame *f;
+
+	bpf_loop(TP_MAX_FRAMES, find_region, &fc, 0);
+	if (fc.found >= TP_MAX_FRAMES)
+		return; /* begun on another thread, or lost: nothing to end here */
+	f = frame_at(ts, fc.found);
+	if (!f)
+		return;
+	c.now = bpf_ktime_get_ns();
+	snapshot(ts, t, snap);
+	emit(&c, f, fc.found, status, snap, c.now);
+	f->flags = (f->flags & ~F_DESC) | F_GONE;
+}
+
+/* taskprof_marker_end(token, status) */
+SEC("uprobe")
+int BPF_KPROBE(tp_mark_end, __u64 token, __u32 status)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = thread_of(t);
+	__u64 key = TP_MARKER_SP | token;
+	struct frame *top;
+
+	if (!ts || !ts->depth)
+		return 0;
+	if (status != TP_UNWOUND)
+		status = TP_COMPLETED;
+	top = frame_top(ts);
+	if (top && top->entry_sp == key)
+		close_frames_as(ts, t, key, 0, KEEP_OPEN, true, false, status);
+	else
+		end_below(ts, t, key, status);
+	return 0;
+}
+
+/* CPython's _PyErr_SetObject: every exception raised, by `raise` or by C code */
+SEC("uprobe")
+int BPF_KPROBE(tp_py_raise)
+{
+	struct thread_state *ts = thread_of(bpf_get_current_task_btf());
+
+	if (ts && ts->depth)
+		ts->ctr[TP_EXCEPTIONS]++;
+	return 0;
+}
+
+#endif /* TP_MARKERS_BPF_H */

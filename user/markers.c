@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Marker tasks (`-t marker:NAME`, `marker = NAME`): where the probes go,
+ * and what each marker id names. The probes sit on taskprof_marker_begin
+ * and _end in every libtaskprof-marker a program may load; uprobes on a
+ * file apply to mappings made later, so a Python program that loads it
+ * with ctypes after starting is covered. A region's name, stage and env
+ * come from the tp_marker_rec BPF writes at an id's first region.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "tp.h"
+#include "taskprof.skel.h"
+
+#ifndef TP_LIBDIR
+#define TP_LIBDIR "/usr/local/lib"
+#endif
+#define MARKER_LIB "libtaskprof-marker.so"
+
+/* Every marker library that exists, by distinct file: $TASKPROF_MARKER_LIB,
+ * the one beside this binary (a build tree), and the installed ones. */
+size_t markers__libraries(char paths[][PATH_MAX], size_t max)
+{
+	char self[PATH_MAX - sizeof(MARKER_LIB) - 1], cand[5][PATH_MAX];
+	const char *env = getenv("TASKPROF_MARKER_LIB");
+	struct stat seen[5];
+	size_t n = 0, nc = 0;
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (env && *env)
+		snprintf(cand[nc++], PATH_MAX, "%s", env);
+	if (len > 0) {
+		self[len] = 0;
+		*strrchr(self, '/') = 0;
+		snprintf(cand[nc++], PATH_MAX, "%s/%s", self, MARKER_LIB);
+	}
+	snprintf(cand[nc++], PATH_MAX, "%s/%s", TP_LIBDIR, MARKER_LIB);
+	snprintf(cand[nc++], PATH_MAX, "/usr/local/lib/%s", MARKER_LIB);
+	snprintf(cand[nc++], PATH_MAX, "/usr/lib/%s", MARKER_LIB);
+	for (size_t i = 0; i < nc && n < max; i++) {
+		struct stat sb;
+		bool dup = false;
+
+		if (stat(cand[i], &sb) || !S_ISREG(sb.st_mode))
+			continue;
+		for (size_t j = 0; j < n; j++)
+			dup |= seen[j].st_dev == sb.st_dev && seen[j].st_ino == sb.st_ino;
+		if (dup)
+			continue;
+		seen[n] = sb;
+		if (!realpath(cand[i], paths[n]))
+			snprintf(paths[n], PATH_MAX, "%s", cand[i]);
+		n++;
+	}
+	return n;
+}
+
+/* begin and end in one library, once per plan. */
+static int add_library(struct plan *p, const char *path)
+{
+	static const struct {
+		const char *sym;
+		enum tp_prog prog;
+	} fns[] = { { "taskprof_marker_begin", TP_PROG_MARK_BEGIN },
+		    { "taskprof_marker_end", TP_PROG_MARK_END } };
+	struct elf_file *ef = plan__elf(p, path);
+	int err = 0;
+
+	if (!ef) {
+		tp_err("record: %s: cannot read it as ELF: rebuild it with make", path);
+		return -ENOEXEC;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(fns) && !err; i++) {
+		struct elf_sym **m = NULL;
+		uint64_t off;
+		int n = elf_file__find(ef, fns[i].sym, &m);
+
+		if (n != 1) {
+			free(m);
+			tp_err("record: %s has no %s: it is not a taskprof marker library", path,
+			       fns[i].sym);
+			return -ENOENT;
+		}
+		/* their first instruction is a nop: the entry itself is cheap */
+		err = elf_file__offset(ef, m[0]->addr, &off);
+		if (!err)
+			err = plan__add(p, fns[i].prog, ef->path, off, 0);
+		free(m);
+	}
+	return err;
+}
+
+int plan__add_marker(struct plan *p, const struct task_spec *ts, uint32_t idx)
+{
+	char libs[4][PATH_MAX];
+	struct plan_marker *nm;
+	size_t n;
+	int err = 0;
+
+	if (!p->nmarkers) {
+		n = markers__libraries(libs, 4);
+		if (!n) {
+			tp_err("record: %s: no %s found: build it with make, install it, or set "
+			       "TASKPROF_MARKER_LIB to its path", ts->name, MARKER_LIB);
+			return -ENOENT;
+		}
+		for (size_t i = 0; i < n && !err; i++)
+			err = add_library(p, libs[i]);
+		if (err)
+			return err;
+		p->tasks[idx].binary = strdup(libs[0]);
+	} else {
+		p->tasks[idx].binary = strdup(p->tasks[p->markers[0].task].binary);
+	}
+	nm = realloc(p->markers, (p->nmarkers + 1) * sizeof(*nm));
+	if (!nm)
+		return -ENOMEM;
+	p->markers = nm;
+	p->markers[p->nmarkers].name = ts->symbol;
+	p->markers[p->nmarkers].task = idx;
+	p->nmarkers++;
+	p->tasks[idx].symbol = tp_strdup_printf("marker:%s", ts->symbol);
+	if (!strcmp(ts->symbol, "*"))
+		p->marker_any = idx;
+	return p->tasks[idx].binary && p->tasks[idx].symbol ? 0 : -ENOMEM;
+}
+
+/* A declared name's key: zero-padded, as BPF reads the name it is given. */
+static void name_key(struct tp_marker_name *k, const char *name)
+{
+	memset(k, 0, sizeof(*k));
+	snprintf(k->s, sizeof(k->s), "%s", name);
+}
+
+int markers__set(struct taskprof_bpf *skel, const struct plan *p)
+{
+	int names = bpf_map__fd(skel->maps.marker_names), ids = bpf_map__fd(skel->maps.marker_ids);
+	struct tp_marker_name k, next;
+	uint64_t id, nid;
+	bool more;
+
+	/* the old names go: a reload may have dropped some */
+	for (more = !bpf_map_get_next_key(names, NULL, &k); more; k = next) {
+		more = !bpf_map_get_next_key(names, &k, &next);
+		bpf_map_delete_elem(names, &k);
+	}
+	for (size_t i = 0; i < p->nmarkers; i++) {
+		if (!strcmp(p->markers[i].name, "*"))
+			continue;
+		name_key(&k, p->markers[i].name);
+		if (bpf_map_update_elem(names, &k, &p->markers[i].task, BPF_ANY)) {
+			tp_err("engine: cannot declare marker %s: %s", p->markers[i].name,
+			       strerror(errno));
+			return -errno;
+		}
+	}
+	skel->data->marker_any = p->marker_any;
+	for (more = !bpf_map_get_next_key(ids, NULL, &id); more; id = nid) {
+		more = !bpf_map_get_next_key(ids, &id, &nid);
+		bpf_map_delete_elem(ids, &id);
+	}
+	return 0;
+}
+
+/* --- what each (process, marker id) names -------------------------------- */
+#define MARKER_BUCKETS 1024
+
+struct marker_entry {
+	struct marker_entry *next;
+	uint64_t key;
+	char name[TP_MARKER_NAME], stage[TP_MARKER_NAME], env[TP_MARKER_NAME];
+};
+
+struct marker_table {
+	struct marker_entry *b[MARKER_BUCKETS];
+};
+
+struct marker_table *marker_table__new(void)
+{
+	return calloc(1, sizeof(struct marker_table));
+}
+
+void marker_table__free(struct marker_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < MARKER_BUCKETS; i++)
+		while (t->b[i]) {
+			struct marker_entry *e = t->b[i];
+
+			t->b[i] = e->next;
+			free(e);
+		}
+	free(t);
+}
+
+static uint64_t key_of(uint32_t pid, uint32_t id)
+{
+	return (uint64_t)pid << 32 | id;
+}
+
+/* A pid reused by a new process brings new records: the newest wins. */
+int marker_table__put(struct marker_table *t, const struct tp_marker_rec *r)
+{
+	uint64_t key = key_of(r->pid, r->id);
+	struct marker_entry **slot = &t->b[key % MARKER_BUCKETS], *e = *slot;
+
+	while (e && e->key != key)
+		e = e->next;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		e->key = key;
+		e->next = *slot;
+		*slot = e;
+	}
+	memcpy(e->name, r->name, TP_MARKER_NAME);
+	memcpy(e->stage, r->stage, TP_MARKER_NAME);
+	memcpy(e->env, r->env, TP_MARKER_NAME);
+	e->name[TP_MARKER_NAME - 1] = e->stage[TP_MARKER_NAME - 1] = e->env[TP_MARKER_NAME - 1] = 0;
+	return 0;
+}
+
+bool marker_table__get(const struct marker_table *t, uint32_t pid, uint32_t id, const char **name,
+		       const char **stage, const char **env)
+{
+	uint64_t key = key_of(pid, id);
+	const struct marker_entry *e = t ? t->b[key % MARKER_BUCKETS] : NULL;
+
+	while (e && e->key != key)
+		e = e->next;
+	if (!e)
+		return false;
+	*name = e->name;
+	*stage = e->stage[0] ? e->stage : NULL;
+	*env = e->env[0] ? e->env : NULL;
+	return true;
+}
