@@ -5,6 +5,7 @@
  * decoding a row back, all by walking the one table.
  */
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,8 @@ bool profile__is_null(const struct profile *p, enum profile_col c)
 		return profile__i64(p, c) == PROFILE_NULL_I64;
 	case PROFILE_REF:
 		return profile__i64(p, c) == 0;
+	case PROFILE_REAL:
+		return isnan(profile__real(p, c));
 	case PROFILE_TEXT:
 	case PROFILE_STATUS:
 		return profile__text(p, c) == NULL;
@@ -221,9 +224,18 @@ static inline void bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
+/* NaN is how a REAL column holds NULL (a profile added without it). */
+static inline void bind_real(sqlite3_stmt *st, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, v);
+}
+
 #define BIND_PROFILE_I64(i, x) bind_i64(st, i, x, PROFILE_NULL_I64)
 #define BIND_PROFILE_REF(i, x) bind_i64(st, i, x, 0)
-#define BIND_PROFILE_REAL(i, x) sqlite3_bind_double(st, i, x)
+#define BIND_PROFILE_REAL(i, x) bind_real(st, i, x)
 #define BIND_PROFILE_TEXT(i, x) bind_text(st, i, x)
 #define BIND_PROFILE_TIME(i, x) bind_text(st, i, x)
 #define BIND_PROFILE_STATUS(i, x) bind_text(st, i, (x) ? (x) : "completed")
@@ -258,7 +270,8 @@ int columns__decode(sqlite3_stmt *st, struct profile *p)
 			*(int64_t *)f = sqlite3_column_int64(st, i); /* NULL reads as 0 */
 			break;
 		case PROFILE_REAL:
-			*(double *)f = sqlite3_column_double(st, i);
+			*(double *)f = sqlite3_column_type(st, i) == SQLITE_NULL ?
+					       NAN : sqlite3_column_double(st, i);
 			break;
 		case PROFILE_TIME:
 			repo__col_copy(st, i, f, PROFILE_TIME_LEN);

@@ -3,7 +3,9 @@
  * What the repository's files share: errors in words and as errno values,
  * running a prepared statement, binding and reading text.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,3 +112,26 @@ void repo__col_copy(sqlite3_stmt *st, int i, char *dst, size_t len)
 	snprintf(dst, len, "%s", s ? (const char *)s : "");
 }
 
+
+int repo__reopen_immutable(struct profile_repo *repo, const char *path)
+{
+	char uri[3 * PATH_MAX + 32], *o = uri;
+	int rc;
+
+	/* a URI: every byte but the unreserved ones percent-encoded */
+	o += sprintf(o, "file:");
+	for (const unsigned char *s = (const unsigned char *)path; *s && o < uri + sizeof(uri) - 32;
+	     s++)
+		o += isalnum(*s) || strchr("/-._~", *s) ? sprintf(o, "%c", *s) : sprintf(o, "%%%02X", *s);
+	strcpy(o, "?immutable=1");
+	sqlite3_close(repo->db);
+	repo->db = NULL;
+	rc = sqlite3_open_v2(uri, &repo->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+						 SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		repo__set_err(repo_open_err, sizeof(repo_open_err), "repo: cannot read %s: %s", path,
+			      repo->db ? sqlite3_errmsg(repo->db) : sqlite3_errstr(rc));
+		return EIO;
+	}
+	return 0;
+}

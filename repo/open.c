@@ -412,6 +412,13 @@ struct profile_repo *profile_repo__open(const char *path, unsigned int flags)
 	}
 	if (!err)
 		err = inspect(repo, path, &version);
+	/* WAL without its -shm, in a directory a reader may not write: the
+	 * file as it stands, unlocked (no writer has it open, or -shm would be) */
+	if (err == EILSEQ && readonly && sqlite3_errcode(repo->db) == SQLITE_READONLY) {
+		err = repo__reopen_immutable(repo, path);
+		if (!err)
+			err = inspect(repo, path, &version);
+	}
 	if (!err && !readonly)
 		err = make_writable(repo, path, version);
 	/* an empty file read as it is: nothing to read, nothing to prepare */

@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define PROFILE_TIME_LEN 32 /* "2026-11-24T04:07:00.123456Z" */
-#define PROFILE_NULL_I64 INT64_MIN /* integer column holds NULL */
+#define PROFILE_NULL_I64 INT64_MIN /* integer column holds NULL; a REAL one holds NAN */
 
 /* One row of `profiles`; its columns are declared in profile_columns.h. */
 struct profile {

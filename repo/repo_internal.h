@@ -74,6 +74,9 @@ int repo__errno(int sqlite_rc);
 int repo__fail(struct profile_repo *repo, int rc, const char *what);
 int repo__exec(struct profile_repo *repo, enum stmt_id id, const char *what);
 /* 0 if statement id is prepared; -ENOENT on an empty file, -EROFS read-only. */
+/* The database opened again read-only and immutable: for a reader who may
+ * not create its -shm. 0 or a positive errno, with repo_open_err set. */
+int repo__reopen_immutable(struct profile_repo *repo, const char *path);
 /* Statements a read-only handle prepares. */
 bool repo__read_only_stmt(enum stmt_id i);
 int repo__need(struct profile_repo *repo, enum stmt_id id);

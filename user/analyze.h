@@ -160,6 +160,8 @@ void format__diff_table(FILE *f, const struct diff *d, const struct diff_options
 void format__diff_csv(FILE *f, const struct diff *d);
 void format__diff_json(FILE *f, const struct diff *d, const struct diff_options *o);
 void format__diff_tasks_json(FILE *f, const struct diff *d);
+/* s with control characters (a newline, an escape) as '?': for terminals. */
+const char *format__safe(char *buf, size_t len, const char *s);
 /* Human units: "12.3 ms", "4.0 MiB". */
 void format__seconds(char *buf, size_t len, double s);
 void format__bytes(char *buf, size_t len, double b);
@@ -170,10 +172,11 @@ struct trace_event {
 	int64_t ts, dur; /* microseconds since the epoch, and long */
 };
 /* Events sorted per thread, start first and longest first, with any that
- * would overlap its parent's end cut to nest; returns how many were cut. */
-size_t trace__events(const struct profile_list *l, struct trace_event **out);
+ * would overlap its parent's end cut to nest; returns how many were cut.
+ * *bad counts rows whose start time could not be read (placed at 0). */
+size_t trace__events(const struct profile_list *l, struct trace_event **out, size_t *bad);
 int trace__write(FILE *f, const struct profile_list *l, const struct session *sessions,
-		 size_t nsessions, size_t *cut);
+		 size_t nsessions, size_t *cut, size_t *bad);
 
 /* --- report.c: the self-contained HTML report -------------------------------------- */
 struct report_input {

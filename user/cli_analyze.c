@@ -68,11 +68,13 @@ int cli__stats(int argc, char **argv)
 	int64_t session = 0;
 	int c, rc = 1;
 
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'D')
 			db = optarg;
 		else if (c == 'S' && (cli__parse_i64(optarg, &session) || session <= 0))
-			return cli__usage("stats: --session takes a session id (see taskprof sessions)");
+			return cli__usage("stats: --session takes a session id, as taskprof sessions "
+					  "lists them");
 		else if (c == 'P')
 			process = optarg;
 		else if (c == 'F')
@@ -80,7 +82,7 @@ int cli__stats(int argc, char **argv)
 		else if (c == 'h')
 			return fputs(cli_usage_text, stdout), 0;
 		else if (c != 'S')
-			return cli__usage(NULL);
+			return cli__bad_option("stats", argv);
 	}
 	if (optind < argc)
 		return cli__usage("stats: unexpected argument");
@@ -128,6 +130,7 @@ static int diff_args(int argc, char **argv, const char **db, const char **format
 	};
 	int c;
 
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D': *db = optarg; break;
@@ -157,12 +160,13 @@ static int diff_args(int argc, char **argv, const char **db, const char **format
 			fputs(cli_usage_text, stdout);
 			return 1;
 		default:
-			return cli__usage(NULL);
+			return cli__bad_option("diff", argv);
 		}
 	}
 	if (argc - optind != 2 || cli__parse_i64(argv[optind], &id[0]) || id[0] <= 0 ||
 	    cli__parse_i64(argv[optind + 1], &id[1]) || id[1] <= 0)
-		return cli__usage("diff: give two session ids, BASE and NEW (see taskprof sessions)");
+		return cli__usage("diff: give two session ids, BASE and NEW, as taskprof sessions "
+				  "lists them");
 	if (!format_ok(*format))
 		return cli__usage("diff: --format takes table, csv or json");
 	return 0;
@@ -172,13 +176,29 @@ static void warn_few(const struct diff *d, const int64_t id[2])
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct task_diff *t = &d->tasks[i];
+		char name[256];
 
 		if (t->few)
 			tp_warn("diff: %s has %zu invocations in session %lld and %zu in %lld: with "
 				"fewer than %d on a side the test can miss a real change",
-				t->task, t->m[DM_RUNTIME].n_base, (long long)id[0],
+				format__safe(name, sizeof(name), t->task), t->m[DM_RUNTIME].n_base,
+				(long long)id[0],
 				t->m[DM_RUNTIME].n_new, (long long)id[1], DIFF_FEW);
 	}
+}
+
+/* A gate that passes on nothing must say so: no rows, or rows kept out. */
+static void warn_empty(struct profile_repo *repo, const struct profile_list *l, int64_t id,
+		       const char *process)
+{
+	int64_t rolled = profile_repo__rolled_up(repo, id, process);
+
+	if (!l->len)
+		tp_warn("diff: session %lld has no profiles%s%s: nothing of it is compared",
+			(long long)id, process ? " of " : "", process ? process : "");
+	if (rolled > 0)
+		tp_warn("diff: session %lld has %lld invocations over a collector's rate limit, "
+			"kept as rollups: they are not compared", (long long)id, (long long)rolled);
 }
 
 int cli__diff(int argc, char **argv)
@@ -208,6 +228,8 @@ int cli__diff(int argc, char **argv)
 		tp_err("diff: cannot compare: %s", strerror(ENOMEM));
 		goto cleanup;
 	}
+	warn_empty(repo, &base, id[0], process);
+	warn_empty(repo, &cur, id[1], process);
 	warn_few(&d, id);
 	if (!strcmp(format, "csv"))
 		format__diff_csv(stdout, &d);

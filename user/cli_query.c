@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze.h"
 #include "tp.h"
 
 static struct profile_repo *open_ro(const char *db)
@@ -108,9 +109,12 @@ int cli__sessions(int argc, char **argv)
 	printf("%6s %-9s %-27s %-27s %9s %7s  %s\n", "ID", "STATUS", "STARTED", "ENDED",
 	       "PROFILES", "LOST", "TARGET");
 	for (size_t i = 0; i < n; i++) {
+		char target[512];
+
 		printf("%6lld %-9s %-27s %-27s %9lld %7lld  %s\n", (long long)s[i].id, s[i].status,
 		       s[i].started_at, s[i].ended_at[0] ? s[i].ended_at : "-",
-		       (long long)s[i].profiles, (long long)s[i].events_lost, s[i].target);
+		       (long long)s[i].profiles, (long long)s[i].events_lost,
+		       format__safe(target, sizeof(target), s[i].target));
 		session__free(&s[i]);
 	}
 	free(s);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analyze.h"
@@ -22,14 +23,54 @@ struct output {
 	FILE *f;
 };
 
-static int output__open(struct output *o, const char *cmd)
+/* Whether path is the database or one of its side files. */
+static bool is_database(const char *path, const char *db)
 {
+	static const char *const side[] = { "", "-wal", "-shm", "-journal" };
+	struct stat out, sb;
+
+	if (stat(path, &out))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(side); i++) {
+		char name[PATH_MAX];
+
+		snprintf(name, sizeof(name), "%s%s", db, side[i]);
+		if (!stat(name, &sb) && sb.st_dev == out.st_dev && sb.st_ino == out.st_ino)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A regular file (or none) is replaced whole, keeping its mode; anything
+ * else (a symlink, a FIFO, a device) is written through, as a shell's >
+ * would, never replaced.
+ */
+static int output__open(struct output *o, const char *cmd, const char *db)
+{
+	struct stat sb;
+	bool exists = !lstat(o->path, &sb);
+
 	if (!strcmp(o->path, "-")) {
 		o->f = stdout;
 		return 0;
 	}
+	if (is_database(o->path, db)) {
+		tp_err("%s: -o %s is the database itself: give another file", cmd, o->path);
+		return -EEXIST;
+	}
+	if (exists && !S_ISREG(sb.st_mode)) {
+		o->f = fopen(o->path, "w");
+		if (!o->f) {
+			tp_err("%s: cannot write %s: %s", cmd, o->path, strerror(errno));
+			return -errno;
+		}
+		return 0;
+	}
 	o->tmp = tp_strdup_printf("%s.tmp.%d", o->path, (int)getpid());
 	o->f = o->tmp ? fopen(o->tmp, "w") : NULL;
+	if (o->f && exists)
+		fchmod(fileno(o->f), sb.st_mode & 07777);
 	if (!o->f) {
 		tp_err("%s: cannot write %s: %s", cmd, o->path, strerror(errno));
 		free(o->tmp);
@@ -44,8 +85,14 @@ static int output__close(struct output *o, const char *cmd, bool ok)
 {
 	int err = 0;
 
-	if (!o->f || o->f == stdout)
+	if (o->f == stdout)
 		return ok ? (fflush(stdout) ? -EIO : 0) : -EIO;
+	if (!o->tmp) { /* written through */
+		err = fclose(o->f) || !ok ? -EIO : 0;
+		if (err && ok)
+			tp_err("%s: cannot write %s: %s", cmd, o->path, strerror(EIO));
+		return err;
+	}
 	if (fclose(o->f) || !ok)
 		err = -EIO;
 	if (!err && rename(o->tmp, o->path))
@@ -72,6 +119,8 @@ static int load(struct profile_repo *repo, const char *cmd, const char *db, int6
 			return -ENOENT;
 		}
 		n = 1;
+		tp_info("%s: session %lld, the newest (--session picks another)", cmd,
+			(long long)ids[0]);
 	}
 	in->sessions = calloc(n, sizeof(*in->sessions));
 	in->rows = calloc(n, sizeof(*in->rows));
@@ -85,6 +134,8 @@ static int load(struct profile_repo *repo, const char *cmd, const char *db, int6
 		if (err)
 			return err;
 		in->n = i + 1;
+		if (!in->rows[i].len)
+			tp_warn("%s: session %lld has no profiles", cmd, (long long)ids[i]);
 		in->rolled_up[i] = profile_repo__rolled_up(repo, ids[i], NULL);
 		if (in->rolled_up[i] > 0)
 			tp_warn("%s: session %lld: %lld invocations over a collector's rate limit are "
@@ -126,6 +177,7 @@ int cli__report(int argc, char **argv)
 
 	diff_options__default(&o);
 	in.db = cli__default_db();
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		if (c == 'D')
 			in.db = optarg;
@@ -139,9 +191,11 @@ int cli__report(int argc, char **argv)
 		else if (c == 'a' && cli__parse_double(optarg, 1e-300, 1, &o.alpha))
 			return cli__usage("report: --alpha takes a p-value in (0, 1], like 0.05");
 		else if (c == '?')
-			return cli__usage(NULL);
+			return cli__bad_option("report", argv);
 	}
-	if (optind < argc || !out.path)
+	if (optind < argc)
+		return cli__usage("report: unexpected argument");
+	if (!out.path)
 		return cli__usage("report: give -o FILE.html");
 	repo = profile_repo__open(in.db, PROFILE_REPO_READONLY);
 	if (!repo)
@@ -153,7 +207,7 @@ int cli__report(int argc, char **argv)
 		in.opts = &o;
 	}
 	if (!err)
-		err = output__open(&out, "report");
+		err = output__open(&out, "report", in.db);
 	if (!err) {
 		err = report__write(out.f, &in);
 		err = output__close(&out, "report", !err) ?: err;
@@ -178,9 +232,10 @@ int cli__export(int argc, char **argv)
 	struct output out = {};
 	struct profile_repo *repo;
 	int64_t id[1];
-	size_t n = 0, cut = 0;
+	size_t n = 0, cut = 0, bad = 0;
 	int c, err;
 
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		if (c == 'D')
 			db = optarg;
@@ -191,20 +246,25 @@ int cli__export(int argc, char **argv)
 		else if (c == 'S' && (cli__parse_i64(optarg, &id[0]) || id[0] <= 0 || n++))
 			return cli__usage("export: --session takes one session id");
 		else if (c == '?')
-			return cli__usage(NULL);
+			return cli__bad_option("export", argv);
 	}
-	if (optind < argc || !format || strcmp(format, "chrome-trace") || !out.path)
+	if (optind < argc)
+		return cli__usage("export: unexpected argument");
+	if (!format || strcmp(format, "chrome-trace") || !out.path)
 		return cli__usage("export: give --format chrome-trace -o FILE.json");
 	repo = profile_repo__open(db, PROFILE_REPO_READONLY);
 	if (!repo)
 		return tp_err("%s", profile_repo__open_error()), 1;
 	err = load(repo, "export", db, id, n, &in);
 	if (!err)
-		err = output__open(&out, "export");
+		err = output__open(&out, "export", db);
 	if (!err) {
-		err = trace__write(out.f, &in.rows[0], in.sessions, in.n, &cut);
+		err = trace__write(out.f, &in.rows[0], in.sessions, in.n, &cut, &bad);
 		err = output__close(&out, "export", !err) ?: err;
 	}
+	if (!err && bad)
+		tp_warn("export: %zu rows have a start time that is not ISO-8601 UTC; their events "
+			"are at time 0", bad);
 	if (!err && cut)
 		tp_warn("export: %zu invocations ended after the invocation they began in, on the "
 			"same thread; they were cut at its end to nest, as Perfetto requires", cut);

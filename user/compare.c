@@ -45,16 +45,16 @@ static bool metric(const struct profile *p, enum diff_metric m, double *v)
 	switch (m) {
 	case DM_RUNTIME:
 		*v = p->runtime_seconds;
-		return true;
+		return !isnan(*v);
 	case DM_CPU:
 		*v = p->cpu_user_seconds + p->cpu_system_seconds;
-		return true;
+		return !isnan(*v); /* NULL is NAN */
 	case DM_IOWAIT:
 		*v = p->io_wait_time_seconds;
-		return true;
+		return !isnan(*v);
 	case DM_MEMORY:
 		*v = p->memory_usage_peak_mb;
-		return true;
+		return !isnan(*v);
 	case DM_READ:
 		c = PROFILE_COL_file_read_bytes;
 		break;
@@ -119,7 +119,10 @@ static int compare_metric(double *b, size_t nb, double *c, size_t nc, double flo
 		return err;
 	md->u = t.u;
 	md->p = t.p;
-	if (fabs(delta) >= floor && fabs(md->change_pct) > o->threshold_pct && t.p < o->alpha)
+	/* a hair of tolerance: 10.0 -> 11.0 ms is a 1 ms change, and 1.00 ->
+	 * 1.05 s not beyond 5%, whatever the binary fractions say */
+	if (fabs(delta) >= floor * (1 - 1e-9) &&
+	    fabs(md->change_pct) > o->threshold_pct * (1 + 1e-9) && t.p < o->alpha)
 		md->verdict = delta > 0 ? DV_REGRESSED : DV_IMPROVED;
 	return 0;
 }

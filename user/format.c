@@ -5,6 +5,7 @@
  * column table (repo/profile_columns.h); the table view only chooses
  * columns, with a header and a way to print each.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,7 +34,9 @@ static void number(char *buf, size_t len, const struct profile *p, enum profile_
 {
 	const struct profile_column *col = &profile_columns[c];
 
-	if (col->kind == PROFILE_REAL)
+	if (col->kind == PROFILE_REAL && !isfinite(profile__real(p, c)))
+		buf[0] = 0; /* NULL, or what JSON cannot hold */
+	else if (col->kind == PROFILE_REAL)
 		snprintf(buf, len, "%.*f", col->prec, profile__real(p, c));
 	else if (col->kind == PROFILE_I64 && profile__is_null(p, c))
 		buf[0] = 0;
@@ -163,10 +166,12 @@ static void cell(char *buf, size_t len, const struct profile *p, size_t v)
 		snprintf(buf, len, "%s", profile__text(p, c) ? profile__text(p, c) : "");
 		return;
 	case CELL_REAL:
-		snprintf(buf, len, "%.*f", view[v].digits, profile__real(p, c));
-		return;
 	case CELL_PERCENT:
-		snprintf(buf, len, "%.*f", view[v].digits, 100.0 * profile__real(p, c));
+		if (!isfinite(profile__real(p, c)))
+			snprintf(buf, len, "-");
+		else
+			snprintf(buf, len, "%.*f", view[v].digits,
+				 (view[v].cell == CELL_PERCENT ? 100.0 : 1.0) * profile__real(p, c));
 		return;
 	default:
 		break;

@@ -11,6 +11,16 @@
 #include "analyze.h"
 #include "tp.h"
 
+const char *format__safe(char *buf, size_t len, const char *s)
+{
+	size_t i = 0;
+
+	for (; s && *s && i + 1 < len; s++, i++)
+		buf[i] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	buf[i] = 0;
+	return buf;
+}
+
 void format__seconds(char *buf, size_t len, double s)
 {
 	static const struct { double scale; const char *unit; } u[] = {
@@ -110,8 +120,9 @@ static void stats_table(FILE *f, const struct summary *s, const struct stats_col
 	fputc('\n', f);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct task_summary *t = &s->tasks[i];
+		char name[256];
 
-		fprintf(f, "%-*.*s", w, w, t->task ? t->task : "-");
+		fprintf(f, "%-*.*s", w, w, format__safe(name, sizeof(name), t->task ? t->task : "-"));
 		for (size_t c = 0; c < n; c++) {
 			human(buf, sizeof(buf), t->v[cols[c].f], summary_fields[cols[c].f].kind);
 			fprintf(f, " %*s", cols[c].width, buf);
@@ -143,7 +154,11 @@ void format__stats_csv(FILE *f, const struct summary *s)
 			double v = s->tasks[i].v[c];
 
 			fputc(',', f);
-			if (!isnan(v))
+			if (isnan(v))
+				continue;
+			if (summary_fields[c].kind == SUM_C || summary_fields[c].kind == SUM_B)
+				fprintf(f, "%.0f", v); /* counts and bytes exactly */
+			else
 				fprintf(f, "%.9g", v);
 		}
 		fputc('\n', f);

@@ -42,9 +42,11 @@ static bool empty(const struct metric_diff *m)
 static void table_task(FILE *f, const struct task_diff *t, int w)
 {
 	bool first = true;
+	char name[256];
 
+	format__safe(name, sizeof(name), t->task);
 	if (t->verdict == DV_ADDED || t->verdict == DV_REMOVED) {
-		fprintf(f, "%-*.*s (%s)\n", w, w, t->task, diff_verdict_names[t->verdict]);
+		fprintf(f, "%-*.*s (%s)\n", w, w, name, diff_verdict_names[t->verdict]);
 		return;
 	}
 	for (int m = 0; m < DM_NR; m++) {
@@ -58,7 +60,7 @@ static void table_task(FILE *f, const struct task_diff *t, int w)
 		change(c, sizeof(c), md->change_pct);
 		snprintf(ns, sizeof(ns), "%zu/%zu%s", md->n_base, md->n_new, t->few ? "!" : "");
 		fprintf(f, "%-*.*s %-14s %12s %12s %9s %11s %9.1f %10.3g  %s\n", w, w,
-			first ? t->task : "", diff_metric_names[m], b, n, c, ns, md->u, md->p,
+			first ? name : "", diff_metric_names[m], b, n, c, ns, md->u, md->p,
 			diff_verdict_names[md->verdict]);
 		first = false;
 	}
@@ -71,7 +73,10 @@ static void names_with(FILE *f, const struct diff *d, enum diff_verdict v, const
 	for (size_t i = 0; i < d->n; i++) {
 		if (d->tasks[i].verdict != v)
 			continue;
-		fprintf(f, "%s%s", k++ ? ", " : label, d->tasks[i].task);
+		char name[256];
+
+		fprintf(f, "%s%s", k++ ? ", " : label,
+			format__safe(name, sizeof(name), d->tasks[i].task));
 	}
 	if (k)
 		fputs("; ", f);

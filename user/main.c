@@ -49,6 +49,17 @@ const char *cli__default_db(void)
 	return e && *e ? e : "./taskprof.db";
 }
 
+int cli__bad_option(const char *cmd, char *const *argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (optopt && strncmp(arg, "--", 2))
+		tp_err("%s: unknown option -%c, or it needs a value (see taskprof --help)", cmd, optopt);
+	else
+		tp_err("%s: unknown option %s, or it needs a value (see taskprof --help)", cmd, arg);
+	return 2;
+}
+
 int cli__parse_double(const char *s, double lo, double hi, double *out)
 {
 	char *end;

@@ -29,6 +29,7 @@ struct timeline {
 	int64_t t0;              /* earliest start, us since the epoch */
 	const char **tasks;      /* distinct task names */
 	size_t ntasks;
+	size_t bad;              /* rows whose start time could not be read */
 };
 
 static void write_sessions(FILE *f, const struct report_input *in)
@@ -79,8 +80,9 @@ static void write_diff(FILE *f, const struct report_input *in)
 		return;
 	}
 	fprintf(f, ",\"diff\":{\"base\":%lld,\"new\":%lld,\"threshold_pct\":%g,\"alpha\":%g,"
-		   "\"tasks\":", (long long)in->sessions[0].id, (long long)in->sessions[1].id,
-		in->opts->threshold_pct, in->opts->alpha);
+		   "\"floor_time\":%g,\"floor_bytes\":%g,\"floor_memory_mb\":%g,\"tasks\":",
+		(long long)in->sessions[0].id, (long long)in->sessions[1].id, in->opts->threshold_pct,
+		in->opts->alpha, in->opts->floor_time, in->opts->floor_bytes, in->opts->floor_mem_mb);
 	format__diff_tasks_json(f, in->diff);
 	fputc('}', f);
 }
@@ -165,6 +167,7 @@ static void write_timeline(FILE *f, const struct report_input *in, struct timeli
 	TIMELINE_COLUMN(f, t, in, "task", fprintf(f, "%zu", task_index(t, p->process_name)));
 	TIMELINE_COLUMN(f, t, in, "start_us", fprintf(f, "%lld", (long long)(e->ts - t->t0)));
 	TIMELINE_COLUMN(f, t, in, "dur_us", fprintf(f, "%lld", (long long)e->dur));
+	TIMELINE_COLUMN(f, t, in, "runtime", json__num(f, p->runtime_seconds, 7));
 	TIMELINE_COLUMN(f, t, in, "status",
 			fputc(!p->status || !strcmp(p->status, "completed") ? '0' :
 			      !strcmp(p->status, "unwound") ? '1' : '2', f));
@@ -199,7 +202,7 @@ static int timeline__build(const struct report_input *in, struct timeline *t)
 		return -ENOMEM;
 	t->t0 = INT64_MAX;
 	for (size_t s = 0; s < in->n; s++) {
-		trace__events(&in->rows[s], &t->ev[s]);
+		trace__events(&in->rows[s], &t->ev[s], &t->bad);
 		if (!t->ev[s])
 			return -ENOMEM;
 		t->nev[s] = in->rows[s].len;

@@ -59,10 +59,31 @@ static void add_i64(double *sum, const struct profile *p, enum profile_col c)
 }
 
 /* The figures of the rows rows[0..n) of one task; rt is scratch for n doubles. */
+/* A REAL column's value into a sum and a count, unless it is NULL (NAN). */
+struct known {
+	double sum, rt; /* its sum, and the runtime of the rows that had it */
+	size_t n;
+};
+
+static void add_known(struct known *k, double v, double rt)
+{
+	if (isnan(v))
+		return;
+	k->sum += v;
+	k->rt += rt;
+	k->n++;
+}
+
+static double mean_of(const struct known *k)
+{
+	return k->n ? k->sum / k->n : NAN;
+}
+
 static void summarize(const struct profile_list *l, const size_t *rows, size_t n, double *rt,
 		      struct task_summary *t)
 {
-	double *v = t->v, cpu = 0, io = 0, user = 0, sys = 0, allocs = NAN, nallocs = 0;
+	double *v = t->v, allocs = NAN, nallocs = 0;
+	struct known user = {}, sys = {}, cpu = {}, io = {};
 
 	for (int i = 0; i < SUMMARY_NR; i++)
 		v[i] = summary_fields[i].kind == SUM_C ? 0 : NAN;
@@ -77,9 +98,10 @@ static void summarize(const struct profile_list *l, const size_t *rows, size_t n
 		  !strcmp(st, "exited")  ? SUMMARY_exited : SUMMARY_completed]++;
 		rt[i] = p->runtime_seconds;
 		v[SUMMARY_runtime_total] += p->runtime_seconds;
-		user += p->cpu_user_seconds;
-		sys += p->cpu_system_seconds;
-		io += p->io_wait_time_seconds;
+		add_known(&user, p->cpu_user_seconds, p->runtime_seconds);
+		add_known(&sys, p->cpu_system_seconds, p->runtime_seconds);
+		add_known(&cpu, p->cpu_user_seconds + p->cpu_system_seconds, p->runtime_seconds);
+		add_known(&io, p->io_wait_time_seconds, p->runtime_seconds);
 		add_i64(&v[SUMMARY_read_bytes], p, PROFILE_COL_file_read_bytes);
 		add_i64(&v[SUMMARY_write_bytes], p, PROFILE_COL_file_write_bytes);
 		add_i64(&v[SUMMARY_sent_bytes], p, PROFILE_COL_network_data_sent_bytes);
@@ -89,8 +111,9 @@ static void summarize(const struct profile_list *l, const size_t *rows, size_t n
 			add_i64(&allocs, p, PROFILE_COL_memory_allocations);
 			nallocs++;
 		}
-		if (isnan(v[SUMMARY_memory_peak_mb_max]) ||
-		    p->memory_usage_peak_mb > v[SUMMARY_memory_peak_mb_max])
+		if (!isnan(p->memory_usage_peak_mb) &&
+		    (isnan(v[SUMMARY_memory_peak_mb_max]) ||
+		     p->memory_usage_peak_mb > v[SUMMARY_memory_peak_mb_max]))
 			v[SUMMARY_memory_peak_mb_max] = p->memory_usage_peak_mb;
 	}
 	v[SUMMARY_count] = n;
@@ -100,15 +123,15 @@ static void summarize(const struct profile_list *l, const size_t *rows, size_t n
 	v[SUMMARY_runtime_p90] = stats__percentile(rt, n, 90);
 	v[SUMMARY_runtime_p99] = stats__percentile(rt, n, 99);
 	v[SUMMARY_runtime_max] = rt[n - 1];
-	v[SUMMARY_cpu_user_mean] = user / n;
-	v[SUMMARY_cpu_system_mean] = sys / n;
-	cpu = user + sys;
-	if (v[SUMMARY_runtime_total] > 0) {
-		/* not clamped: threads of a task can spend more CPU than its runtime */
-		v[SUMMARY_share_cpu] = cpu / v[SUMMARY_runtime_total];
-		v[SUMMARY_share_iowait] = io / v[SUMMARY_runtime_total];
-		v[SUMMARY_share_other] = 1 - v[SUMMARY_share_cpu] - v[SUMMARY_share_iowait];
-	}
+	v[SUMMARY_cpu_user_mean] = mean_of(&user);
+	v[SUMMARY_cpu_system_mean] = mean_of(&sys);
+	/* shares of the runtime of the rows that have the figure; not clamped:
+	 * threads of a task can spend more CPU than its runtime */
+	if (cpu.rt > 0)
+		v[SUMMARY_share_cpu] = cpu.sum / cpu.rt;
+	if (io.rt > 0)
+		v[SUMMARY_share_iowait] = io.sum / io.rt;
+	v[SUMMARY_share_other] = 1 - v[SUMMARY_share_cpu] - v[SUMMARY_share_iowait];
 	if (nallocs)
 		v[SUMMARY_allocations_mean] = allocs / nallocs;
 }

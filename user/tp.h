@@ -361,6 +361,8 @@ extern const char cli_usage_text[];
 int cli__usage(const char *why);
 const char *cli__default_db(void);
 int cli__parse_i64(const char *s, int64_t *out);
+/* getopt's '?' (with opterr = 0) as one line naming the option; returns 2. */
+int cli__bad_option(const char *cmd, char *const *argv);
 /* A number in [lo, hi]; -EINVAL otherwise (NaN too). */
 int cli__parse_double(const char *s, double lo, double hi, double *out);
 /* A session's rows (id 0: every row), of one task if process is set; a

@@ -11,6 +11,7 @@
  * neighbours (a clock step, rows written by hand) is cut, and counted.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,7 +70,7 @@ static size_t nest(struct trace_event *ev, size_t n)
 	return cut;
 }
 
-size_t trace__events(const struct profile_list *l, struct trace_event **out)
+size_t trace__events(const struct profile_list *l, struct trace_event **out, size_t *bad)
 {
 	struct trace_event *ev = calloc(l->len ? l->len : 1, sizeof(*ev));
 
@@ -81,9 +82,11 @@ size_t trace__events(const struct profile_list *l, struct trace_event **out)
 		int64_t end;
 
 		ev[i].p = p;
-		if (tp_parse_iso_us(p->task_start_time, &ev[i].ts) ||
-		    tp_parse_iso_us(p->task_end_time, &end) || end < ev[i].ts)
-			end = ev[i].ts + (int64_t)(p->runtime_seconds * 1e6);
+		if (tp_parse_iso_us(p->task_start_time, &ev[i].ts))
+			(*bad)++; /* at 0: shown, and said */
+		if (tp_parse_iso_us(p->task_end_time, &end) || end < ev[i].ts)
+			end = ev[i].ts + (isfinite(p->runtime_seconds) && p->runtime_seconds > 0 ?
+						  (int64_t)(p->runtime_seconds * 1e6) : 0);
 		ev[i].dur = end - ev[i].ts;
 	}
 	qsort(ev, l->len, sizeof(*ev), cmp_event);
@@ -145,11 +148,11 @@ static void metadata(FILE *f, const struct trace_event *ev, size_t n, const stru
 }
 
 int trace__write(FILE *f, const struct profile_list *l, const struct session *sessions,
-		 size_t nsessions, size_t *cut)
+		 size_t nsessions, size_t *cut, size_t *bad)
 {
 	struct trace_event *ev;
 
-	*cut = trace__events(l, &ev);
+	*cut = trace__events(l, &ev, bad);
 	if (!ev)
 		return -ENOMEM;
 	fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"taskprof\",\"sessions\":[", f);

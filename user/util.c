@@ -99,12 +99,19 @@ int tp_parse_iso_us(const char *s, int64_t *us)
 		for (; digits < 6; digits++)
 			frac *= 10;
 	}
-	if (*f != 'Z' && *f != 0)
-		return -EINVAL;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	*us = (int64_t)timegm(&tm) * 1000000 + frac;
-	return 0;
+	/* rows written by hand may carry an offset: +02:00 is 2 h ahead of UTC */
+	if (*f == '+' || *f == '-') {
+		int hh, mm, sign = *f == '+' ? 1 : -1;
+
+		if (sscanf(f + 1, "%2d:%2d", &hh, &mm) != 2)
+			return -EINVAL;
+		*us -= sign * ((int64_t)hh * 3600 + mm * 60) * 1000000;
+		return 0;
+	}
+	return *f == 'Z' || *f == 0 ? 0 : -EINVAL;
 }
 
 uint64_t tp_now_ns(int clock)

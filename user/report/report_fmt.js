@@ -14,7 +14,8 @@
   // Three significant digits is what a reader compares at a glance; more
   // only looks precise.
   function sig(x, n) {
-    if (x === 0) return '0';
+    // sums of doubles leave dust like -2.2e-14 where the answer is 0
+    if (Math.abs(x) < 1e-9) return '0';
     var s = x.toPrecision(n || 3);
     if (s.indexOf('e') >= 0) return String(Number(s));
     return s.indexOf('.') >= 0 ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
@@ -24,7 +25,7 @@
   fmt.dur = function (sec) {
     if (!isNum(sec)) return DASH;
     var a = Math.abs(sec), sign = sec < 0 ? '-' : '';
-    if (a === 0) return '0 s';
+    if (a < 1e-10) return '0 s';
     if (a < 1e-3) return sign + sig(a * 1e6) + ' µs';
     if (a < 1) return sign + sig(a * 1e3) + ' ms';
     if (a < 600) return sign + sig(a) + ' s';

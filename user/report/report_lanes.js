@@ -121,7 +121,9 @@
     return best;
   };
 
-  // Runtimes in seconds per session and task, for the histograms.
+  // Runtimes in seconds per session and task, for the histograms: the
+  // stored runtime_seconds, not the bar's length (whole microseconds, and
+  // cut where a row overlapped its parent's end).
   TP.runtimes = function (tl, sessions) {
     var bySession = {};
     sessions.forEach(function (s, i) { bySession[s.id] = i; });
@@ -130,7 +132,7 @@
       var lane = tl.lanes[tl.lane[i]], si = lane ? bySession[lane.session] : undefined;
       if (si === undefined) continue;
       var name = tl.tasks[tl.task[i]];
-      (out[si][name] || (out[si][name] = [])).push(tl.dur_us[i] / 1e6);
+      (out[si][name] || (out[si][name] = [])).push(tl.runtime ? tl.runtime[i] : tl.dur_us[i] / 1e6);
     }
     return out;
   };

@@ -208,7 +208,9 @@
     return el('div', null,
       el('p', { class: 'tp-note' }, 'BASE is session ' + diff.base + ', NEW is session ' + diff.new +
         '. Per metric: Mann-Whitney U test on the invocations; a change counts when p < ' +
-        diff.alpha + ' and the medians differ by more than ' + diff.threshold_pct + ' %.'),
+        diff.alpha + ', the medians differ by more than ' + diff.threshold_pct + ' %, and by ' +
+        'at least ' + fmt.dur(diff.floor_time) + ', ' + fmt.bytes(diff.floor_bytes) + ' or ' +
+        fmt.sig(diff.floor_memory_mb) + ' MiB (smaller changes are noise, whatever p says).'),
       summary, lists, toggle, el('div', { class: 'tp-scroll-x' }, table));
   };
 

@@ -46,7 +46,8 @@
   function val(arr, i) { return arr && arr[i] !== undefined ? arr[i] : null; }
 
   TP.invocationTip = function (tl, i, sm) {
-    var task = tl.task[i], dur = tl.dur_us[i] / 1e6, lane = tl.lanes[tl.lane[i]] || {};
+    var task = tl.task[i], dur = tl.runtime ? tl.runtime[i] : tl.dur_us[i] / 1e6;
+    var lane = tl.lanes[tl.lane[i]] || {};
     var cu = val(tl.cpu_user, i), cs = val(tl.cpu_system, i), io = val(tl.iowait, i);
     var other = fmt.isNum(cu) && fmt.isNum(cs) && fmt.isNum(io) ? dur - cu - cs - io : null;
     var st = TP.STATUS[tl.status[i]] || String(tl.status[i]);
