@@ -58,7 +58,7 @@ BPF_OBJ := $(OBJ)/taskprof.bpf.o
 SKEL := $(BUILD)/taskprof.skel.h
 
 .PHONY: all
-all: $(BUILD)/taskprof $(BUILD)/libtaskprof.a $(BUILD)/libtaskprof-marker.so
+all: $(BUILD)/taskprof $(BUILD)/libtaskprof.a $(BUILD)/libtaskprof-marker.so $(BUILD)/libtaskprof.so
 
 $(BPF_OBJ): bpf/taskprof.bpf.c $(wildcard bpf/*.bpf.h) bpf/taskprof.h vmlinux/vmlinux.h | $(OBJ)
 	$(call msg,BPF,$@)
@@ -87,6 +87,17 @@ $(OBJ)/report_assets.o: $(OBJ)/report_assets.c
 # these include the generated skeleton
 $(OBJ)/user/engine.o $(OBJ)/user/attach.o $(OBJ)/user/markers.o: $(SKEL)
 $(OBJ)/user/markers.o: ALL_CFLAGS += -DTP_LIBDIR='"$(PREFIX)/lib"'
+
+# the repository as a shared library, for the Python package to create
+# databases with the one schema (python/taskprof/_native.py)
+PIC_OBJ := $(REPO_SRC:%.c=$(OBJ)/pic/%.o)
+$(OBJ)/pic/%.o: %.c | $(OBJ)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+$(BUILD)/libtaskprof.so: $(PIC_OBJ)
+	$(call msg,LIB,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libtaskprof.so -o $@ $^ -lsqlite3 -lm
 
 # the marker library programs load to name their own tasks (marker/)
 MARKER_LIB := $(BUILD)/libtaskprof-marker.so

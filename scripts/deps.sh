@@ -8,7 +8,7 @@
 set -e
 PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-dev sqlite3
       libcmocka-dev libcapstone-dev libinih-dev libsystemd-dev pkg-config binutils strace gdb
-      systemd util-linux python3 chromium fonts-dejavu-core $*"
+      systemd util-linux python3 python3-pandas chromium fonts-dejavu-core $*"
 if ! command -v rustc >/dev/null 2>&1 && ! [ -x "$HOME/.cargo/bin/rustc" ]; then
 	PKGS="$PKGS rustc"
 fi
