@@ -1,0 +1,250 @@
+# SPDX-License-Identifier: MIT
+"""Decorated Python tasks that measure themselves, for the root tests: each
+writes its ground truth, measured inside the task with the kernel's own
+per-thread accounting, as one JSON line per invocation to $TP_GT.
+
+usage: target_tasks.py DIR SCENARIO [SCENARIO ...]
+"""
+import asyncio
+import json
+import mmap
+import os
+import random
+import resource
+import socket
+import sys
+import threading
+import time
+
+from taskprof import profiler
+
+GT = open(os.environ["TP_GT"], "a") if os.environ.get("TP_GT") else None
+DIR = sys.argv[1] if len(sys.argv) > 1 else "."
+
+
+def put(task, **truth):
+    if GT:
+        GT.write(json.dumps(dict(task=task, **truth)) + "\n")
+        GT.flush()
+
+
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_THREAD)
+    return r.ru_utime, r.ru_stime
+
+
+def io(field):
+    with open("/proc/thread-self/io") as f:
+        for line in f:
+            k, v = line.split(":")
+            if k == field:
+                return int(v)
+    return 0
+
+
+def blkio_seconds():
+    """This thread's IO wait as delay accounting has it (field 42, in ticks)."""
+    with open("/proc/thread-self/stat") as f:
+        ticks = int(f.read().rsplit(")", 1)[1].split()[39])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def spin(seconds):
+    end = time.thread_time() + seconds
+    x = 0
+    while time.thread_time() < end:
+        x += 1
+    return x
+
+
+class CpuTask:
+    env, stage, process_name = "test", "compute", "CpuTask"
+
+    @profiler
+    def run(self):
+        """0.2 s of CPU here and 0.1 s on a thread it starts."""
+        t0, u0, s0 = time.monotonic(), *cpu()
+        child = {}
+
+        def work():
+            a = cpu()
+            spin(0.1)
+            b = cpu()
+            child["cpu"] = (b[0] - a[0]) + (b[1] - a[1])
+        th = threading.Thread(target=work)
+        th.start()
+        spin(0.2)
+        th.join()
+        u1, s1 = cpu()
+        return dict(cpu=(u1 - u0) + (s1 - s0) + child["cpu"], runtime=time.monotonic() - t0)
+
+
+class WriteTask:
+    process_name = "WriteTask"
+
+    @profiler
+    def run(self):
+        w0 = io("write_bytes")
+        with open(os.path.join(DIR, "py-write.bin"), "wb") as f:
+            for _ in range(8):
+                f.write(b"x" * (1 << 20))
+            f.flush()
+            os.fsync(f.fileno())
+        return dict(write=io("write_bytes") - w0)
+
+
+class ReadTask:
+    process_name = "ReadTask"
+
+    @profiler
+    def run(self, path, reads):
+        """Random O_DIRECT reads: bytes from storage, and IO wait."""
+        r0, w0 = io("read_bytes"), blkio_seconds()
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+        buf = mmap.mmap(-1, 4096)
+        size = os.fstat(fd).st_size // 4096
+        rng = random.Random(7)
+        for _ in range(reads):
+            os.preadv(fd, [buf], rng.randrange(size) * 4096)
+        os.close(fd)
+        return dict(read=io("read_bytes") - r0, iowait=blkio_seconds() - w0)
+
+
+class NetTask:
+    process_name = "NetTask"
+
+    @profiler
+    def run(self, addr, n):
+        """n bytes to a loopback echo (a thread started before) and n back."""
+        s = socket.create_connection(addr)
+        s.sendall(b"n" * n)
+        s.shutdown(socket.SHUT_WR)
+        got = 0
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += len(d)
+        s.close()
+        return dict(sent=n, received=got)
+
+
+def echo_server():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+
+    def echo():
+        c, _ = srv.accept()
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            c.sendall(d)
+        c.close()
+        srv.close()
+    th = threading.Thread(target=echo)
+    th.start()
+    return srv.getsockname(), th
+
+
+class MemTask:
+    process_name = "MemTask"
+
+    @profiler
+    def run(self):
+        """Builds a large list and frees it before returning."""
+        big = list(range(3_000_000))
+        with open("/proc/self/status") as f:
+            rss = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmRSS"))
+        del big
+        return dict(rss_at_peak=rss)
+
+
+class FlakyTask:
+    process_name = "FlakyTask"
+
+    @profiler
+    def run(self, escape):
+        """Raises five exceptions it catches, then maybe one that escapes."""
+        for i in range(5):
+            try:
+                raise ValueError(i)
+            except ValueError:
+                pass
+        if escape:
+            raise RuntimeError("escapes run")
+        return dict(exceptions=5)
+
+
+@profiler
+def inner():
+    spin(0.01)
+
+
+@profiler
+def outer():
+    inner()
+    inner()
+
+
+@profiler
+def ticker(n):
+    for i in range(n):
+        time.sleep(0.02)
+        yield i
+
+
+@profiler
+async def slow_coro(i):
+    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)
+    return i
+
+
+def scenario(name):
+    if name == "cpu":
+        put("CpuTask", **CpuTask().run())
+    elif name == "write":
+        put("WriteTask", **WriteTask().run())
+    elif name == "read":
+        path = os.path.join(DIR, "py-read.bin")
+        if not os.path.exists(path) or os.path.getsize(path) != 64 << 20:
+            with open(path, "wb") as f:
+                f.write(os.urandom(64 << 20))
+        put("ReadTask", **ReadTask().run(path, 1500))
+    elif name == "net":
+        addr, th = echo_server()
+        put("NetTask", **NetTask().run(addr, 300_000))
+        th.join()
+    elif name == "mem":
+        put("MemTask", **MemTask().run())
+    elif name == "exceptions":
+        put("FlakyTask", **FlakyTask().run(0))
+        try:
+            FlakyTask().run(1)
+        except RuntimeError:
+            put("FlakyTask", exceptions=6)
+    elif name == "shapes":
+        outer()
+        t0 = time.monotonic()
+        assert list(ticker(3)) == [0, 1, 2]
+        put("ticker", runtime=time.monotonic() - t0)
+
+        async def main():
+            return await asyncio.gather(*(slow_coro(i) for i in range(4)))
+        assert asyncio.run(main()) == [0, 1, 2, 3]
+    elif name == "threads":
+        ts = [threading.Thread(target=outer) for _ in range(4)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+    else:
+        sys.exit(f"target_tasks: unknown scenario {name}")
+
+
+if __name__ == "__main__":
+    for s in sys.argv[2:]:
+        scenario(s)
+    print("target_tasks: done")
