@@ -87,14 +87,19 @@ int BPF_KPROBE(tp_mark_begin, __u64 token, __u32 id, const char *name, const cha
 	       const char *env)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct thread_state *ts = thread_enter(t);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, task;
+	struct thread_state *ts;
 	struct frame *f;
-	__u32 task;
 
-	if (!ts)
+	/* a process no one profiles, or a marker no one declared, costs the
+	 * least: it is neither named nor tracked */
+	if (!cfg.track_all && !bpf_map_lookup_elem(&tgids, &tgid))
 		return 0;
 	task = marker_task(id, name, stage, env);
-	if (task == TP_NO_TASK || open_frame(ts, t, TP_MARKER_SP | token, task))
+	if (task == TP_NO_TASK)
+		return 0;
+	ts = thread_enter(t);
+	if (!ts || open_frame(ts, t, TP_MARKER_SP | token, task))
 		return 0;
 	f = frame_top(ts);
 	if (f)

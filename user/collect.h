@@ -22,6 +22,7 @@ struct collect_task {
 	char *name;             /* [task NAME]: process_name */
 	char *binary;           /* absolute path or glob */
 	char *symbol;
+	char *marker;           /* marker = NAME instead of binary and symbol */
 	char *stage;            /* NULL: none */
 	uint32_t max_rows;      /* per second; 0: no limit */
 	enum tp_ret_mode returns;

@@ -276,6 +276,42 @@ static int add_file(struct builder *b, const char *path, bool only_file)
 	return err;
 }
 
+/*
+ * A marker task: its probes on every marker library there is, one task
+ * index per library (as a binary's); BPF names regions by the first. A
+ * Python program's raises count as its exceptions in Debian's python3.
+ */
+static int add_marker_task(struct builder *b)
+{
+	char libs[4][PATH_MAX], py[PATH_MAX];
+	size_t n = markers__libraries(libs, 4);
+	uint32_t idx, first = TP_NO_TASK;
+	int err = 0;
+
+	if (!n)
+		tp_warn("config: %s:%d: task '%s': no libtaskprof-marker.so installed: install "
+			"taskprof (make install) for marked programs to be seen", b->c->path,
+			b->ct->line, b->ct->name);
+	for (size_t i = 0; i < n && !err; i++) {
+		err = watch(&b->files, &b->nfiles, libs[i], -1);
+		if (!err)
+			err = task_table__find(b->tt, b->ct->name, libs[i], &idx);
+		if (!err)
+			err = task_table__set(b->tt, idx, b->ct, NULL);
+		if (!err && !b->tt->v[idx].symbol &&
+		    !(b->tt->v[idx].symbol = tp_strdup_printf("marker:%s", b->ct->marker)))
+			err = -ENOMEM;
+		if (!err)
+			err = markers__add_library(b->p, libs[i]);
+		first = first == TP_NO_TASK ? idx : first;
+	}
+	if (!err && n)
+		err = markers__declare(b->p, b->ct->marker, first);
+	if (!err && n && realpath("/usr/bin/python3", py))
+		err = add_hooks(b->p, py);
+	return err;
+}
+
 static int add_task(struct builder *b)
 {
 	glob_t g = { 0 };
@@ -314,7 +350,7 @@ struct plan *collect_plan__build(const struct collect_config *c, struct task_tab
 	errbuf[0] = 0;
 	for (size_t i = 0; i < c->ntasks && !err; i++) {
 		b.ct = &c->tasks[i];
-		err = add_task(&b);
+		err = b.ct->marker ? add_marker_task(&b) : add_task(&b);
 	}
 	if (err && !errbuf[0])
 		snprintf(errbuf, errlen, "collect: cannot plan the probes: %s", strerror(-err));
@@ -339,6 +375,24 @@ static bool same_file(const struct watched_file *w)
 	       st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec == w->mtime_ns;
 }
 
+/* The marker libraries there are now: each watched and unchanged? */
+static bool marker_libs_changed(const struct watched_file *files, size_t nfiles, bool *seen)
+{
+	char libs[4][PATH_MAX];
+	size_t n = markers__libraries(libs, 4);
+
+	for (size_t k = 0; k < n; k++) {
+		size_t w = 0;
+
+		while (w < nfiles && strcmp(files[w].path, libs[k]))
+			w++;
+		if (w == nfiles || !same_file(&files[w]))
+			return true;
+		seen[w] = true;
+	}
+	return false;
+}
+
 /* Whether every file the binaries name now is one the plan saw, unchanged,
  * and every file it saw is still named. */
 bool collect_plan__stale(const struct collect_config *c, const struct watched_file *files,
@@ -349,6 +403,10 @@ bool collect_plan__stale(const struct collect_config *c, const struct watched_fi
 	for (size_t i = 0; i < c->ntasks && !stale; i++) {
 		glob_t g = { 0 };
 
+		if (c->tasks[i].marker) {
+			stale = marker_libs_changed(files, nfiles, seen);
+			continue;
+		}
 		stale = expand(c->tasks[i].binary, &g) != 0;
 		for (size_t k = 0; k < g.gl_pathc && !stale; k++) {
 			size_t w = 0;

@@ -103,8 +103,12 @@ int collector__store_config(struct collector *c)
 		const struct collect_task *t = &c->cfg->tasks[i];
 
 		prev = s;
-		s = tp_strdup_printf("%s%s%s=%s:%s", prev ? prev : "", prev ? " " : "", t->name,
-				     t->binary, t->symbol);
+		if (t->marker)
+			s = tp_strdup_printf("%s%s%s=marker:%s", prev ? prev : "", prev ? " " : "",
+					     t->name, t->marker);
+		else
+			s = tp_strdup_printf("%s%s%s=%s:%s", prev ? prev : "", prev ? " " : "",
+					     t->name, t->binary, t->symbol);
 		free(prev);
 		if (!s)
 			return -ENOMEM;
@@ -293,6 +297,8 @@ int collector__watch_files(struct collector *c)
 	for (size_t i = 0; i < c->cfg->ntasks; i++) {
 		char dir[PATH_MAX];
 
+		if (!c->cfg->tasks[i].binary)
+			continue; /* a marker task: its libraries are watched as files */
 		snprintf(dir, sizeof(dir), "%s", c->cfg->tasks[i].binary);
 		dirname(dir);
 		if (!strpbrk(dir, "*?["))
@@ -333,8 +339,11 @@ static void written(struct collector *c, int wd)
 static bool names_task_file(const struct collector *c, const char *name)
 {
 	for (size_t i = 0; i < c->cfg->ntasks; i++) {
-		const char *base = strrchr(c->cfg->tasks[i].binary, '/');
+		const char *base;
 
+		if (!c->cfg->tasks[i].binary)
+			continue;
+		base = strrchr(c->cfg->tasks[i].binary, '/');
 		if (!fnmatch(base ? base + 1 : c->cfg->tasks[i].binary, name, 0))
 			return true;
 	}

@@ -185,6 +185,12 @@ static int task_key(struct parse *ps, const char *section, const char *key, cons
 		t->symbol_line = ps->line;
 		return set_str(ps, &t->symbol, section, key, v);
 	}
+	if (!strcmp(key, "marker")) {
+		if (strlen(v) >= TP_MARKER_NAME)
+			fail(ps, "marker '%s' of [%s]: a marker name holds at most %d bytes", v,
+			     section, TP_MARKER_NAME - 1);
+		return !ps->failed && set_str(ps, &t->marker, section, key, v);
+	}
 	if (!strcmp(key, "stage"))
 		return set_str(ps, &t->stage, section, key, v);
 	if (!strcmp(key, "max_rows_per_second")) {
@@ -204,7 +210,7 @@ static int task_key(struct parse *ps, const char *section, const char *key, cons
 			fail(ps, "returns must be auto, uretprobe or insn, not '%s'", v);
 		return !ps->failed;
 	}
-	fail(ps, "unknown key '%s' in [%s]: expected binary, symbol, stage, "
+	fail(ps, "unknown key '%s' in [%s]: expected binary, symbol, marker, stage, "
 		 "max_rows_per_second or returns", key, section);
 	return 0;
 }
@@ -265,8 +271,14 @@ static void check_whole(struct parse *ps)
 		struct collect_task *t = &c->tasks[i];
 
 		ps->line = t->line;
-		if (!t->binary)
-			fail(ps, "[task %s] has no binary: the program or library that holds %s",
+		if (t->marker && (t->binary || t->symbol))
+			fail(ps, "[task %s] names a marker and a binary or symbol: a marker task "
+				 "takes neither", t->name);
+		else if (t->marker)
+			continue;
+		else if (!t->binary)
+			fail(ps, "[task %s] has no binary: the program or library that holds %s "
+				 "(or marker = NAME for a marked region)",
 			     t->name, t->symbol ? t->symbol : "its symbol");
 		else if (!t->symbol)
 			fail(ps, "[task %s] has no symbol: the function to profile", t->name);
@@ -385,6 +397,7 @@ void collect_config__free(struct collect_config *c)
 		free(c->tasks[i].name);
 		free(c->tasks[i].binary);
 		free(c->tasks[i].symbol);
+		free(c->tasks[i].marker);
 		free(c->tasks[i].stage);
 	}
 	free(c->tasks);

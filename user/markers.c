@@ -61,8 +61,7 @@ size_t markers__libraries(char paths[][PATH_MAX], size_t max)
 	return n;
 }
 
-/* begin and end in one library, once per plan. */
-static int add_library(struct plan *p, const char *path)
+int markers__add_library(struct plan *p, const char *path)
 {
 	static const struct {
 		const char *sym;
@@ -72,8 +71,11 @@ static int add_library(struct plan *p, const char *path)
 	struct elf_file *ef = plan__elf(p, path);
 	int err = 0;
 
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].prog == TP_PROG_MARK_BEGIN && !strcmp(p->v[i].path, path))
+			return 0; /* this plan has its probes already */
 	if (!ef) {
-		tp_err("record: %s: cannot read it as ELF: rebuild it with make", path);
+		tp_err("markers: %s: cannot read it as ELF: rebuild it with make", path);
 		return -ENOEXEC;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(fns) && !err; i++) {
@@ -83,7 +85,7 @@ static int add_library(struct plan *p, const char *path)
 
 		if (n != 1) {
 			free(m);
-			tp_err("record: %s has no %s: it is not a taskprof marker library", path,
+			tp_err("markers: %s has no %s: it is not a taskprof marker library", path,
 			       fns[i].sym);
 			return -ENOENT;
 		}
@@ -96,10 +98,24 @@ static int add_library(struct plan *p, const char *path)
 	return err;
 }
 
+int markers__declare(struct plan *p, const char *name, uint32_t idx)
+{
+	struct plan_marker *nm = realloc(p->markers, (p->nmarkers + 1) * sizeof(*nm));
+
+	if (!nm)
+		return -ENOMEM;
+	p->markers = nm;
+	p->markers[p->nmarkers].name = name;
+	p->markers[p->nmarkers].task = idx;
+	p->nmarkers++;
+	if (!strcmp(name, "*"))
+		p->marker_any = idx;
+	return 0;
+}
+
 int plan__add_marker(struct plan *p, const struct task_spec *ts, uint32_t idx)
 {
 	char libs[4][PATH_MAX];
-	struct plan_marker *nm;
 	size_t n;
 	int err = 0;
 
@@ -111,24 +127,17 @@ int plan__add_marker(struct plan *p, const struct task_spec *ts, uint32_t idx)
 			return -ENOENT;
 		}
 		for (size_t i = 0; i < n && !err; i++)
-			err = add_library(p, libs[i]);
+			err = markers__add_library(p, libs[i]);
 		if (err)
 			return err;
 		p->tasks[idx].binary = strdup(libs[0]);
 	} else {
 		p->tasks[idx].binary = strdup(p->tasks[p->markers[0].task].binary);
 	}
-	nm = realloc(p->markers, (p->nmarkers + 1) * sizeof(*nm));
-	if (!nm)
-		return -ENOMEM;
-	p->markers = nm;
-	p->markers[p->nmarkers].name = ts->symbol;
-	p->markers[p->nmarkers].task = idx;
-	p->nmarkers++;
 	p->tasks[idx].symbol = tp_strdup_printf("marker:%s", ts->symbol);
-	if (!strcmp(ts->symbol, "*"))
-		p->marker_any = idx;
-	return p->tasks[idx].binary && p->tasks[idx].symbol ? 0 : -ENOMEM;
+	if (!p->tasks[idx].binary || !p->tasks[idx].symbol)
+		return -ENOMEM;
+	return markers__declare(p, ts->symbol, idx);
 }
 
 /* A declared name's key: zero-padded, as BPF reads the name it is given. */

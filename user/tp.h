@@ -215,6 +215,10 @@ int plan__add_tasks(struct plan *p, const struct task_spec *specs, size_t nspecs
 size_t markers__libraries(char paths[][PATH_MAX], size_t max);
 /* A marker spec's task idx: probes on the libraries, once; its name for BPF. */
 int plan__add_marker(struct plan *p, const struct task_spec *ts, uint32_t idx);
+/* The begin and end probes on one marker library, once per plan. */
+int markers__add_library(struct plan *p, const char *path);
+/* Regions named name ("*": any not declared) count for task idx. */
+int markers__declare(struct plan *p, const char *name, uint32_t idx);
 struct taskprof_bpf;
 /* The plan's marker names into BPF; ids seen so far are read again. */
 int markers__set(struct taskprof_bpf *skel, const struct plan *p);
