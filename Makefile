@@ -15,6 +15,9 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCDIR ?= $(PREFIX)/share/doc/taskprof
+# the system python3's site directory under PREFIX (Debian: python3.X/dist-packages)
+PYDIR ?= $(PREFIX)/lib/$(shell /usr/bin/python3 -c 'import sys; \
+	print("python%d.%d" % sys.version_info[:2])' 2>/dev/null || echo python3)/dist-packages
 CONFDIR ?= /etc/taskprof
 BUILD ?= build
 OBJ := $(BUILD)/obj
@@ -42,7 +45,7 @@ USER_SRC := user/spec.c user/elfsym.c user/symmatch.c user/demangle.c user/libs.
 	    user/config.c user/collect_plan.c user/dbfile.c user/procscan.c \
 	    user/collect.c user/collect_lock.c user/collect_reload.c user/collect_status.c \
 	    user/statistics.c user/summary.c user/compare.c user/json.c user/trace.c \
-	    user/markers.c
+	    user/markers.c user/task_table.c
 MAIN_SRC := user/main.c user/cli_record.c user/cli_query.c user/cli_collect.c user/format.c \
 	    user/cli_analyze.c user/cli_report.c user/format_analysis.c user/format_diff.c \
 	    user/report.c
@@ -129,7 +132,14 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
 	install -m 0755 $(BUILD)/taskprof $(DESTDIR)$(PREFIX)/bin/taskprof
 	install -m 0644 $(BUILD)/libtaskprof.a $(DESTDIR)$(PREFIX)/lib/libtaskprof.a
-	install -m 0644 repo/profile_repo.h repo/profile_columns.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 repo/profile_repo.h repo/profile_columns.h marker/taskprof_marker.h \
+		$(DESTDIR)$(PREFIX)/include/
+	install -m 0755 $(BUILD)/libtaskprof-marker.so $(BUILD)/libtaskprof.so $(DESTDIR)$(PREFIX)/lib/
+	install -d $(DESTDIR)$(PYDIR)/taskprof
+	install -m 0644 python/taskprof/*.py $(DESTDIR)$(PYDIR)/taskprof/
+	@# where the package finds the libraries it was installed with
+	echo 'LIBDIR = "$(PREFIX)/lib"' > $(DESTDIR)$(PYDIR)/taskprof/_config.py
+	@if [ -z "$(DESTDIR)" ]; then ldconfig; fi
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR)
 	sed 's|@BINDIR@|$(PREFIX)/bin|' dist/taskprof.service > $(BUILD)/taskprof.service
 	install -m 0644 $(BUILD)/taskprof.service $(DESTDIR)$(UNITDIR)/taskprof.service

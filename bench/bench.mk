@@ -39,6 +39,6 @@ bench-build: all $(BBUILD)/bench_target $(BBUILD)/bench_target_cxx $(BBUILD)/ben
 	     $(BUILD)/examples/pipeline
 
 bench:
-	$(Q)./scripts/deps.sh bpftrace
+	$(Q)./scripts/deps.sh bpftrace python3-psutil
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)./bench/run.sh $(BUILD)

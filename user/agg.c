@@ -101,6 +101,9 @@ void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct
 	p->network_data_sent_bytes = e->ctr[TP_NET_TX];
 	p->network_data_received_bytes = e->ctr[TP_NET_RX];
 	p->exceptions_raised = e->ctr[TP_EXCEPTIONS];
+	/* a Python region's raises go uncounted where no interpreter is hooked */
+	if (e->marker && a->marker_exc_unknown)
+		p->exceptions_raised = PROFILE_NULL_I64;
 	p->pid = e->pid;
 	p->tid = e->tid;
 }

@@ -128,6 +128,7 @@ static int begin_session(struct collector *c)
 	a->tasks = c->tt.v;
 	a->ntasks = c->tt.n;
 	a->env = c->cfg->env;
+	a->marker_exc_unknown = c->plan->nmarkers && !c->plan->npyraise;
 	a->mono_to_real_ns = (int64_t)tp_now_ns(CLOCK_REALTIME) - (int64_t)tp_now_ns(CLOCK_MONOTONIC);
 	a->limits = ratelimit__new(TP_MAX_TASKS);
 	if (!a->limits || agg__init(a, BATCH))

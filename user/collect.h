@@ -74,6 +74,12 @@ struct task_table {
 
 int task_table__clone(const struct task_table *from, struct task_table *to);
 void task_table__free(struct task_table *t);
+/* The index of (name, binary), added if new; -ENOSPC past TP_MAX_TASKS. */
+int task_table__find(struct task_table *t, const char *name, const char *binary, uint32_t *idx);
+/* What a row of this (task, file) says: the config's stage and limit; its
+ * symbol when the file has one match (only), else none. */
+int task_table__set(struct task_table *tt, uint32_t idx, const struct collect_task *ct,
+		    const struct elf_sym *only);
 
 /*
  * The plan for a configuration: each task's binary expanded (globs) and

@@ -219,6 +219,7 @@ static int replan(struct collector *c, char *err, size_t errlen)
 	c->agg.tasks = c->tt.v;
 	c->agg.ntasks = c->tt.n;
 	c->agg.env = cfg->env;
+	c->agg.marker_exc_unknown = p->nmarkers && !p->npyraise;
 	c->files = files;
 	c->nfiles = nfiles;
 	note_gone(c, old_files, nold);

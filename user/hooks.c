@@ -57,6 +57,8 @@ static int add_hook(struct plan *p, struct elf_file *ef, const struct elf_sym *s
 		probe_plan__free(&pp);
 	}
 	err = elf_file__offset(ef, vaddr, &off);
+	if (!err && prog == TP_PROG_PYRAISE)
+		p->npyraise++;
 	return err ? err : plan__add(p, prog, ef->path, off, TP_COOKIE(0, adj));
 }
 

@@ -140,6 +140,25 @@ int plan__add_marker(struct plan *p, const struct task_spec *ts, uint32_t idx)
 	return markers__declare(p, ts->symbol, idx);
 }
 
+int markers__add_python(struct plan *p)
+{
+	static const char *const pythons[] = { "/usr/bin/python3", "/usr/local/bin/python3" };
+	int err = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(pythons) && !err && p->nmarkers; i++) {
+		char path[PATH_MAX], **libs = NULL;
+		size_t nlibs = 0;
+
+		if (!realpath(pythons[i], path))
+			continue;
+		if (tp_libs_of_exe(path, &libs, &nlibs))
+			nlibs = 0;
+		err = plan__add_runtime(p, path, libs, nlibs, false);
+		tp_strv_free(libs, nlibs);
+	}
+	return err;
+}
+
 /* A declared name's key: zero-padded, as BPF reads the name it is given. */
 static void name_key(struct tp_marker_name *k, const char *name)
 {

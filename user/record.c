@@ -104,6 +104,8 @@ static int make_plan(struct recorder *r)
 	if (!err)
 		err = plan__add_runtime(r->plan, r->img.exe, r->img.plan.libs, r->img.plan.nlibs,
 					r->o->allocs);
+	if (!err)
+		err = markers__add_python(r->plan);
 	if (err == -ENOMEM)
 		tp_err("record: cannot plan the probes: %s", strerror(ENOMEM));
 	return err;
@@ -176,6 +178,7 @@ static int begin_session(struct recorder *r)
 	a->tasks = r->plan->tasks;
 	a->ntasks = r->plan->ntasks;
 	a->env = r->o->env;
+	a->marker_exc_unknown = r->plan->nmarkers && !r->plan->npyraise;
 	a->stage = r->o->stage;
 	a->allocs = r->o->allocs;
 	a->mono_to_real_ns = (int64_t)tp_now_ns(CLOCK_REALTIME) - (int64_t)tp_now_ns(CLOCK_MONOTONIC);

@@ -187,6 +187,7 @@ struct plan {
 	} *markers;
 	size_t nmarkers;
 	uint32_t marker_any;      /* the task of marker:*, or TP_NO_TASK */
+	size_t npyraise;          /* Python raise hooks placed (exceptions of markers) */
 };
 
 /* What the target runs: where unqualified symbols are searched. */
@@ -219,6 +220,9 @@ int plan__add_marker(struct plan *p, const struct task_spec *ts, uint32_t idx);
 int markers__add_library(struct plan *p, const char *path);
 /* Regions named name ("*": any not declared) count for task idx. */
 int markers__declare(struct plan *p, const char *name, uint32_t idx);
+/* With markers: the runtime hooks of the system's python3 too, which a
+ * marked program may run under a launcher (env, a shell script). */
+int markers__add_python(struct plan *p);
 struct taskprof_bpf;
 /* The plan's marker names into BPF; ids seen so far are read again. */
 int markers__set(struct taskprof_bpf *skel, const struct plan *p);
@@ -283,6 +287,7 @@ struct agg {
 	bool allocs;
 	int64_t mono_to_real_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	struct marker_table *markers; /* what marker ids name (markers.c) */
+	bool marker_exc_unknown;      /* no Python raise hook: markers' exceptions NULL */
 	struct ratelimit *limits; /* NULL: every invocation is a row */
 	struct profile *pending;
 	size_t npending;
