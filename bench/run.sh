@@ -253,13 +253,13 @@ collector_ambient "page faults, the statistics window open" 400000 "$WORK/stats_
 echo
 echo "7. Python: @profiler per call of a task that does nothing (ns per call), against the"
 echo "   specification's psutil decorator (its readings, without its database write)"
-PY="env PYTHONPATH=$(pwd)/python TASKPROF_MARKER_LIB=$B/libtaskprof-marker.so /usr/bin/python3"
+PY=(env "PYTHONPATH=$(pwd)/python" "TASKPROF_MARKER_LIB=$B/libtaskprof-marker.so" /usr/bin/python3)
 PYB=$(pwd)/bench/python_cost.py
-p_plain=$(med $PY "$PYB" plain)
-p_mark=$(med $PY "$PYB" taskprof)
-p_rec=$(for _ in $(seq "$RUNS"); do tp_record -t 'marker:*' -- $PY "$PYB" taskprof 2>/dev/null |
-	grep -E '^[0-9.]+$' | tail -1; done | median)
-p_psutil=$(med $PY "$PYB" psutil)
+p_plain=$(med "${PY[@]}" "$PYB" plain)
+p_mark=$(med "${PY[@]}" "$PYB" taskprof)
+p_rec=$(for _ in $(seq "$RUNS"); do tp_record -t 'marker:*' -- "${PY[@]}" "$PYB" taskprof \
+	2>/dev/null | grep -E '^[0-9.]+$' | tail -1; done | median)
+p_psutil=$(med "${PY[@]}" "$PYB" psutil)
 printf '   %-44s %9s\n' "undecorated" "$p_plain" "@profiler, no collector" "$p_mark" \
 	"@profiler, recorded (taskprof record -t marker:*)" "$p_rec" \
 	"the specification's psutil decorator" "$p_psutil"

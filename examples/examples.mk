@@ -22,9 +22,10 @@ demo:
 	@echo
 	@echo "The Python pipeline (examples/reviews_pipeline.py), its @profiler tasks by marker:"
 	$(Q)$(BUILD)/taskprof record --db $(DEMO_DB) -t 'marker:*' -- \
-		env PYTHONPATH=$(CURDIR)/python TASKPROF_MARKER_LIB=$(CURDIR)/$(BUILD)/libtaskprof-marker.so \
+		env "PYTHONPATH=$(CURDIR)/python" \
+		"TASKPROF_MARKER_LIB=$(CURDIR)/$(BUILD)/libtaskprof-marker.so" \
 		/usr/bin/python3 examples/reviews_pipeline.py $(BUILD)/demo-work 3
-	$(Q)PYTHONPATH=$(CURDIR)/python TASKPROF_DB=$(DEMO_DB) /usr/bin/python3 -c \
+	$(Q)PYTHONPATH="$(CURDIR)/python" TASKPROF_DB=$(DEMO_DB) /usr/bin/python3 -c \
 		'from taskprof import ProfileRepo; import pandas as pd; \
 		pd.set_option("display.width", 200); df = ProfileRepo().get_all(); \
 		py = df[df.session_id == df.session_id.max()]; \
