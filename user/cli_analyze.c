@@ -53,57 +53,31 @@ static void note_rollups(struct profile_repo *repo, int64_t session, const char 
 
 int cli__stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'D' },
-		{ "session", required_argument, NULL, 'S' },
-		{ "process", required_argument, NULL, 'P' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *db = cli__default_db(), *process = NULL, *format = "table";
 	struct profile_list l = {};
 	struct summary s = {};
 	struct profile_repo *repo;
-	int64_t session = 0;
-	int c, rc = 1;
+	struct query_args q;
+	int rc = cli__query_args("stats", argc, argv, &q);
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'D')
-			db = optarg;
-		else if (c == 'S' && (cli__parse_i64(optarg, &session) || session <= 0))
-			return cli__usage("stats: --session takes a session id, as taskprof sessions "
-					  "lists them");
-		else if (c == 'P')
-			process = optarg;
-		else if (c == 'F')
-			format = optarg;
-		else if (c == 'h')
-			return fputs(cli_usage_text, stdout), 0;
-		else if (c != 'S')
-			return cli__bad_option("stats", argv);
-	}
-	if (optind < argc)
-		return cli__usage("stats: unexpected argument");
-	if (!format_ok(format))
-		return cli__usage("stats: --format takes table, csv or json");
-	repo = profile_repo__open(db, PROFILE_REPO_READONLY);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	rc = 1;
+	repo = profile_repo__open(q.db, PROFILE_REPO_READONLY);
 	if (!repo)
 		return tp_err("%s", profile_repo__open_error()), 1;
-	if (cli__load_session(repo, "stats", db, session, process, &l))
+	if (cli__load_session(repo, "stats", q.db, q.session, q.process, &l))
 		goto cleanup;
 	if (summary__build(&l, &s)) {
 		tp_err("stats: cannot summarize: %s", strerror(ENOMEM));
 		goto cleanup;
 	}
-	if (!strcmp(format, "csv"))
+	if (!strcmp(q.format, "csv"))
 		format__stats_csv(stdout, &s);
-	else if (!strcmp(format, "json"))
+	else if (!strcmp(q.format, "json"))
 		format__stats_json(stdout, &s);
 	else
 		format__stats_table(stdout, &s);
-	note_rollups(repo, session, process);
+	note_rollups(repo, q.session, q.process);
 	rc = 0;
 cleanup:
 	summary__free(&s);

@@ -18,7 +18,7 @@ static struct profile_repo *open_ro(const char *db)
 	return r;
 }
 
-int cli__list(int argc, char **argv)
+int cli__query_args(const char *cmd, int argc, char **argv, struct query_args *q)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'D' },
@@ -28,48 +28,57 @@ int cli__list(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *db = cli__default_db(), *process = NULL, *format = "table";
-	struct profile_list l = {};
-	struct profile_repo *repo;
-	int64_t session = 0;
+	char why[128];
 	int c;
 
+	*q = (struct query_args){ .db = cli__default_db(), .format = "table" };
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'D':
-			db = optarg;
-			break;
-		case 'P':
-			process = optarg;
-			break;
-		case 'S':
-			if (cli__parse_i64(optarg, &session) || session <= 0)
-				return cli__usage("list: --session takes a session id (see taskprof sessions)");
-			break;
-		case 'F':
-			format = optarg;
-			break;
-		case 'h':
+		if (c == 'D') {
+			q->db = optarg;
+		} else if (c == 'P') {
+			q->process = optarg;
+		} else if (c == 'F') {
+			q->format = optarg;
+		} else if (c == 'S') {
+			snprintf(why, sizeof(why), "%s: --session takes a session id, as taskprof "
+						   "sessions lists them", cmd);
+			if (cli__parse_i64(optarg, &q->session) || q->session <= 0)
+				return cli__usage(why);
+		} else if (c == 'h') {
 			fputs(cli_usage_text, stdout);
-			return 0;
-		default:
-			return cli__usage(NULL);
+			return 1;
+		} else {
+			return cli__bad_option(cmd, argv);
 		}
 	}
-	if (optind < argc)
-		return cli__usage("list: unexpected argument");
-	if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "json"))
-		return cli__usage("list: --format takes table, csv or json");
-	repo = open_ro(db);
+	snprintf(why, sizeof(why), "%s: %s", cmd, optind < argc ? "unexpected argument" :
+						  "--format takes table, csv or json");
+	if (optind < argc || (strcmp(q->format, "table") && strcmp(q->format, "csv") &&
+			      strcmp(q->format, "json")))
+		return cli__usage(why);
+	return 0;
+}
+
+int cli__list(int argc, char **argv)
+{
+	struct profile_list l = {};
+	struct profile_repo *repo;
+	struct query_args q;
+	int rc = cli__query_args("list", argc, argv, &q);
+
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	repo = open_ro(q.db);
 	if (!repo)
 		return 1;
-	if (cli__load_session(repo, "list", db, session, process, &l)) {
+	if (cli__load_session(repo, "list", q.db, q.session, q.process, &l)) {
 		profile_repo__close(repo);
 		return 1;
 	}
-	if (!strcmp(format, "csv"))
+	if (!strcmp(q.format, "csv"))
 		format__csv(stdout, &l);
-	else if (!strcmp(format, "json"))
+	else if (!strcmp(q.format, "json"))
 		format__json(stdout, &l);
 	else
 		format__table(stdout, &l);

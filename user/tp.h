@@ -370,6 +370,15 @@ extern const char cli_usage_text[];
 int cli__usage(const char *why);
 const char *cli__default_db(void);
 int cli__parse_i64(const char *s, int64_t *out);
+/* What list and stats take: --db, --session, --process, --format. */
+struct query_args {
+	const char *db;
+	const char *process;  /* NULL: every task */
+	const char *format;   /* table, csv or json */
+	int64_t session;      /* 0: every session */
+};
+/* 0 to go on; 1 after --help (exit 0); else the usage error's exit status. */
+int cli__query_args(const char *cmd, int argc, char **argv, struct query_args *q);
 /* getopt's '?' (with opterr = 0) as one line naming the option; returns 2. */
 int cli__bad_option(const char *cmd, char *const *argv);
 /* A number in [lo, hi]; -EINVAL otherwise (NaN too). */
