@@ -180,13 +180,37 @@ int BPF_KPROBE(tp_mark_end, __u64 token, __u32 status)
 	return 0;
 }
 
-/* CPython's _PyErr_SetObject: every exception raised, by `raise` or by C code */
+/*
+ * Python exceptions, counted once each where a Python program sees them.
+ * CPython sets every exception through _PyErr_SetObject (raise, int("x"),
+ * next() of an exhausted iterator, and also what C code raises and clears
+ * itself, as open() does); one that reaches a Python frame gets a traceback
+ * entry there, PyTraceBack_Here, once per frame it passes. So a set marks
+ * an exception pending and the first frame it reaches counts it: a clear
+ * in C never counts, nor does a bare `raise` re-raising (3.11's RERAISE
+ * restores without a set and unwinds without an entry). (The exported
+ * _PyTraceBack_FromFrame would tell the first frame by its tb_next, but
+ * Debian's LTO build inlines it into PyTraceBack_Here.)
+ */
 SEC("uprobe")
 int BPF_KPROBE(tp_py_raise)
 {
 	struct thread_state *ts = thread_of(bpf_get_current_task_btf());
 
-	if (ts && ts->depth)
+	if (ts)
+		ts->py_pending = 1;
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tp_py_frame)
+{
+	struct thread_state *ts = thread_of(bpf_get_current_task_btf());
+
+	if (!ts || !ts->py_pending)
+		return 0;
+	ts->py_pending = 0;
+	if (ts->depth)
 		ts->ctr[TP_EXCEPTIONS]++;
 	return 0;
 }

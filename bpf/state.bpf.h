@@ -93,6 +93,8 @@ struct thread_state {
 	__u32 depth;
 	__u32 cut_status;          /* enum tp_status of frames the cut ended */
 	__u32 tid;                 /* key of its deep frames */
+	__u32 py_pending;          /* a Python exception set, not yet in a Python frame */
+	__u32 reserved;
 	struct frame frames[TP_INLINE_FRAMES];
 };
 

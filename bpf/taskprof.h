@@ -37,7 +37,7 @@ enum tp_ctr {
 	TP_NET_TX,       /* bytes sent on AF_INET/AF_INET6 sockets */
 	TP_NET_RX,       /* bytes received on AF_INET/AF_INET6 sockets */
 	TP_ALLOCS,       /* malloc-family calls (with --allocs) */
-	TP_EXCEPTIONS,   /* _Unwind_RaiseException calls; Python's _PyErr_SetObject */
+	TP_EXCEPTIONS,   /* _Unwind_RaiseException calls; Python exceptions (markers.bpf.h) */
 	TP_NR_CTR,
 };
 

@@ -65,6 +65,7 @@ static struct bpf_program *prog_of(struct taskprof_bpf *skel, enum tp_prog prog)
 	case TP_PROG_MARK_BEGIN: return skel->progs.tp_mark_begin;
 	case TP_PROG_MARK_END: return skel->progs.tp_mark_end;
 	case TP_PROG_PYRAISE: return skel->progs.tp_py_raise;
+	case TP_PROG_PYFRAME: return skel->progs.tp_py_frame;
 	default: return NULL;
 	}
 }

@@ -41,6 +41,7 @@ static const struct {
 	{ "valloc", TP_PROG_ALLOC, ALLOCS },
 	{ "pvalloc", TP_PROG_ALLOC, ALLOCS },
 	{ "_PyErr_SetObject", TP_PROG_PYRAISE, PYTHON },
+	{ "PyTraceBack_Here", TP_PROG_PYFRAME, PYTHON },
 };
 
 /* Entry-only probe: any once-per-call instruction will do, the cheapest. */
@@ -57,8 +58,8 @@ static int add_hook(struct plan *p, struct elf_file *ef, const struct elf_sym *s
 		probe_plan__free(&pp);
 	}
 	err = elf_file__offset(ef, vaddr, &off);
-	if (!err && prog == TP_PROG_PYRAISE)
-		p->npyraise++;
+	if (!err && prog == TP_PROG_PYFRAME)
+		p->npyraise++; /* the counting half; _PyErr_SetObject is older still */
 	return err ? err : plan__add(p, prog, ef->path, off, TP_COOKIE(0, adj));
 }
 
@@ -74,7 +75,7 @@ static int add_file(struct plan *p, const char *path, bool allocs, unsigned int 
 		int n;
 
 		if (hooks[h].prog == TP_PROG_ALLOC	 ? !allocs :
-		    hooks[h].prog == TP_PROG_PYRAISE ? !p->nmarkers :
+		    hooks[h].needs == PYTHON	     ? !p->nmarkers :
 						       !(hooks[h].needs & cuts))
 			continue;
 		n = elf_file__find(ef, hooks[h].sym, &m);

@@ -149,6 +149,7 @@ enum tp_prog {
 	TP_PROG_MARK_BEGIN, /* tp_mark_begin: taskprof_marker_begin */
 	TP_PROG_MARK_END,   /* tp_mark_end: taskprof_marker_end */
 	TP_PROG_PYRAISE,    /* tp_py_raise: CPython's _PyErr_SetObject */
+	TP_PROG_PYFRAME,    /* tp_py_frame: CPython's PyTraceBack_Here */
 	TP_PROG_NR,
 };
 

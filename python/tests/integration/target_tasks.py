@@ -177,6 +177,41 @@ class FlakyTask:
         return dict(exceptions=5)
 
 
+def deep(n):
+    if n == 0:
+        raise ValueError("deep")
+    return deep(n - 1)
+
+
+@profiler
+def exceptions_kinds(path):
+    """Six exceptions a Python program sees; none that C raises and clears."""
+    for _ in range(3):
+        try:
+            deep(5)                  # one exception through six frames: 1 each
+        except ValueError:
+            pass
+    try:
+        int("x")                     # raised by a call: 1
+    except ValueError:
+        pass
+    try:
+        next(iter([]))               # StopIteration: 1
+    except StopIteration:
+        pass
+    try:
+        try:
+            raise KeyError(1)        # 1
+        except KeyError:
+            raise                    # re-raised: not again
+    except KeyError:
+        pass
+    with open(path, "w", newline=""):  # CPython raises and clears one inside
+        pass
+    hasattr(object(), "nope")
+    return dict(exceptions=6)
+
+
 @profiler
 def inner():
     spin(0.01)
@@ -225,6 +260,8 @@ def scenario(name):
             FlakyTask().run(1)
         except RuntimeError:
             put("FlakyTask", exceptions=6)
+    elif name == "pyexc":
+        put("exceptions_kinds", **exceptions_kinds(os.path.join(DIR, "py-open.txt")))
     elif name == "shapes":
         outer()
         t0 = time.monotonic()

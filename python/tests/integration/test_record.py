@@ -96,6 +96,10 @@ class RecordTest(unittest.TestCase):
         self.assertEqual(list(rows.status), ["completed", "unwound"])
         self.assertEqual(list(rows.exceptions_raised), [t["exceptions"] for t in gt])
 
+    def test_exceptions_counted_once_as_python_sees_them(self):
+        df, gt = self.record("pyexc")
+        self.assertEqual(self.one(df, "exceptions_kinds").exceptions_raised, gt[0]["exceptions"])
+
     def test_nesting_generators_coroutines(self):
         df, gt = self.record("shapes")
         counts = df.process_name.value_counts().to_dict()
