@@ -7,14 +7,14 @@ CMOCKA := -lcmocka
 UNIT_TESTS := test_repo test_repo_files test_spec test_symbols test_agg test_stats
 UNIT_BINS := $(UNIT_TESTS:%=$(TBUILD)/%)
 INTEG_TESTS := test_metrics test_frames test_trees test_kill test_tracers test_cli test_collect \
-	       test_service test_systemd test_analyze
+	       test_service test_systemd test_analyze test_markers
 INTEG_BINS := $(INTEG_TESTS:%=$(TBUILD)/%)
 FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD)/libfix.so \
 	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped $(TBUILD)/fix_backtrace
 # rustup's, else Debian's (scripts/deps.sh installs it when there is neither)
 RUSTC ?= $(shell command -v rustc 2>/dev/null || ls $$HOME/.cargo/bin/rustc 2>/dev/null)
 RUST_TARGET := $(if $(RUSTC),$(TBUILD)/rust_target)
-TARGETS := $(TBUILD)/target $(TBUILD)/pipeline $(TBUILD)/exc_target $(TBUILD)/tree_target $(TBUILD)/tree_child \
+TARGETS := $(TBUILD)/target $(TBUILD)/pipeline $(TBUILD)/marker_target $(TBUILD)/exc_target $(TBUILD)/tree_target $(TBUILD)/tree_child \
 	   $(TBUILD)/asan_target $(RUST_TARGET)
 
 
@@ -80,6 +80,11 @@ $(TBUILD)/target: tests/integration/target.c | $(TBUILD)
 $(TBUILD)/exc_target: tests/integration/exc_target.cc | $(TBUILD)
 	$(call msg,CXX,$@)
 	$(Q)$(CXX) -O2 -g -o $@ $<
+$(TBUILD)/marker_target: tests/integration/marker_target.c $(BUILD)/libtaskprof-marker.so \
+		| $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -Imarker -o $@ $< -L$(BUILD) -ltaskprof-marker -lpthread \
+		-Wl,-rpath,'$$ORIGIN/..'
 $(TBUILD)/pipeline: tests/integration/pipeline.c | $(TBUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -o $@ $< -lpthread
