@@ -62,7 +62,8 @@ static void test_every_marker(void **s)
 		const struct profile *in = find(&l, "inner", i);
 
 		p = find(&l, "spin", i);
-		assert_non_null(in);
+		if (!in || !p)
+			fail_msg("spin or inner %d has no row", i);
 		assert_true(strcmp(in->task_start_time, p->task_start_time) >= 0);
 		assert_true(strcmp(in->task_end_time, p->task_end_time) <= 0);
 		snprintf(key, sizeof(key), "spin_cpu_%d", i);
