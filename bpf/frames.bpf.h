@@ -197,14 +197,6 @@ static long close_one(__u32 i, void *arg)
 	f = frame_top(ts);
 	if (!f)
 		return 1;
-	if (f->flags & F_GONE) {
-		/* a marker region that ended while others begun after it ran on */
-		ts->depth = depth - 1;
-		if (f->flags & F_DESC)
-			bpf_map_delete_elem(&inv_desc, &f->inv_id);
-		drop_deep(ts, depth - 1);
-		return 0;
-	}
 	if (f->entry_sp < c->dead_below ||
 	    (c->check_slots && ts->cut_ns > f->start_ns && slot_changed(f))) {
 		status = TP_UNWOUND;

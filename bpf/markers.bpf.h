@@ -5,8 +5,9 @@
  * libtaskprof-marker. Their frames live on the thread's stack with native
  * ones, so nesting, child charges, memory peaks and exits work the same;
  * they are matched by token, not stack pointer, and one may end below the
- * top (coroutines interleave): it is emitted then and popped when the
- * frames above it have gone. And Python's raises, counted as exceptions.
+ * top (coroutines interleave): it is emitted then and the frames above it
+ * move down a place, so staggered coroutines never pile up toward the
+ * depth limit. And Python's exceptions, counted once each.
  */
 #ifndef TP_MARKERS_BPF_H
 #define TP_MARKERS_BPF_H
@@ -122,14 +123,36 @@ static long find_region(__u32 i, void *arg)
 	if (i >= c->ts->depth)
 		return 1;
 	f = frame_at(c->ts, c->ts->depth - 1 - i);
-	if (f && f->entry_sp == c->key && !(f->flags & F_GONE)) {
+	if (f && f->entry_sp == c->key) {
 		c->found = c->ts->depth - 1 - i;
 		return 1;
 	}
 	return 0;
 }
 
-/* A region below the top ends: emitted now, popped with the frames above. */
+struct shift_ctx {
+	struct thread_state *ts;
+	__u32 from;        /* the gone frame's place: what is above moves down */
+	__u32 pad;
+};
+
+static long shift_down(__u32 i, void *arg)
+{
+	struct shift_ctx *c = arg;
+	__u32 k = c->from + i;
+	struct frame *dst, *src;
+
+	if (k + 1 >= c->ts->depth)
+		return 1;
+	dst = frame_at(c->ts, k);
+	src = frame_at(c->ts, k + 1);
+	if (!dst || !src)
+		return 1;
+	*dst = *src;
+	return 0;
+}
+
+/* A region below the top ends: emitted now; the frames above move down. */
 static __always_inline void end_below(struct thread_state *ts, struct task_struct *t, __u64 key,
 				      __u32 status)
 {
@@ -156,7 +179,13 @@ static __always_inline void end_below(struct thread_state *ts, struct task_struc
 	c.now = bpf_ktime_get_ns();
 	snapshot(ts, t, snap);
 	emit(&c, f, fc.found, status, snap, c.now);
-	f->flags = (f->flags & ~F_DESC) | F_GONE;
+	{
+		struct shift_ctx sc = { .ts = ts, .from = fc.found };
+
+		bpf_loop(TP_MAX_FRAMES, shift_down, &sc, 0);
+	}
+	drop_deep(ts, ts->depth - 1);
+	ts->depth--;
 }
 
 /* taskprof_marker_end(token, status) */

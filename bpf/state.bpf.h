@@ -70,7 +70,6 @@ enum frame_flags {
 	F_NO_ALLOCS = 0x2, /* opened where allocations are not counted */
 	F_MEM_EARLY = 0x4, /* opened before rss_stat was attached: hiwater_rss fills in */
 	F_MEM_UNSURE = 0x8, /* ...and a peak may have gone unseen: approximate */
-	F_GONE = 0x10,     /* a marker region that ended below the top: emitted, popped later */
 };
 
 struct thread_state {

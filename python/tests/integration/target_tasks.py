@@ -231,6 +231,25 @@ def ticker(n):
 
 
 @profiler
+async def request(i):
+    await asyncio.sleep(0.004)
+    return i
+
+
+async def staggered(n):
+    """A request every 2 ms, each 4 ms long: two overlap at any time, and
+    the older always ends while the newer is open."""
+    tasks, prev = [], None
+    for i in range(n):
+        tasks.append(asyncio.ensure_future(request(i)))
+        await asyncio.sleep(0.002)
+        if prev:
+            await prev
+        prev = tasks[-1]
+    return await asyncio.gather(*tasks)
+
+
+@profiler
 async def slow_coro(i):
     await asyncio.sleep(0.05)
     await asyncio.sleep(0.05)
@@ -271,6 +290,8 @@ def scenario(name):
         async def main():
             return await asyncio.gather(*(slow_coro(i) for i in range(4)))
         assert asyncio.run(main()) == [0, 1, 2, 3]
+    elif name == "stagger":
+        assert asyncio.run(staggered(200)) == list(range(200))
     elif name == "threads":
         ts = [threading.Thread(target=outer) for _ in range(4)]
         for t in ts:

@@ -115,6 +115,14 @@ class RecordTest(unittest.TestCase):
         self.assertEqual(coros.tid.nunique(), 1)
         self.assertTrue((coros.status == "completed").all())
 
+    def test_staggered_coroutines_all_stored(self):
+        # each ends below the top of its thread's regions: none may pile up
+        df, _ = self.record("stagger")
+        rows = df[df.process_name == "request"]
+        self.assertEqual(len(rows), 200)
+        self.assertTrue((rows.status == "completed").all())
+        self.assertTrue(((rows.runtime_seconds > 0.0035) & (rows.runtime_seconds < 0.05)).all())
+
     def test_threads(self):
         df, _ = self.record("threads")
         self.assertEqual(len(df[df.process_name == "outer"]), 4)
