@@ -239,7 +239,8 @@ int BPF_KPROBE(tp_py_frame)
 	if (!ts || !ts->py_pending)
 		return 0;
 	ts->py_pending = 0;
-	if (ts->depth)
+	/* in a region, or in a thread a region started (charged to it) */
+	if (ts->depth || ts->owner)
 		ts->ctr[TP_EXCEPTIONS]++;
 	return 0;
 }

@@ -53,31 +53,68 @@ def _marker_id(name, stage, env):
     return hit
 
 
+def _label(func):
+    """A callable's name: its qualified name, or its type's (a partial, a
+    callable object, a builtin)."""
+    return (getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or
+            type(func).__name__)
+
+
+def _text(v):
+    """An attribute as a name: a string, or None when it cannot be one."""
+    if v is None:
+        return None
+    try:
+        return v if isinstance(v, str) else str(v)
+    except Exception:
+        return None
+
+
 def _naming(func):
     """How a call names its task: from self for a method, as the
-    specification's decorator does; by qualified name for a function."""
-    params = list(inspect.signature(func).parameters)
+    specification's decorator does; by qualified name for a function. A
+    name that cannot be read (a property that raises, an odd __getattr__)
+    falls back to Class.method: naming never stops the call."""
+    label = _label(func)
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        params = []
     if params and params[0] == "self":
         def names(args):
             obj = args[0] if args else None
-            name = getattr(obj, "process_name", None) or \
-                f"{type(obj).__name__}.{func.__name__}"
-            return name, getattr(obj, "stage", None), getattr(obj, "env", None)
+            fallback = f"{type(obj).__name__}.{getattr(func, '__name__', label)}"
+            try:
+                name = _text(getattr(obj, "process_name", None)) or fallback
+                return name, _text(getattr(obj, "stage", None)), _text(getattr(obj, "env", None))
+            except Exception:
+                return fallback, None, None
     else:
         def names(args):
-            return func.__qualname__, None, None
+            return label, None, None
     return names
 
 
 def _begin(names, args):
-    mid, n, s, e = _marker_id(*names(args))
-    token = next(_tokens)
-    _native.marker.taskprof_marker_begin(token, mid, n, s, e)
-    return token
+    """The region's token, or None if it could not begin (near the recursion
+    limit a ctypes call itself fails): the call then runs unmarked, and
+    raises what it would have raised."""
+    try:
+        mid, n, s, e = _marker_id(*names(args))
+        token = next(_tokens)
+        _native.marker.taskprof_marker_begin(token, mid, n, s, e)
+        return token
+    except Exception:
+        return None
 
 
 def _end(token, status):
-    _native.marker.taskprof_marker_end(token, status)
+    if token is None:
+        return
+    try:
+        _native.marker.taskprof_marker_end(token, status)
+    except Exception:
+        pass  # the region stays open until its thread ends: counted as exited
 
 
 def _plain(func, names):
@@ -95,9 +132,7 @@ def _plain(func, names):
 
 
 def _generator(func, names):
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        gen = func(*args, **kwargs)
+    def drive(gen, args):
         token = _begin(names, args)
         try:
             result = yield from gen
@@ -109,6 +144,11 @@ def _generator(func, names):
             raise
         _end(token, COMPLETED)
         return result
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        # made now, so bad arguments raise at the call, as undecorated
+        return drive(func(*args, **kwargs), args)
     return wrapper
 
 
@@ -129,9 +169,11 @@ def _coroutine(func, names):
 def profiler(func):
     """Marks func, a task's run method or any function, generator or
     coroutine function, as a task for taskprof's collector."""
-    if _native.marker is None or inspect.isasyncgenfunction(func):
+    if isinstance(func, (staticmethod, classmethod)):
+        return type(func)(profiler(func.__func__))
+    if _native.marker is None or inspect.isasyncgenfunction(func) or not callable(func):
         # nothing can see markers without the library; async generators
-        # are passed through unmarked (README, Limits)
+        # (and a property, say) are passed through unmarked (README)
         return func
     names = _naming(func)
     if inspect.iscoroutinefunction(func):

@@ -10,17 +10,35 @@ through libtaskprof, never by a second copy of its DDL here.
 """
 import os
 import sqlite3
+import threading
 import urllib.parse
 
 from . import _native
 from .errors import DatabaseError, DatabaseNotFoundError, ProfileNotFoundError
-from .profile import EXTRA_FIELDS, SPEC_FIELDS, TIME_FIELDS, Profile, check, iso_utc
+from .profile import EXTRA_FIELDS, SPEC_FIELDS, TIME_FIELDS, Profile, check, parse_time
 
 COLUMNS = ("id",) + SPEC_FIELDS + EXTRA_FIELDS
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM profiles"
 _INSERT = ("INSERT INTO profiles (" + ", ".join(COLUMNS[1:]) + ") VALUES (" +
            ", ".join("?" * (len(COLUMNS) - 1)) + ")")
 BUSY_TIMEOUT_S = 5.0
+INT64_MAX = 2**63 - 1
+
+
+def _id(profile_id):
+    """A profile id: an int; one no row can have is None."""
+    if isinstance(profile_id, bool) or not isinstance(profile_id, int):
+        if hasattr(profile_id, "__index__") and not isinstance(profile_id, bool):
+            profile_id = profile_id.__index__()  # numpy integers
+        else:
+            raise TypeError(f"taskprof: a profile id is an int, not {profile_id!r}")
+    return profile_id if 0 < profile_id <= INT64_MAX else None
+
+
+def _name(process_name):
+    if not isinstance(process_name, str):
+        raise TypeError(f"taskprof: a process_name is a str, not {process_name!r}")
+    return process_name
 
 
 def _default_path():
@@ -44,17 +62,26 @@ class ProfileRepo:
                 raise DatabaseError(f"taskprof: cannot create {self.path}: {why}")
         elif os.path.isdir(self.path):
             raise DatabaseError(f"taskprof: {self.path} is a directory, not a database")
+        # one connection, shared: a statement and what is read after it
+        # (lastrowid, rowcount) must not interleave with another thread's
+        self._lock = threading.Lock()
         self._con, self.read_only = self._connect()
         self._check_schema()
 
     def _connect(self):
+        """Read-write if we may write it; else read-only; else, for a reader
+        who may not create the -shm beside a WAL database (a collector's
+        readers group once it stopped), immutable, as the C side does."""
         uri = "file:" + urllib.parse.quote(os.path.abspath(self.path))
-        for mode in ("rw", "ro"):
+        modes = ["rw", "ro", "ro&immutable=1"]
+        if not os.access(self.path, os.W_OK):
+            modes.remove("rw")
+        for mode in modes:
             try:
                 con = sqlite3.connect(f"{uri}?mode={mode}", uri=True, timeout=BUSY_TIMEOUT_S,
                                       isolation_level=None, check_same_thread=False)
                 con.execute("SELECT count(*) FROM sqlite_master").fetchone()
-                return con, mode == "ro"
+                return con, mode != "rw"
             except sqlite3.DatabaseError as e:
                 last = e
         raise DatabaseError(f"taskprof: {self.path} is not a usable SQLite database ({last}); "
@@ -81,23 +108,22 @@ class ProfileRepo:
         self.close()
 
     def _write(self, sql, params):
+        """Runs a write; returns (lastrowid, rowcount), read under the lock."""
         if self.read_only:
             raise DatabaseError(f"taskprof: {self.path} is open read-only: ask its owner "
                                 "for write access")
         try:
-            return self._con.execute(sql, params)
+            with self._lock:
+                cur = self._con.execute(sql, params)
+                return cur.lastrowid, cur.rowcount
         except sqlite3.Error as e:
             raise DatabaseError(f"taskprof: cannot write {self.path}: {e}") from e
 
     # --- the specification's API -------------------------------------------
     def add(self, profile: Profile) -> int:
         """Stores profile; returns its id and sets profile.id."""
-        check(profile)
-        values = []
-        for col in COLUMNS[1:]:
-            v = getattr(profile, col)
-            values.append(iso_utc(v, col) if col in TIME_FIELDS else v)
-        profile.id = self._write(_INSERT, values).lastrowid
+        values = check(profile)
+        profile.id = self._write(_INSERT, values)[0]
         return profile.id
 
     def get_all(self):
@@ -106,34 +132,46 @@ class ProfileRepo:
 
     def get_by_process(self, process_name):
         """The profiles of one task, as a pandas DataFrame."""
-        return self._frame(_SELECT + " WHERE process_name = ? ORDER BY id", (process_name,))
+        return self._frame(_SELECT + " WHERE process_name = ? ORDER BY id",
+                           (_name(process_name),))
 
     def get(self, profile_id) -> Profile:
-        """One profile as a Profile; ProfileNotFoundError if there is none."""
-        row = self._read(_SELECT + " WHERE id = ?", (int(profile_id),))
+        """One profile as a Profile (times as UTC datetimes);
+        ProfileNotFoundError if there is none."""
+        pid = _id(profile_id)
+        row = self._read(_SELECT + " WHERE id = ?", (pid,)) if pid else None
         if not row:
             raise ProfileNotFoundError(f"taskprof: no profile with id {profile_id} in "
                                        f"{self.path}")
-        return Profile(**dict(zip(COLUMNS, row[0])))
+        p = Profile(**dict(zip(COLUMNS, row[0])))
+        for col in TIME_FIELDS:
+            try:
+                setattr(p, col, parse_time(getattr(p, col), col))
+            except (TypeError, ValueError):
+                pass  # a row written by hand with a time that is not one
+        return p
 
     def exists(self, profile_id) -> bool:
-        return bool(self._read("SELECT 1 FROM profiles WHERE id = ?", (int(profile_id),)))
+        pid = _id(profile_id)
+        return bool(pid and self._read("SELECT 1 FROM profiles WHERE id = ?", (pid,)))
 
     def remove(self, profile_id) -> None:
         """Removes one profile; ProfileNotFoundError if there is none."""
-        if not self._write("DELETE FROM profiles WHERE id = ?", (int(profile_id),)).rowcount:
+        pid = _id(profile_id)
+        if not pid or not self._write("DELETE FROM profiles WHERE id = ?", (pid,))[1]:
             raise ProfileNotFoundError(f"taskprof: no profile with id {profile_id} in "
                                        f"{self.path}")
 
     def remove_by_process(self, process_name) -> int:
         """Removes every profile of a task; returns how many."""
         return self._write("DELETE FROM profiles WHERE process_name = ?",
-                           (process_name,)).rowcount
+                           (_name(process_name),))[1]
 
     # --- reading -------------------------------------------------------------
     def _read(self, sql, params):
         try:
-            return self._con.execute(sql, params).fetchall()
+            with self._lock:
+                return self._con.execute(sql, params).fetchall()
         except sqlite3.Error as e:
             raise DatabaseError(f"taskprof: cannot read {self.path}: {e}") from e
 

@@ -183,9 +183,19 @@ def deep(n):
     return deep(n - 1)
 
 
+def raiser():
+    for i in range(4):
+        try:
+            raise OSError(i)
+        except OSError:
+            pass
+
+
 @profiler
-def exceptions_kinds(path):
-    """Six exceptions a Python program sees; none that C raises and clears."""
+def exceptions_kinds(path, thread):
+    """Ten exceptions a Python program sees, four of them in a thread the
+    task starts; none that C raises and clears. (The thread is made before:
+    threading.Thread() itself raises and catches three AttributeErrors.)"""
     for _ in range(3):
         try:
             deep(5)                  # one exception through six frames: 1 each
@@ -209,7 +219,9 @@ def exceptions_kinds(path):
     with open(path, "w", newline=""):  # CPython raises and clears one inside
         pass
     hasattr(object(), "nope")
-    return dict(exceptions=6)
+    thread.start()                   # raises and catches 4
+    thread.join()
+    return dict(exceptions=10)
 
 
 @profiler
@@ -280,7 +292,8 @@ def scenario(name):
         except RuntimeError:
             put("FlakyTask", exceptions=6)
     elif name == "pyexc":
-        put("exceptions_kinds", **exceptions_kinds(os.path.join(DIR, "py-open.txt")))
+        put("exceptions_kinds", **exceptions_kinds(os.path.join(DIR, "py-open.txt"),
+                                                   threading.Thread(target=raiser)))
     elif name == "shapes":
         outer()
         t0 = time.monotonic()

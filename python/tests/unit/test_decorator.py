@@ -185,6 +185,45 @@ class DecoratorTest(unittest.TestCase):
         self.assertLessEqual(len(long[1]), 63)
         long[1].decode("utf-8")  # cut on a character boundary
 
+    def test_odd_callables_and_names(self):
+        import functools as ft
+        import math
+
+        class Adder:
+            def __call__(self, x):
+                return x + 1
+
+        class Broken:
+            @property
+            def process_name(self):
+                raise RuntimeError("no name")
+
+            @profiler
+            def run(self):
+                return "ran"
+
+        class Static:
+            @profiler
+            @staticmethod
+            def twice(x):
+                return 2 * x
+
+        self.assertEqual(profiler(ft.partial(add, 1))(2), 6)
+        self.assertEqual(profiler(Adder())(3), 4)
+        self.assertEqual(profiler(math.log)(1.0), 0.0)
+        self.assertEqual(Broken().run(), "ran")  # naming never stops the call
+        self.assertEqual(Static().twice(4), 8)
+        self.assertEqual(Static.twice(5), 10)
+
+    def test_errors_keep_their_type(self):
+        @profiler
+        def down(n):
+            return down(n - 1) if n else 0
+        with self.assertRaises(RecursionError):
+            down(100000)
+        with self.assertRaises(TypeError):
+            countdown()  # a generator's bad call raises at the call
+
     def test_without_the_library_it_is_the_function(self):
         with mock.patch.object(_native, "marker", None):
             def f(x):

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import unittest
 
 import taskprof
@@ -95,6 +96,51 @@ class RepoTest(unittest.TestCase):
         with self.assertRaises(TypeError):
             self.repo.add({"process_name": "x"})
         self.assertEqual(len(self.repo.get_all()), 0)
+
+    def test_bad_values_name_their_field(self):
+        for bad, exc in ((dict(runtime_seconds=float("nan")), ValueError),
+                         (dict(runtime_seconds=float("inf")), ValueError),
+                         (dict(file_read_bytes=-1), ValueError),
+                         (dict(file_read_bytes=2**63), ValueError),
+                         (dict(process_name=5), TypeError),
+                         (dict(process_name="a\0b"), ValueError),
+                         (dict(stage="\udcff"), ValueError)):
+            field = next(iter(bad))
+            with self.assertRaises(exc, msg=bad) as cm:
+                self.repo.add(spec_profile(**bad))
+            self.assertIn(f"Profile.{field}", str(cm.exception))
+        self.assertEqual(len(self.repo.get_all()), 0)
+
+    def test_round_trip_and_ids(self):
+        early = dt.datetime(999, 5, 6, 7, 8, 9, 10, tzinfo=dt.timezone.utc)
+        p = spec_profile(task_start_time=early, cpu_cores=8.0)  # as a DataFrame holds it
+        self.repo.add(p)
+        got = self.repo.get(p.id)
+        self.assertEqual(got.task_start_time, early)
+        self.assertEqual(got.cpu_cores, 8)
+        self.assertFalse(self.repo.exists(profile_id=2**70))
+        with self.assertRaises(TypeError):
+            self.repo.get(True)
+        with self.assertRaises(TypeError):
+            self.repo.remove(profile_id=1.5)
+        with self.assertRaises(ProfileNotFoundError):
+            self.repo.remove(profile_id=2**70)
+
+    def test_one_repo_shared_by_threads(self):
+        def adds(i, out):
+            for k in range(100):
+                p = spec_profile(process_name=f"t{i}-{k}")
+                out.append((self.repo.add(p), p.process_name))
+        results = [[] for _ in range(8)]
+        threads = [threading.Thread(target=adds, args=(i, results[i])) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        pairs = [pair for r in results for pair in r]
+        self.assertEqual(len({i for i, _ in pairs}), 800)
+        for pid, name in pairs:
+            self.assertEqual(self.repo.get(pid).process_name, name)
 
     def test_missing_corrupt_foreign(self):
         missing = os.path.join(self.dir.name, "none.db")
