@@ -34,6 +34,11 @@
 #define TP_CLOCK_SLEW_DIV 20000        /* 50 ppm */
 #define TP_CPU_CATCHUP_MAX 20000000ULL /* a gap beyond 20 ms is not trusted */
 
+/* IRQ and steal time are taken out of clock_task only with these (5.x+):
+ * without them the runqueue's two clocks are one and need not be read */
+extern bool CONFIG_IRQ_TIME_ACCOUNTING __kconfig __weak;
+extern bool CONFIG_PARAVIRT_TIME_ACCOUNTING __kconfig __weak;
+
 struct clock_cal {
 	__s64 offset; /* ktime - sched_clock, at least */
 	__s64 at;     /* ktime it was learned */
@@ -46,7 +51,7 @@ struct {
 	__type(value, struct clock_cal);
 } clock_cal SEC(".maps");
 
-static __always_inline __u64 cpu_now(struct task_struct *t)
+static __always_inline __u64 cpu_now(struct task_struct *t, __u64 ktime)
 {
 	__u64 sum = t->se.sum_exec_runtime, irq = 0;
 	struct clock_cal *c;
@@ -58,13 +63,15 @@ static __always_inline __u64 cpu_now(struct task_struct *t)
 	c = bpf_map_lookup_elem(&clock_cal, &key);
 	if (!c)
 		return sum;
-	if (bpf_core_field_exists(struct cfs_rq, rq)) {
-		struct rq *rq = BPF_CORE_READ(t, se.cfs_rq, rq);
+	if ((CONFIG_IRQ_TIME_ACCOUNTING || CONFIG_PARAVIRT_TIME_ACCOUNTING) &&
+	    bpf_core_field_exists(struct cfs_rq, rq)) {
+		/* plain loads through a trusted task: no helper calls per probe */
+		struct rq *rq = t->se.cfs_rq->rq;
 
 		if (rq)
-			irq = BPF_CORE_READ(rq, clock) - BPF_CORE_READ(rq, clock_task);
+			irq = rq->clock - rq->clock_task;
 	}
-	now = bpf_ktime_get_ns();
+	now = ktime;
 	gap = now - (__s64)t->se.exec_start - (__s64)irq;
 	est = c->offset + (__s64)((__u64)(now - c->at) / TP_CLOCK_SLEW_DIV);
 	if (!c->at || gap < est) {
@@ -77,11 +84,13 @@ static __always_inline __u64 cpu_now(struct task_struct *t)
 	return sum + (gap - est);
 }
 
-static __always_inline void snapshot(struct thread_state *ts, struct task_struct *t, __u64 *s)
+/* The counters of t at ktime (bpf_ktime_get_ns, which the caller has). */
+static __always_inline void snapshot(struct thread_state *ts, struct task_struct *t, __u64 *s,
+				     __u64 ktime)
 {
 	struct task_delay_info *delays = t->delays;
 
-	s[TP_CPU_NS] = cpu_now(t);
+	s[TP_CPU_NS] = cpu_now(t, ktime);
 	/* t is a trusted BTF pointer: plain loads, no probe_read calls */
 	s[TP_UTIME_NS] = t->utime;
 	s[TP_STIME_NS] = t->stime;
@@ -145,7 +154,7 @@ static __always_inline void charge_owner(struct thread_state *ts, struct task_st
 		ts->owner = 0;
 		return;
 	}
-	snapshot(ts, t, s);
+	snapshot(ts, t, s, bpf_ktime_get_ns());
 	for (int i = 0; i < TP_NR_CTR; i++) {
 		__u64 d;
 

@@ -46,7 +46,7 @@ static __always_inline void cut(struct pt_regs *ctx, struct thread_state *ts, st
 	if (exception)
 		ts->ctr[TP_EXCEPTIONS]++;
 	ts->cut_ns = bpf_ktime_get_ns();
-	snapshot(ts, t, ts->cut_snap);
+	snapshot(ts, t, ts->cut_snap, ts->cut_ns);
 	ts->cut_status = status;
 }
 

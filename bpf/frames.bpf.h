@@ -247,7 +247,7 @@ static __always_inline void close_frames_as(struct thread_state *ts, struct task
 	if (!ts->depth)
 		return;
 	c.now = bpf_ktime_get_ns();
-	snapshot(ts, t, snap);
+	snapshot(ts, t, snap, c.now);
 	/* the common case, one frame returning, without a loop */
 	if (close_one(0, &c) == 0 && ts->depth)
 		bpf_loop(TP_MAX_FRAMES, close_one, &c, 0);
@@ -335,8 +335,8 @@ static __always_inline int open_frame(struct thread_state *ts, struct task_struc
 	}
 	if (f->slot == TP_NO_SLOT)
 		stat_inc(TP_STAT_MEM_APPROX);
-	snapshot(ts, t, f->base);
 	f->start_ns = bpf_ktime_get_ns();
+	snapshot(ts, t, f->base, f->start_ns);
 	ts->depth = d + 1;
 	return 0;
 }

@@ -177,7 +177,7 @@ static __always_inline void end_below(struct thread_state *ts, struct task_struc
 	if (!f)
 		return;
 	c.now = bpf_ktime_get_ns();
-	snapshot(ts, t, snap);
+	snapshot(ts, t, snap, c.now);
 	emit(&c, f, fc.found, status, snap, c.now);
 	{
 		struct shift_ctx sc = { .ts = ts, .from = fc.found };
