@@ -78,7 +78,8 @@ class Cdp:
             os.dup2(a, 3)
             os.dup2(b, 4)
 
-        env = dict(os.environ, HOME=profile)
+        # TMPDIR too: Chromium leaves its singleton socket directory there
+        env = dict(os.environ, HOME=profile, TMPDIR=profile)
         self.proc = subprocess.Popen(
             [binary, *QUIET_FLAGS, "--remote-debugging-pipe",
              "--user-data-dir=" + os.path.join(profile, "data"), "about:blank"],
