@@ -218,6 +218,21 @@ static long close_one(__u32 i, void *arg)
 	return 0;
 }
 
+/* The thread, the time and its counters now: what closing frames needs. */
+static __always_inline void close_ctx__start(struct close_ctx *c, struct thread_state *ts,
+					     struct task_struct *t, __u64 *snap)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	c->ts = ts;
+	c->task = t;
+	c->snap = snap;
+	c->pid = pid_tgid >> 32;
+	c->tid = (__u32)pid_tgid;
+	c->now = bpf_ktime_get_ns();
+	snapshot(ts, t, snap, c->now);
+}
+
 /*
  * Closes, innermost first: frames found dead (entered below dead_below, or
  * with check_slots a changed return slot), the frame entered at ret_sp
@@ -229,15 +244,9 @@ static __always_inline void close_frames_as(struct thread_state *ts, struct task
 					    bool mm_alive, bool check_slots, __u32 ret_status)
 {
 	__u64 snap[TP_NR_CTR];
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct close_ctx c = {
-		.ts = ts,
-		.task = t,
 		.ret_sp = ret_sp,
 		.dead_below = dead_below,
-		.snap = snap,
-		.pid = pid_tgid >> 32,
-		.tid = (__u32)pid_tgid,
 		.rest = rest,
 		.mm_alive = mm_alive,
 		.check_slots = check_slots,
@@ -246,8 +255,7 @@ static __always_inline void close_frames_as(struct thread_state *ts, struct task
 
 	if (!ts->depth)
 		return;
-	c.now = bpf_ktime_get_ns();
-	snapshot(ts, t, snap, c.now);
+	close_ctx__start(&c, ts, t, snap);
 	/* the common case, one frame returning, without a loop */
 	if (close_one(0, &c) == 0 && ts->depth)
 		bpf_loop(TP_MAX_FRAMES, close_one, &c, 0);

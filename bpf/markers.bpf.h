@@ -158,16 +158,7 @@ static __always_inline void end_below(struct thread_state *ts, struct task_struc
 {
 	struct find_ctx fc = { .ts = ts, .key = key, .found = TP_NO_TASK };
 	__u64 snap[TP_NR_CTR];
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct close_ctx c = {
-		.ts = ts,
-		.task = t,
-		.snap = snap,
-		.pid = pid_tgid >> 32,
-		.tid = (__u32)pid_tgid,
-		.rest = KEEP_OPEN,
-		.mm_alive = true,
-	};
+	struct close_ctx c = { .rest = KEEP_OPEN, .mm_alive = true };
 	struct frame *f;
 
 	bpf_loop(TP_MAX_FRAMES, find_region, &fc, 0);
@@ -176,8 +167,7 @@ static __always_inline void end_below(struct thread_state *ts, struct task_struc
 	f = frame_at(ts, fc.found);
 	if (!f)
 		return;
-	c.now = bpf_ktime_get_ns();
-	snapshot(ts, t, snap, c.now);
+	close_ctx__start(&c, ts, t, snap);
 	emit(&c, f, fc.found, status, snap, c.now);
 	{
 		struct shift_ctx sc = { .ts = ts, .from = fc.found };

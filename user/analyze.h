@@ -171,6 +171,9 @@ struct trace_event {
 	const struct profile *p;
 	int64_t ts, dur; /* microseconds since the epoch, and long */
 };
+/* A pid or tid; 0 for a row that has none (one a user added by hand). */
+long long trace__id(int64_t v);
+bool trace__same_thread(const struct trace_event *a, const struct trace_event *b);
 /* Events sorted per thread, start first and longest first, with any that
  * would overlap its parent's end cut to nest; returns how many were cut.
  * *bad counts rows whose start time could not be read (placed at 0). */

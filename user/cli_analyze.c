@@ -10,11 +10,6 @@
 #include "analyze.h"
 #include "tp.h"
 
-static bool format_ok(const char *f)
-{
-	return !strcmp(f, "table") || !strcmp(f, "csv") || !strcmp(f, "json");
-}
-
 int cli__load_session(struct profile_repo *repo, const char *cmd, const char *db, int64_t id,
 		      const char *process, struct profile_list *out)
 {
@@ -141,7 +136,7 @@ static int diff_args(int argc, char **argv, const char **db, const char **format
 	    cli__parse_i64(argv[optind + 1], &id[1]) || id[1] <= 0)
 		return cli__usage("diff: give two session ids, BASE and NEW, as taskprof sessions "
 				  "lists them");
-	if (!format_ok(*format))
+	if (!cli__format_ok(*format))
 		return cli__usage("diff: --format takes table, csv or json");
 	return 0;
 }

@@ -18,6 +18,11 @@ static struct profile_repo *open_ro(const char *db)
 	return r;
 }
 
+bool cli__format_ok(const char *f)
+{
+	return !strcmp(f, "table") || !strcmp(f, "csv") || !strcmp(f, "json");
+}
+
 int cli__query_args(const char *cmd, int argc, char **argv, struct query_args *q)
 {
 	static const struct option opts[] = {
@@ -54,8 +59,7 @@ int cli__query_args(const char *cmd, int argc, char **argv, struct query_args *q
 	}
 	snprintf(why, sizeof(why), "%s: %s", cmd, optind < argc ? "unexpected argument" :
 						  "--format takes table, csv or json");
-	if (optind < argc || (strcmp(q->format, "table") && strcmp(q->format, "csv") &&
-			      strcmp(q->format, "json")))
+	if (optind < argc || !cli__format_ok(q->format))
 		return cli__usage(why);
 	return 0;
 }

@@ -117,19 +117,6 @@ static enum tp_ret_mode mode_of(struct plan *p, const struct elf_file *ef, enum 
 								       : TP_RET_INSN;
 }
 
-static int add_hooks(struct plan *p, const char *path)
-{
-	char **libs = NULL;
-	size_t nlibs = 0;
-	int err;
-
-	if (tp_libs_of_exe(path, &libs, &nlibs))
-		nlibs = 0; /* its own hooks still count */
-	err = plan__add_runtime(p, path, libs, nlibs, false);
-	tp_strv_free(libs, nlibs);
-	return err;
-}
-
 /* The task in one file; 0 if the file lacks the symbol and others may have it. */
 static int add_file(struct builder *b, const char *path, bool only_file)
 {
@@ -175,7 +162,7 @@ static int add_file(struct builder *b, const char *path, bool only_file)
 	if (!err)
 		err = watch(&b->files, &b->nfiles, ef->path, ef->fd);
 	if (!err)
-		err = add_hooks(b->p, ef->path);
+		err = plan__add_runtime_of(b->p, ef->path);
 	b->found++;
 	return err;
 }

@@ -99,6 +99,19 @@ static unsigned int image_cuts(struct plan *p, const char *exe, char *const *lib
 	return cuts;
 }
 
+int plan__add_runtime_of(struct plan *p, const char *exe)
+{
+	char **libs = NULL;
+	size_t nlibs = 0;
+	int err;
+
+	if (tp_libs_of_exe(exe, &libs, &nlibs))
+		nlibs = 0; /* its own hooks still count */
+	err = plan__add_runtime(p, exe, libs, nlibs, false);
+	tp_strv_free(libs, nlibs);
+	return err;
+}
+
 int plan__add_runtime(struct plan *p, const char *exe, char *const *libs, size_t nlibs,
 		      bool allocs)
 {

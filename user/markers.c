@@ -146,15 +146,10 @@ int markers__add_python(struct plan *p)
 	int err = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(pythons) && !err && p->nmarkers; i++) {
-		char path[PATH_MAX], **libs = NULL;
-		size_t nlibs = 0;
+		char path[PATH_MAX];
 
-		if (!realpath(pythons[i], path))
-			continue;
-		if (tp_libs_of_exe(path, &libs, &nlibs))
-			nlibs = 0;
-		err = plan__add_runtime(p, path, libs, nlibs, false);
-		tp_strv_free(libs, nlibs);
+		if (realpath(pythons[i], path))
+			err = plan__add_runtime_of(p, path);
 	}
 	return err;
 }

@@ -97,11 +97,6 @@ static size_t task_index(struct timeline *t, const char *name)
 	return t->ntasks++;
 }
 
-static long long id_of(int64_t v)
-{
-	return v == PROFILE_NULL_I64 ? 0 : v;
-}
-
 /* The lanes, and each event's lane index as the "lane" column. */
 static void write_lanes(FILE *f, const struct report_input *in, const struct timeline *t)
 {
@@ -112,20 +107,16 @@ static void write_lanes(FILE *f, const struct report_input *in, const struct tim
 		for (size_t i = 0; i < t->nev[s]; i++) {
 			const struct profile *p = t->ev[s][i].p;
 
-			if (i && id_of(t->ev[s][i - 1].p->pid) == id_of(p->pid) &&
-			    id_of(t->ev[s][i - 1].p->tid) == id_of(p->tid))
+			if (i && trace__same_thread(&t->ev[s][i - 1], &t->ev[s][i]))
 				continue;
 			fprintf(f, "%s{\"session\":%lld,\"pid\":%lld,\"tid\":%lld}", lanes++ ? "," : "",
-				(long long)in->sessions[s].id, id_of(p->pid), id_of(p->tid));
+				(long long)in->sessions[s].id, trace__id(p->pid), trace__id(p->tid));
 		}
 	fputs("],\"lane\":[", f);
 	lanes = 0;
 	for (size_t s = 0, k = 0; s < in->n; s++)
 		for (size_t i = 0; i < t->nev[s]; i++, k++) {
-			const struct profile *p = t->ev[s][i].p;
-
-			if (k && !(i && id_of(t->ev[s][i - 1].p->pid) == id_of(p->pid) &&
-				   id_of(t->ev[s][i - 1].p->tid) == id_of(p->tid)))
+			if (k && !(i && trace__same_thread(&t->ev[s][i - 1], &t->ev[s][i])))
 				lanes++;
 			fprintf(f, "%s%zu", k ? "," : "", lanes);
 		}

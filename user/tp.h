@@ -236,6 +236,8 @@ bool marker_table__get(const struct marker_table *t, uint32_t pid, uint32_t id, 
 		       const char **stage, const char **env);
 
 /* Exceptions, longjmp and, with allocs, the malloc family (hooks.c). */
+/* The same for one file and the libraries it needs, without allocs. */
+int plan__add_runtime_of(struct plan *p, const char *exe);
 int plan__add_runtime(struct plan *p, const char *exe, char *const *libs, size_t nlibs,
 		      bool allocs);
 
@@ -378,6 +380,8 @@ struct query_args {
 	const char *format;   /* table, csv or json */
 	int64_t session;      /* 0: every session */
 };
+/* table, csv or json: what list, stats and diff print. */
+bool cli__format_ok(const char *f);
 /* 0 to go on; 1 after --help (exit 0); else the usage error's exit status. */
 int cli__query_args(const char *cmd, int argc, char **argv, struct query_args *q);
 /* getopt's '?' (with opterr = 0) as one line naming the option; returns 2. */

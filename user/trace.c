@@ -18,8 +18,7 @@
 #include "analyze.h"
 #include "tp.h"
 
-/* A pid or tid; 0 for a row that has none (one a user added by hand). */
-static long long id_of(int64_t v)
+long long trace__id(int64_t v)
 {
 	return v == PROFILE_NULL_I64 ? 0 : v;
 }
@@ -28,10 +27,10 @@ static int cmp_event(const void *a, const void *b)
 {
 	const struct trace_event *x = a, *y = b;
 
-	if (id_of(x->p->pid) != id_of(y->p->pid))
-		return id_of(x->p->pid) < id_of(y->p->pid) ? -1 : 1;
-	if (id_of(x->p->tid) != id_of(y->p->tid))
-		return id_of(x->p->tid) < id_of(y->p->tid) ? -1 : 1;
+	if (trace__id(x->p->pid) != trace__id(y->p->pid))
+		return trace__id(x->p->pid) < trace__id(y->p->pid) ? -1 : 1;
+	if (trace__id(x->p->tid) != trace__id(y->p->tid))
+		return trace__id(x->p->tid) < trace__id(y->p->tid) ? -1 : 1;
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
 	if (x->dur != y->dur)
@@ -39,9 +38,9 @@ static int cmp_event(const void *a, const void *b)
 	return (x->p->id > y->p->id) - (x->p->id < y->p->id);
 }
 
-static bool same_thread(const struct trace_event *a, const struct trace_event *b)
+bool trace__same_thread(const struct trace_event *a, const struct trace_event *b)
 {
-	return id_of(a->p->pid) == id_of(b->p->pid) && id_of(a->p->tid) == id_of(b->p->tid);
+	return trace__id(a->p->pid) == trace__id(b->p->pid) && trace__id(a->p->tid) == trace__id(b->p->tid);
 }
 
 /* Cuts events that end after the event they start in; returns how many. */
@@ -52,7 +51,7 @@ static size_t nest(struct trace_event *ev, size_t n)
 	if (!stack)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		if (i && !same_thread(&ev[i - 1], &ev[i]))
+		if (i && !trace__same_thread(&ev[i - 1], &ev[i]))
 			depth = 0;
 		while (depth && ev[stack[depth - 1]].ts + ev[stack[depth - 1]].dur <= ev[i].ts)
 			depth--;
@@ -129,21 +128,21 @@ static void metadata(FILE *f, const struct trace_event *ev, size_t n, const stru
 		const struct session *ss;
 		char name[512];
 
-		if (i && same_thread(&ev[i - 1], &ev[i]))
+		if (i && trace__same_thread(&ev[i - 1], &ev[i]))
 			continue;
-		if (!i || id_of(ev[i - 1].p->pid) != id_of(p->pid)) {
+		if (!i || trace__id(ev[i - 1].p->pid) != trace__id(p->pid)) {
 			ss = session_of(p, s, ns);
 			snprintf(name, sizeof(name), "%s (pid %lld)", ss ? ss->target : "profiles",
-				 id_of(p->pid));
+				 trace__id(p->pid));
 			fprintf(f, "%s{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%lld,"
-				   "\"tid\":%lld,\"args\":{\"name\":", i ? ",\n" : "", id_of(p->pid),
-				id_of(p->pid));
+				   "\"tid\":%lld,\"args\":{\"name\":", i ? ",\n" : "", trace__id(p->pid),
+				trace__id(p->pid));
 			json__str(f, name);
 			fputs("}}", f);
 		}
 		fprintf(f, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%lld,\"tid\":%lld,"
-			   "\"args\":{\"name\":\"%s %lld\"}}", id_of(p->pid), id_of(p->tid),
-			id_of(p->tid) == id_of(p->pid) ? "main" : "thread", id_of(p->tid));
+			   "\"args\":{\"name\":\"%s %lld\"}}", trace__id(p->pid), trace__id(p->tid),
+			trace__id(p->tid) == trace__id(p->pid) ? "main" : "thread", trace__id(p->tid));
 	}
 }
 
@@ -167,7 +166,7 @@ int trace__write(FILE *f, const struct profile_list *l, const struct session *se
 		fputs(",\n{\"ph\":\"X\",\"cat\":\"task\",\"name\":", f);
 		json__str(f, p->process_name);
 		fprintf(f, ",\"ts\":%lld,\"dur\":%lld,\"pid\":%lld,\"tid\":%lld,\"args\":{",
-			(long long)ev[i].ts, (long long)ev[i].dur, id_of(p->pid), id_of(p->tid));
+			(long long)ev[i].ts, (long long)ev[i].dur, trace__id(p->pid), trace__id(p->tid));
 		args(f, p);
 		fputs("}}", f);
 	}
