@@ -128,6 +128,8 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 
 	if ((f->flags & F_MEM_UNSURE) && f->slot != TP_NO_SLOT)
 		stat_inc(TP_STAT_MEM_APPROX); /* a slotless one was counted at entry */
+	if ((f->flags & F_URET) && ts->nuret)
+		ts->nuret--;
 	if (f->task < TP_MAX_TASKS && f->gen != task_gen[f->task])
 		stat_inc(TP_STAT_LOST_RELOAD);
 	else if (!(e = bpf_ringbuf_reserve(&events, sizeof(*e), 0)))

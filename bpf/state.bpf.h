@@ -70,6 +70,7 @@ enum frame_flags {
 	F_NO_ALLOCS = 0x2, /* opened where allocations are not counted */
 	F_MEM_EARLY = 0x4, /* opened before rss_stat was attached: hiwater_rss fills in */
 	F_MEM_UNSURE = 0x8, /* ...and a peak may have gone unseen: approximate */
+	F_URET = 0x10,      /* a uretprobe waits for its return (counted in nuret) */
 };
 
 struct thread_state {
@@ -93,7 +94,7 @@ struct thread_state {
 	__u32 cut_status;          /* enum tp_status of frames the cut ended */
 	__u32 tid;                 /* key of its deep frames */
 	__u32 py_pending;          /* a Python exception set, not yet in a Python frame */
-	__u32 reserved;
+	__u32 nuret;               /* open frames whose return a uretprobe waits for */
 	struct frame frames[TP_INLINE_FRAMES];
 };
 

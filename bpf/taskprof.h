@@ -12,8 +12,12 @@
 #include <linux/types.h>
 #endif
 
-/* Open invocations one thread may nest; deeper ones are counted as lost. */
-#define TP_MAX_FRAMES 64
+/*
+ * Open invocations one thread may hold: nested calls, and marker regions of
+ * coroutines one event loop has started (asyncio.gather of 200 requests).
+ * More are counted as lost. Frames past the inline ones cost only when used.
+ */
+#define TP_MAX_FRAMES 256
 /* Concurrent open invocations per process that get an exact memory peak. */
 #define TP_MEM_SLOTS 64
 #define TP_NO_SLOT 0xffffffffu
@@ -54,7 +58,7 @@ enum tp_status {
  */
 enum tp_stat {
 	TP_STAT_LOST_RINGBUF = 0, /* records dropped: ring buffer full */
-	TP_STAT_LOST_DEPTH,    /* invocations not recorded: nesting > TP_MAX_FRAMES */
+	TP_STAT_LOST_DEPTH,    /* not recorded: nesting > TP_MAX_FRAMES, or > TP_URET_DEPTH */
 	TP_STAT_LOST_THREAD,   /* thread state could not be allocated */
 	TP_STAT_LOST_DESC,     /* child charges dropped: map full */
 	TP_STAT_LOST_PROC,     /* forked processes not tracked: TP_MAX_PROCS reached */
@@ -63,10 +67,20 @@ enum tp_stat {
 	TP_STAT_NR,
 };
 
-/* Entry probe cookie: task index, and SP adjustment back to the call. */
+/*
+ * Entry probe cookie: task index, SP adjustment back to the call, and
+ * TP_COOKIE_URET when a uretprobe sees the task's returns.
+ */
 #define TP_COOKIE(task, sp_adj) (((__u64)(sp_adj) << 32) | (__u32)(task))
+#define TP_COOKIE_URET (1ULL << 63)
 #define TP_COOKIE_TASK(c) ((__u32)(c))
-#define TP_COOKIE_SP_ADJ(c) ((c) >> 32)
+#define TP_COOKIE_SP_ADJ(c) (((c) >> 32) & 0x7fffffffu)
+/*
+ * Returns a thread may have pending in uretprobes: the kernel hijacks no
+ * more (MAX_URETPROBE_DEPTH, include/linux/uprobes.h, 64 since 2.6.39 and
+ * in 6.18). Deeper calls return unseen, so their frames are not opened.
+ */
+#define TP_URET_DEPTH 64
 
 /*
  * Markers (marker/taskprof_marker.h): regions a program names itself. A

@@ -40,6 +40,7 @@ int BPF_KPROBE(tp_enter)
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 sp = PT_REGS_SP(ctx) + TP_COOKIE_SP_ADJ(cookie), dead_below = sp;
 	struct thread_state *ts = thread_enter(t);
+	bool uret = cookie & TP_COOKIE_URET;
 	struct frame *top;
 
 	if (!ts)
@@ -55,7 +56,18 @@ int BPF_KPROBE(tp_enter)
 	if (top && top->entry_sp == sp && ts->cut_ns > top->start_ns)
 		dead_below = sp + 1;
 	reap_dead(ts, t, dead_below);
-	open_frame(ts, t, sp, TP_COOKIE_TASK(cookie));
+	if (uret && ts->nuret >= TP_URET_DEPTH) {
+		/* no return will be seen: the frame would end, wrongly, unwound */
+		stat_inc(TP_STAT_LOST_DEPTH);
+		return 0;
+	}
+	if (open_frame(ts, t, sp, TP_COOKIE_TASK(cookie)) || !uret)
+		return 0;
+	top = frame_top(ts);
+	if (top) {
+		top->flags |= F_URET;
+		ts->nuret++;
+	}
 	return 0;
 }
 

@@ -166,7 +166,9 @@ int plan__add_function(struct plan *p, struct elf_file *ef, const struct elf_sym
 	}
 	err = elf_file__offset(ef, pp.entry_vaddr, &off);
 	if (!err)
-		err = plan__add(p, TP_PROG_ENTER, ef->path, off, TP_COOKIE(task, pp.sp_adj));
+		err = plan__add(p, TP_PROG_ENTER, ef->path, off,
+				TP_COOKIE(task, pp.sp_adj) |
+					(pp.mode == TP_RET_URETPROBE ? TP_COOKIE_URET : 0));
 	if (!err && pp.mode == TP_RET_URETPROBE) {
 		/* the uretprobe shares the entry's address so only one trap fires */
 		err = plan__add(p, TP_PROG_URET, ef->path, off, 0);

@@ -640,6 +640,13 @@ static void sc_recurse(void)
 	gt_put("calls", 10);
 }
 
+/* Deeper than a thread's frames hold (TP_MAX_FRAMES, 256): the rest are lost, counted. */
+static void sc_recurse_deep(void)
+{
+	sink = recurse_task(299);
+	gt_put("calls", 300);
+}
+
 static void sc_threads(void)
 {
 	pthread_t th[8];
@@ -751,6 +758,7 @@ static const struct {
 	{ "net", sc_net },
 	{ "burst", sc_burst },
 	{ "recurse", sc_recurse },
+	{ "recurse_deep", sc_recurse_deep },
 	{ "threads", sc_threads },
 	{ "longjmp", sc_longjmp },
 	{ "tail", sc_tail },

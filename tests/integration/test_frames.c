@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "taskprof.h" /* TP_MAX_FRAMES */
 
 static void test_burst_complete(void **s)
 {
@@ -58,6 +59,46 @@ static void test_recursion_nested(void **s)
 			assert_true(l.items[i].runtime_seconds >= l.items[i - 1].runtime_seconds);
 	}
 	profile_list__free(&l);
+}
+
+/*
+ * Recursion deeper than what is held: the outermost frames are whole, the
+ * rest lost and said. With ret-instruction probes a thread holds
+ * TP_MAX_FRAMES; with uretprobes the kernel sees TP_URET_DEPTH returns.
+ */
+static void deeper_than_held(const char *returns, long held)
+{
+	char gt[PATH_MAX], want[64];
+	const char *tasks[] = { "recurse_task", NULL };
+	const char *opts[] = { "--returns", returns, NULL };
+	char *db = fresh_db("rec-deep.db");
+	struct profile_list l;
+	struct session ses;
+	long calls;
+
+	snprintf(gt, sizeof(gt), "%s/gt-rec-deep", scratch);
+	assert_int_equal(record(db, target, "recurse_deep", gt, tasks, opts), 0);
+	calls = gt_get(gt, "calls");
+	assert_true(calls > held);
+	rows(db, "recurse_task", &l);
+	assert_int_equal(l.len, held);
+	for (size_t i = 0; i < l.len; i++) {
+		assert_string_equal(l.items[i].status, "completed");
+		if (i)
+			assert_true(l.items[i].runtime_seconds >= l.items[i - 1].runtime_seconds);
+	}
+	profile_list__free(&l);
+	session_of(db, 1, &ses);
+	assert_int_equal(ses.events_lost, calls - held);
+	snprintf(want, sizeof(want), "nesting_too_deep=%ld ", calls - held);
+	assert_non_null(strstr(ses.loss_detail, want));
+	session__free(&ses);
+}
+
+static void test_recursion_too_deep_counted(void **s)
+{
+	deeper_than_held("insn", TP_MAX_FRAMES);
+	deeper_than_held("uretprobe", TP_URET_DEPTH);
 }
 
 static void test_threads_concurrent(void **s)
@@ -316,6 +357,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst_complete),
 		cmocka_unit_test(test_recursion_nested),
+		cmocka_unit_test(test_recursion_too_deep_counted),
 		cmocka_unit_test(test_threads_concurrent),
 		cmocka_unit_test(test_longjmp_unwound),
 		cmocka_unit_test(test_tail_call_followed),

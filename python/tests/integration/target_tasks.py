@@ -248,6 +248,10 @@ async def request(i):
     return i
 
 
+# all open at once on one thread: more than a thread's frames used to hold
+GATHERED = 200
+
+
 async def staggered(n):
     """A request every 2 ms, each 4 ms long: two overlap at any time, and
     the older always ends while the newer is open."""
@@ -305,6 +309,10 @@ def scenario(name):
         assert asyncio.run(main()) == [0, 1, 2, 3]
     elif name == "stagger":
         assert asyncio.run(staggered(200)) == list(range(200))
+    elif name == "gather":
+        async def main():
+            return await asyncio.gather(*(request(i) for i in range(GATHERED)))
+        assert asyncio.run(main()) == list(range(GATHERED))
     elif name == "threads":
         ts = [threading.Thread(target=outer) for _ in range(4)]
         for t in ts:

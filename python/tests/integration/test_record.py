@@ -123,6 +123,17 @@ class RecordTest(unittest.TestCase):
         self.assertTrue((rows.status == "completed").all())
         self.assertTrue(((rows.runtime_seconds > 0.0035) & (rows.runtime_seconds < 0.05)).all())
 
+    def test_gathered_coroutines_all_stored(self):
+        # 200 open at once on one thread, then ending oldest first: each
+        # ends deep below the top, and all are held together
+        df, _ = self.record("gather")
+        rows = df[df.process_name == "request"]
+        self.assertEqual(len(rows), 200)
+        self.assertTrue((rows.status == "completed").all())
+        self.assertEqual(rows.tid.nunique(), 1)
+        self.assertLess(rows.task_start_time.max(), rows.task_end_time.min())
+        self.assertTrue(((rows.runtime_seconds > 0.0035) & (rows.runtime_seconds < 1)).all())
+
     def test_threads(self):
         df, _ = self.record("threads")
         self.assertEqual(len(df[df.process_name == "outer"]), 4)
