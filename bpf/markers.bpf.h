@@ -211,13 +211,40 @@ int BPF_KPROBE(tp_mark_end, __u64 token, __u32 status)
  * _PyTraceBack_FromFrame would tell the first frame by its tb_next, but
  * Debian's LTO build inlines it into PyTraceBack_Here.)
  */
+/*
+ * tp_name of a type object: after PyObject_VAR_HEAD's refcount, type and
+ * size (Include/cpython/object.h, 3.x release builds).
+ */
+#define PY_TYPE_NAME_OFF 24
+
+/*
+ * GeneratorExit is how close() stops a generator or coroutine, "not an
+ * error" (Python's documentation), and a decorated generator's close
+ * raises it twice, in the wrapper and in the generator: it is not counted.
+ */
+static __always_inline bool py_generator_exit(const void *type)
+{
+	static const char want[] = "GeneratorExit";
+	char name[sizeof(want)];
+	const char *p;
+
+	if (bpf_probe_read_user(&p, sizeof(p), type + PY_TYPE_NAME_OFF) ||
+	    bpf_probe_read_user(name, sizeof(name), p))
+		return false;
+	for (int i = 0; i < sizeof(want); i++)
+		if (name[i] != want[i])
+			return false;
+	return true;
+}
+
+/* _PyErr_SetObject(tstate, type, value) */
 SEC("uprobe")
-int BPF_KPROBE(tp_py_raise)
+int BPF_KPROBE(tp_py_raise, void *tstate, const void *type)
 {
 	struct thread_state *ts = thread_of(bpf_get_current_task_btf());
 
 	if (ts)
-		ts->py_pending = 1;
+		ts->py_pending = !py_generator_exit(type);
 	return 0;
 }
 

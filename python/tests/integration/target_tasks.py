@@ -192,6 +192,11 @@ def raiser():
 
 
 @profiler
+def numbers():
+    yield from range(10)
+
+
+@profiler
 def exceptions_kinds(path, thread):
     """Ten exceptions a Python program sees, four of them in a thread the
     task starts; none that C raises and clears. (The thread is made before:
@@ -219,6 +224,9 @@ def exceptions_kinds(path, thread):
     with open(path, "w", newline=""):  # CPython raises and clears one inside
         pass
     hasattr(object(), "nope")
+    g = numbers()
+    next(g)
+    g.close()                        # GeneratorExit closes it: not an error, not counted
     thread.start()                   # raises and catches 4
     thread.join()
     return dict(exceptions=10)

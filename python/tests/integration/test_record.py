@@ -99,6 +99,10 @@ class RecordTest(unittest.TestCase):
     def test_exceptions_counted_once_as_python_sees_them(self):
         df, gt = self.record("pyexc")
         self.assertEqual(self.one(df, "exceptions_kinds").exceptions_raised, gt[0]["exceptions"])
+        # a decorated generator closed early: completed, and its GeneratorExit not an exception
+        numbers = self.one(df, "numbers")
+        self.assertEqual(numbers.exceptions_raised, 0)
+        self.assertEqual(numbers.status, "completed")
 
     def test_nesting_generators_coroutines(self):
         df, gt = self.record("shapes")
