@@ -146,6 +146,22 @@ double gt_get(const char *gt, const char *key)
 	return 0;
 }
 
+/*
+ * IO wait against the target's off-CPU time less its runqueue waits (its
+ * schedstat): the time it slept. On a busy machine preemption is off-CPU
+ * time too, and no IO wait. Delay accounting ends a wait at the wakeup, the
+ * sched_switch fallback at the switch back in: the second may also hold
+ * the runqueue wait after an IO, never more than all off-CPU time.
+ */
+void assert_iowait(double io_wait, const char *gt, const char *what)
+{
+	double off = gt_get(gt, "offcpu"), slept = off - gt_get(gt, "rundelay");
+
+	if (io_wait < 0.5 * slept || io_wait > 1.1 * off)
+		fail_msg("%s: io_wait %.6f s is not within 50%% of %.6f s asleep .. 110%% of "
+			 "%.6f s off-CPU", what, io_wait, slept, off);
+}
+
 /* taskprof record --db DB [opts] -t T... -- CMD..., TP_GT=gt */
 static int record_gt(const char *db, const char *const *tasks, const char *const *opts,
 		     char *const *cmd, const char *gt)

@@ -58,6 +58,8 @@ int run(char *const argv[], const char *gt);
 char *path_in(const char *name);           /* SCRATCH/name */
 char *fresh_db(const char *name);          /* SCRATCH/name, with no database there */
 double gt_get(const char *gt, const char *key);
+/* io_wait against the iowait scenario's ground truth in gt; what names it */
+void assert_iowait(double io_wait, const char *gt, const char *what);
 
 /* taskprof record --db DB [opts] -t T... -- ARGV... */
 int record_argv(const char *db, const char *const *tasks, const char *const *opts,

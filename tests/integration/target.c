@@ -74,6 +74,21 @@ static double thread_oncpu(void)
 	return run / 1e9;
 }
 
+/* Time this thread waited on a runqueue, ready but not running (schedstat's
+ * second field): off-CPU time that is no wait of its own. */
+static double thread_rundelay(void)
+{
+	unsigned long long run = 0, delay = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &run, &delay) != 2)
+			delay = 0;
+		fclose(f);
+	}
+	return delay / 1e9;
+}
+
 static long long io_field(const char *name)
 {
 	char line[128];
@@ -582,15 +597,18 @@ static void sc_write(void)
 static void sc_iowait(void)
 {
 	double t0, t1;
-	double c0, c1;
+	double c0, c1, d0, d1;
 
 	make_file(scratch("rand.dat"), 64 << 20);
 	t0 = mono();
 	c0 = thread_oncpu();
+	d0 = thread_rundelay();
 	iowait_task(scratch("rand.dat"), 64 << 20, 1500);
+	d1 = thread_rundelay();
 	c1 = thread_oncpu();
 	t1 = mono();
 	gt_put("offcpu", (t1 - t0) - (c1 - c0));
+	gt_put("rundelay", d1 - d0);
 	gt_put("oncpu", c1 - c0);
 	gt_put("wall", t1 - t0);
 	unlink(scratch("rand.dat"));
