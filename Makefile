@@ -44,7 +44,7 @@ USER_SRC := user/spec.c user/elfsym.c user/symmatch.c user/demangle.c user/libs.
 	    user/target.c user/launch.c user/delayacct.c user/guardian.c user/engine.c user/record.c user/util.c \
 	    user/config.c user/collect_plan.c user/dbfile.c user/procscan.c \
 	    user/collect.c user/collect_lock.c user/collect_reload.c user/collect_status.c \
-	    user/statistics.c user/summary.c user/compare.c user/json.c user/trace.c \
+	    user/statistics.c user/summary.c user/compare.c user/nesting.c user/json.c user/trace.c \
 	    user/markers.c user/task_table.c
 MAIN_SRC := user/main.c user/cli_record.c user/cli_query.c user/cli_collect.c user/format.c \
 	    user/cli_analyze.c user/cli_report.c user/format_analysis.c user/format_diff.c \

@@ -121,6 +121,12 @@ struct metric_diff {
 	double u, p;       /* p is NAN when a side has no value */
 	size_t n_base, n_new;
 	enum diff_verdict verdict;
+	/*
+	 * The change counted, but not in the task's own part: less what the
+	 * declared tasks nested in it account for, nothing changed. The
+	 * verdict is then same; the change is theirs, and they are flagged.
+	 */
+	bool nested;
 };
 
 struct task_diff {
@@ -143,6 +149,13 @@ void diff_options__default(struct diff_options *o);
 int diff__build(const struct profile_list *base, const struct profile_list *cur,
 		const struct diff_options *o, struct diff *out);
 void diff__free(struct diff *d);
+
+/* --- nesting.c ------------------------------------------------------------------ */
+/*
+ * For each row of l, the row it ran directly inside (same thread, its span
+ * within the other's), or -1. NULL with errno set on failure.
+ */
+ptrdiff_t *nesting__parents(const struct profile_list *l);
 
 /* --- json.c ------------------------------------------------------------------ */
 /* A JSON string; <, > and & escaped too, so it can sit in an HTML <script>. */

@@ -5,6 +5,13 @@
  * when it is large (threshold), unlikely to be chance (alpha) and large in
  * absolute terms (a floor per unit), as compare.py and perf diff users
  * expect: a sleeping task's 50 us of CPU becoming 55 us is not a finding.
+ *
+ * A task that calls other declared tasks contains their changes: when one
+ * of them doubles, so does its caller's runtime. A change counts for the
+ * caller only if its own part (less its nested invocations, nesting.c)
+ * changed too; else it is said to be in the nested tasks, which carry it.
+ * Peak memory has no own part (a nested peak is the caller's) and is
+ * compared whole.
  */
 #include <errno.h>
 #include <math.h>
@@ -80,17 +87,78 @@ static double floor_of(enum diff_metric m, const struct diff_options *o)
 	return m == DM_MEMORY ? o->floor_mem_mb : o->floor_bytes;
 }
 
-/* One task's rows (a run of a grouped list): the metric's values, sorted. */
-static size_t values(const struct profile_list *l, const size_t *rows, size_t n,
-		     enum diff_metric m, double *out)
+/* One session's rows, and each row's metrics less its nested invocations'. */
+struct side {
+	const struct profile_list *l;
+	const size_t *idx;  /* grouped by task */
+	double *own;        /* [row * DM_NR + m]; NAN where not measured */
+	bool *has_nested;   /* [row] */
+};
+
+static int side__init(struct side *sd, const struct profile_list *l)
+{
+	size_t n = l->len ? l->len : 1;
+	ptrdiff_t *parent = nesting__parents(l);
+
+	sd->l = l;
+	sd->idx = summary__group(l);
+	sd->own = malloc(n * DM_NR * sizeof(*sd->own));
+	sd->has_nested = calloc(n, sizeof(*sd->has_nested));
+	if (!parent || !sd->idx || !sd->own || !sd->has_nested) {
+		free(parent);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < l->len; i++)
+		for (int m = 0; m < DM_NR; m++)
+			if (!metric(&l->items[i], m, &sd->own[i * DM_NR + m]))
+				sd->own[i * DM_NR + m] = NAN;
+	for (size_t i = 0; i < l->len; i++) {
+		if (parent[i] < 0)
+			continue;
+		sd->has_nested[parent[i]] = true;
+		for (int m = 0; m < DM_NR; m++) {
+			double *up = &sd->own[parent[i] * DM_NR + m];
+			double v;
+
+			if (m != DM_MEMORY && metric(&l->items[i], m, &v) && !isnan(*up))
+				*up = *up > v ? *up - v : 0;
+		}
+	}
+	free(parent);
+	return 0;
+}
+
+static void side__free(struct side *sd)
+{
+	free((void *)sd->idx);
+	free(sd->own);
+	free(sd->has_nested);
+}
+
+/* One task's rows (n rows from idx[at]): the metric's values, sorted; own ones if own. */
+static size_t values(const struct side *sd, size_t at, size_t n, enum diff_metric m, bool own,
+		     double *out)
 {
 	size_t k = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (metric(&l->items[rows[i]], m, &out[k]))
+	for (size_t i = 0; i < n; i++) {
+		size_t row = sd->idx[at + i];
+
+		if (own)
+			out[k] = sd->own[row * DM_NR + m];
+		if (own ? !isnan(out[k]) : metric(&sd->l->items[row], m, &out[k]))
 			k++;
+	}
 	stats__sort(out, k);
 	return k;
+}
+
+static bool any_nested(const struct side *sd, size_t at, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sd->has_nested[sd->idx[at + i]])
+			return true;
+	return false;
 }
 
 static int compare_metric(double *b, size_t nb, double *c, size_t nc, double floor,
@@ -127,10 +195,31 @@ static int compare_metric(double *b, size_t nb, double *c, size_t nc, double flo
 	return 0;
 }
 
-/* Both sessions' rows of one task: [bi, bj) of base and [ci, cj) of cur. */
-static int compare_task(const struct profile_list *base, const size_t *brows, size_t nb,
-			const struct profile_list *cur, const size_t *crows, size_t nc,
-			const struct diff_options *o, struct task_diff *td)
+/* A change found in the whole metric: does the task's own part show it too? */
+static int own_change(const struct side *base, size_t bi, size_t nb, const struct side *cur,
+		      size_t ci, size_t nc, enum diff_metric m, double *b, double *c,
+		      const struct diff_options *o, struct metric_diff *md)
+{
+	struct metric_diff own;
+	size_t kb, kc;
+	int err;
+
+	if (md->verdict == DV_SAME || m == DM_MEMORY ||
+	    !(any_nested(base, bi, nb) || any_nested(cur, ci, nc)))
+		return 0;
+	kb = values(base, bi, nb, m, true, b);
+	kc = values(cur, ci, nc, m, true, c);
+	err = compare_metric(b, kb, c, kc, floor_of(m, o), o, &own);
+	if (!err && own.verdict != md->verdict) {
+		md->verdict = own.verdict;
+		md->nested = true;
+	}
+	return err;
+}
+
+/* Both sessions' rows of one task: nb from base's bi, nc from cur's ci. */
+static int compare_task(const struct side *base, size_t bi, size_t nb, const struct side *cur,
+			size_t ci, size_t nc, const struct diff_options *o, struct task_diff *td)
 {
 	double *b = malloc((nb + 1) * sizeof(*b)), *c = malloc((nc + 1) * sizeof(*c));
 	int err = b && c ? 0 : -ENOMEM;
@@ -138,9 +227,11 @@ static int compare_task(const struct profile_list *base, const size_t *brows, si
 	td->verdict = DV_SAME;
 	td->few = nb < DIFF_FEW || nc < DIFF_FEW;
 	for (int m = 0; m < DM_NR && !err; m++) {
-		size_t kb = values(base, brows, nb, m, b), kc = values(cur, crows, nc, m, c);
+		size_t kb = values(base, bi, nb, m, false, b), kc = values(cur, ci, nc, m, false, c);
 
 		err = compare_metric(b, kb, c, kc, floor_of(m, o), o, &td->m[m]);
+		if (!err)
+			err = own_change(base, bi, nb, cur, ci, nc, m, b, c, o, &td->m[m]);
 		if (td->m[m].verdict == DV_REGRESSED)
 			td->verdict = DV_REGRESSED;
 		else if (td->m[m].verdict == DV_IMPROVED && td->verdict == DV_SAME)
@@ -180,9 +271,11 @@ static size_t run_end(const struct profile_list *l, const size_t *idx, size_t i)
 }
 
 /* Walks both grouped lists like a merge: each task is in base, cur or both. */
-static int merge(const struct profile_list *base, const size_t *bi, const struct profile_list *cur,
-		 const size_t *ci, const struct diff_options *o, struct diff *out)
+static int merge(const struct side *bs, const struct side *cs, const struct diff_options *o,
+		 struct diff *out)
 {
+	const struct profile_list *base = bs->l, *cur = cs->l;
+	const size_t *bi = bs->idx, *ci = cs->idx;
 	size_t i = 0, j = 0;
 	int err = 0;
 
@@ -204,7 +297,7 @@ static int merge(const struct profile_list *base, const size_t *bi, const struct
 			j = je;
 		} else {
 			td->task = name_at(base, bi, i);
-			err = compare_task(base, bi + i, ie - i, cur, ci + j, je - j, o, td);
+			err = compare_task(bs, i, ie - i, cs, j, je - j, o, td);
 			i = ie;
 			j = je;
 		}
@@ -215,16 +308,18 @@ static int merge(const struct profile_list *base, const size_t *bi, const struct
 int diff__build(const struct profile_list *base, const struct profile_list *cur,
 		const struct diff_options *o, struct diff *out)
 {
-	size_t *bi, *ci;
+	struct side bs = { 0 }, cs = { 0 };
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	bi = summary__group(base);
-	ci = summary__group(cur);
+	err = side__init(&bs, base);
+	if (!err)
+		err = side__init(&cs, cur);
 	out->tasks = calloc(base->len + cur->len + 1, sizeof(*out->tasks));
-	err = bi && ci && out->tasks ? merge(base, bi, cur, ci, o, out) : -ENOMEM;
-	free(bi);
-	free(ci);
+	if (!err)
+		err = out->tasks ? merge(&bs, &cs, o, out) : -ENOMEM;
+	side__free(&bs);
+	side__free(&cs);
 	if (err) {
 		diff__free(out);
 		return err;

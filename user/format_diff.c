@@ -59,9 +59,9 @@ static void table_task(FILE *f, const struct task_diff *t, int w)
 		value(n, sizeof(n), m, md->new_median);
 		change(c, sizeof(c), md->change_pct);
 		snprintf(ns, sizeof(ns), "%zu/%zu%s", md->n_base, md->n_new, t->few ? "!" : "");
-		fprintf(f, "%-*.*s %-14s %12s %12s %9s %11s %9.1f %10.3g  %s\n", w, w,
+		fprintf(f, "%-*.*s %-14s %12s %12s %9s %11s %9.1f %10.3g  %s%s\n", w, w,
 			first ? name : "", diff_metric_names[m], b, n, c, ns, md->u, md->p,
-			diff_verdict_names[md->verdict]);
+			diff_verdict_names[md->verdict], md->nested ? " (change in nested tasks)" : "");
 		first = false;
 	}
 }
@@ -84,12 +84,14 @@ static void names_with(FILE *f, const struct diff *d, enum diff_verdict v, const
 
 void format__diff_table(FILE *f, const struct diff *d, const struct diff_options *o)
 {
-	size_t same = 0, few = 0;
+	size_t same = 0, few = 0, nested = 0;
 	int w = 4;
 
 	for (size_t i = 0; i < d->n; i++) {
 		int n = strlen(d->tasks[i].task);
 
+		for (int m = 0; m < DM_NR; m++)
+			nested += d->tasks[i].m[m].nested;
 		w = n > w ? (n > 40 ? 40 : n) : w;
 		same += d->tasks[i].verdict == DV_SAME;
 		few += d->tasks[i].few;
@@ -104,6 +106,9 @@ void format__diff_table(FILE *f, const struct diff *d, const struct diff_options
 	names_with(f, d, DV_ADDED, "added: ");
 	names_with(f, d, DV_REMOVED, "removed: ");
 	fprintf(f, "%zu same\n", same);
+	if (nested)
+		fputs("(change in nested tasks): the task's own part, less the declared tasks that "
+		      "ran inside it, did not change\n", f);
 	fprintf(f, "a change counts beyond %g%%, at p < %g (two-sided Mann-Whitney U), and when "
 		   "the medians differ by %g ms, %g KiB or %g MiB at least%s\n",
 		o->threshold_pct, o->alpha, o->floor_time * 1e3, o->floor_bytes / 1024,
@@ -113,13 +118,13 @@ void format__diff_table(FILE *f, const struct diff *d, const struct diff_options
 void format__diff_csv(FILE *f, const struct diff *d)
 {
 	fputs("task,task_verdict,metric,unit,base_median,new_median,change_pct,n_base,n_new,u,p,"
-	      "verdict\n", f);
+	      "nested,verdict\n", f);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct task_diff *t = &d->tasks[i];
 
 		if (t->verdict == DV_ADDED || t->verdict == DV_REMOVED) {
 			format__csv_str(f, t->task);
-			fprintf(f, ",%s,,,,,,,,,,\n", diff_verdict_names[t->verdict]);
+			fprintf(f, ",%s,,,,,,,,,,,\n", diff_verdict_names[t->verdict]);
 			continue;
 		}
 		for (int m = 0; m < DM_NR; m++) {
@@ -134,7 +139,7 @@ void format__diff_csv(FILE *f, const struct diff *d)
 			fprintf(f, "%zu,%zu,", md->n_base, md->n_new);
 			fprintf(f, isnan(md->u) ? "," : "%.1f,", md->u);
 			fprintf(f, isnan(md->p) ? "," : "%.6g,", md->p);
-			fprintf(f, "%s\n", diff_verdict_names[md->verdict]);
+			fprintf(f, "%d,%s\n", md->nested, diff_verdict_names[md->verdict]);
 		}
 	}
 }
@@ -152,7 +157,8 @@ static void metric_json(FILE *f, enum diff_metric m, const struct metric_diff *m
 	json__num(f, md->u, 9);
 	fputs(",\"p\":", f);
 	json__num(f, md->p, 6);
-	fprintf(f, ",\"verdict\":\"%s\"}", diff_verdict_names[md->verdict]);
+	fprintf(f, ",\"nested\":%s,\"verdict\":\"%s\"}", md->nested ? "true" : "false",
+		diff_verdict_names[md->verdict]);
 }
 
 void format__diff_tasks_json(FILE *f, const struct diff *d)

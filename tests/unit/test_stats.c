@@ -221,13 +221,88 @@ static void test_diff_verdicts(void **s)
 	free(cur.items);
 }
 
+/* A row of task on thread tid, from start to end seconds after 10:00. */
+static void timed(struct profile_list *l, const char *task, int tid, double start, double end)
+{
+	struct profile *p;
+
+	l->items = realloc(l->items, (l->len + 1) * sizeof(*l->items));
+	p = &l->items[l->len++];
+	memset(p, 0, sizeof(*p));
+	p->process_name = (char *)task;
+	p->pid = 1;
+	p->tid = tid;
+	p->runtime_seconds = end - start;
+	p->cpu_user_seconds = end - start;
+	p->io_wait_time_seconds = 0;
+	p->memory_allocations = PROFILE_NULL_I64;
+	p->status = (char *)"completed";
+	snprintf(p->task_start_time, PROFILE_TIME_LEN, "2026-01-01T10:%02d:%09.6fZ",
+		 (int)(start / 60), fmod(start, 60));
+	snprintf(p->task_end_time, PROFILE_TIME_LEN, "2026-01-01T10:%02d:%09.6fZ",
+		 (int)(end / 60), fmod(end, 60));
+}
+
+/*
+ * 12 batches, each running transform inside; in cur transform takes
+ * 200 ms more, and so does batch, whose own part is unchanged: transform
+ * alone is flagged, batch's change said to be in nested tasks.
+ */
+static void batches(struct profile_list *l, double transform)
+{
+	for (int i = 0; i < 12; i++) {
+		double t0 = 2.0 * i, jitter = 0.001 * ((i * 5) % 12);
+
+		timed(l, "batch", 7, t0, t0 + 0.3 + transform + jitter);
+		timed(l, "transform", 7, t0 + 0.1, t0 + 0.1 + transform + jitter);
+	}
+}
+
+static void test_diff_nested(void **s)
+{
+	struct profile_list base = {}, cur = {};
+	struct diff_options o;
+	ptrdiff_t *parent;
+	struct diff d;
+
+	(void)s;
+	batches(&base, 0.2);
+	batches(&cur, 0.4);
+	/* interleaved on another thread: neither holds the other */
+	timed(&base, "coro", 8, 0, 0.3);
+	timed(&base, "coro", 8, 0.2, 0.5);
+	parent = nesting__parents(&base);
+	assert_non_null(parent);
+	for (size_t i = 0; i < 24; i += 2) {
+		assert_int_equal(parent[i], -1);
+		assert_int_equal(parent[i + 1], i);
+	}
+	assert_int_equal(parent[24], -1);
+	assert_int_equal(parent[25], -1);
+	free(parent);
+	diff_options__default(&o);
+	assert_int_equal(diff__build(&base, &cur, &o, &d), 0);
+	assert_int_equal(d.regressed, 1);
+	assert_string_equal(d.tasks[0].task, "transform");
+	assert_int_equal(d.tasks[0].m[DM_RUNTIME].verdict, DV_REGRESSED);
+	assert_false(d.tasks[0].m[DM_RUNTIME].nested);
+	assert_string_equal(d.tasks[1].task, "batch");
+	assert_int_equal(d.tasks[1].verdict, DV_SAME);
+	assert_true(d.tasks[1].m[DM_RUNTIME].nested);
+	assert_true(d.tasks[1].m[DM_RUNTIME].change_pct > 30); /* shown whole */
+	assert_true(d.tasks[1].m[DM_CPU].nested);
+	diff__free(&d);
+	free(base.items);
+	free(cur.items);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_percentiles),      cmocka_unit_test(test_mwu_scipy_example),
 		cmocka_unit_test(test_mwu_r_example),    cmocka_unit_test(test_mwu_ties),
 		cmocka_unit_test(test_mwu_sizes),        cmocka_unit_test(test_summary),
-		cmocka_unit_test(test_diff_verdicts),
+		cmocka_unit_test(test_diff_verdicts),    cmocka_unit_test(test_diff_nested),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -220,7 +220,9 @@
     var metrics = t.metrics || [];
     // Only the changed metrics and runtime show at first; the rest are a
     // click away, so a long comparison stays scannable.
-    var shown = metrics.filter(function (m) { return m.metric === 'runtime' || m.verdict !== 'same'; });
+    var shown = metrics.filter(function (m) {
+      return m.metric === 'runtime' || m.verdict !== 'same' || m.nested;
+    });
     if (!shown.length) shown = metrics.slice(0, 1);
     var ordered = shown.concat(metrics.filter(function (m) { return shown.indexOf(m) < 0; }));
     var head = [
@@ -244,7 +246,10 @@
         el('td', { text: fmt.count(m.n_base) }),
         el('td', { text: fmt.count(m.n_new) }),
         el('td', { text: fmt.num(m.u) }),
-        el('td', { class: 'tp-l' }, el('span', { class: 'tp-mv tp-c-' + m.verdict, text: m.verdict }))
+        el('td', { class: 'tp-l' }, el('span', { class: 'tp-mv tp-c-' + m.verdict, text: m.verdict }),
+          m.nested ? el('span', { class: 'tp-nested', text: ' change in nested tasks',
+            title: 'less the declared tasks that ran inside it, this task did not change: ' +
+              'the change is theirs' }) : null)
       ];
       var quiet = i >= shown.length;
       // A hidden metric still needs its task's name beside it when shown.
