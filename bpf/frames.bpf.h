@@ -122,9 +122,14 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 				 const __u64 *end, __u64 end_ns)
 {
 	struct thread_state *ts = c->ts;
-	struct desc *d = f->flags & F_DESC ? bpf_map_lookup_elem(&inv_desc, &f->inv_id) : NULL;
 	__u64 peak = frame_peak(c, f), wake;
 	struct tp_event *e = NULL;
+	struct desc *d = NULL;
+
+	if (f->flags & F_DESC) {
+		charge_live_threads(f->inv_id); /* c->task is the current task */
+		d = bpf_map_lookup_elem(&inv_desc, &f->inv_id);
+	}
 
 	if ((f->flags & F_MEM_UNSURE) && f->slot != TP_NO_SLOT)
 		stat_inc(TP_STAT_MEM_APPROX); /* a slotless one was counted at entry */

@@ -79,6 +79,56 @@ class CpuTask:
         return dict(cpu=(u1 - u0) + (s1 - s0) + child["cpu"], runtime=time.monotonic() - t0)
 
 
+@profiler
+def joined_workers():
+    """Two threads do the work, 0.05 s of CPU each, and are joined at once:
+    Thread.join() returns when a worker releases its lock, before its OS
+    thread has exited."""
+    t0, (u0, s0) = time.monotonic(), cpu()
+    got = []
+
+    def work():
+        a = cpu()
+        spin(0.05)
+        b = cpu()
+        got.append((b[0] - a[0]) + (b[1] - a[1]))
+    ths = [threading.Thread(target=work) for _ in range(2)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    u1, s1 = cpu()
+    return dict(cpu=(u1 - u0) + (s1 - s0) + sum(got), runtime=time.monotonic() - t0)
+
+
+def direct_write(path, mib):
+    """mib MiB written to a new file with O_DIRECT: block IO waits."""
+    buf = mmap.mmap(-1, 1 << 20)
+    buf.write(b"q" * (1 << 20))
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC | os.O_DIRECT, 0o644)
+    try:
+        for _ in range(mib):
+            os.write(fd, buf)
+    finally:
+        os.close(fd)
+
+
+@profiler
+def thread_io(path):
+    """A thread it starts waits on block IO; on 6.18 such a new thread's
+    first IO wait often adds the whole clock to its blkio_delay (2 of 20
+    threads, 10 of 10 after a process forked and reaped)."""
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    th = threading.Thread(target=direct_write, args=(path, 4))
+    th.start()
+    th.join()
+    return dict(runtime=time.monotonic() - t0)
+
+
 class WriteTask:
     process_name = "WriteTask"
 
@@ -283,6 +333,12 @@ async def slow_coro(i):
 def scenario(name):
     if name == "cpu":
         put("CpuTask", **CpuTask().run())
+    elif name == "joined":
+        for _ in range(12):
+            put("joined_workers", **joined_workers())
+    elif name == "thread_io":
+        for _ in range(12):
+            put("thread_io", **thread_io(os.path.join(DIR, "py-thread-io.bin")))
     elif name == "write":
         put("WriteTask", **WriteTask().run())
     elif name == "read":

@@ -65,6 +65,24 @@ class RecordTest(unittest.TestCase):
         self.assertLess(row.runtime_seconds, want["runtime"] + 0.005)
         self.assertEqual((row.stage, row.env, row.status), ("compute", "test", "completed"))
 
+    def test_cpu_of_threads_joined_at_once(self):
+        df, gt = self.record("joined")
+        rows = df[df.process_name == "joined_workers"].sort_values("task_start_time")
+        self.assertEqual(len(rows), len(gt))
+        for (_, row), want in zip(rows.iterrows(), gt):
+            cpu = row.cpu_user_seconds + row.cpu_system_seconds
+            # a worker missed would be 0.05 s short
+            self.assertAlmostEqual(cpu, want["cpu"], delta=0.01 + 0.05 * want["cpu"])
+
+    def test_iowait_of_threads_within_runtime(self):
+        df, gt = self.record("thread_io")
+        rows = df[df.process_name == "thread_io"]
+        self.assertEqual(len(rows), len(gt))
+        for _, row in rows.iterrows():
+            # never the kernel's jump by the whole clock (uptime, seconds)
+            self.assertGreater(row.io_wait_time_seconds, 0)
+            self.assertLessEqual(row.io_wait_time_seconds, row.runtime_seconds)
+
     def test_disk_bytes_and_iowait(self):
         df, gt = self.record("write", "read")
         w, r = self.one(df, "WriteTask"), self.one(df, "ReadTask")
