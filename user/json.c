@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "analyze.h"
 
@@ -29,12 +30,29 @@ void json__str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* The shortest of 15 to 17 digits that reads back as v itself. */
+static void json__exact(FILE *f, double v)
+{
+	char buf[32];
+
+	for (int digits = 15; digits < 17; digits++) {
+		snprintf(buf, sizeof(buf), "%.*g", digits, v);
+		if (strtod(buf, NULL) == v) {
+			fputs(buf, f);
+			return;
+		}
+	}
+	fprintf(f, "%.17g", v);
+}
+
 void json__num(FILE *f, double v, int digits)
 {
 	if (!isfinite(v))
 		fputs("null", f);
 	else if (v == (double)(long long)v && fabs(v) < 1e15)
 		fprintf(f, "%lld", (long long)v);
-	else
+	else if (digits)
 		fprintf(f, "%.*g", digits, v);
+	else
+		json__exact(f, v);
 }

@@ -102,7 +102,7 @@ static void args(FILE *f, const struct profile *p)
 		if (profile__is_null(p, c))
 			fputs("null", f);
 		else if (col->kind == PROFILE_REAL)
-			json__num(f, profile__real(p, c), 9);
+			json__num(f, profile__real(p, c), 0); /* the row's value itself */
 		else if (col->kind == PROFILE_I64 || col->kind == PROFILE_REF)
 			fprintf(f, "%lld", (long long)profile__i64(p, c));
 		else

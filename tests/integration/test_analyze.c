@@ -311,9 +311,11 @@ static void browse(const char *page, const char *shot, const char *expr, char *v
 #define BARS_EXPR                                                                          \
 	"TP.bars + ' ' + Array.from(document.querySelectorAll('canvas.tp-timeline'))"      \
 	".map(c => c.dataset.bars).join(' ') + ' ' + "                                     \
-	"(document.body.innerText.indexOf('regressed') >= 0)"
+	"(((document.querySelector('table.tp-diff tbody tr') || {}).textContent || '')"       \
+	".indexOf('regressed') >= 0)"
 
-/* Two sessions: both timelines hold every invocation, the diff is there. */
+/* Two sessions: both timelines hold every invocation, the diff is there,
+ * the regressed task in its first row. */
 static void test_report_in_browser(void **s)
 {
 	char page[PATH_MAX], shot[PATH_MAX], value[256], want[256];

@@ -181,7 +181,7 @@
   TP.diffTable = function (diff, taskIndex) {
     // Regressions first: they are what a reader of a comparison looks for.
     var tasks = diff.tasks.slice().sort(function (a, b) {
-      return (ORDER[a.verdict] || 9) - (ORDER[b.verdict] || 9);
+      return (a.verdict in ORDER ? ORDER[a.verdict] : 9) - (b.verdict in ORDER ? ORDER[b.verdict] : 9);
     });
     var counts = {};
     tasks.forEach(function (t) { counts[t.verdict] = (counts[t.verdict] || 0) + 1; });
