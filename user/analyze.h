@@ -152,15 +152,19 @@ void diff__free(struct diff *d);
 
 /* --- nesting.c ------------------------------------------------------------------ */
 /*
- * For each row of l, the row it ran directly inside (same thread, its span
- * within the other's), or -1. NULL with errno set on failure.
+ * For each row of l, the row it ran directly inside, or -1: on its thread,
+ * the innermost whose span holds it; for a thread's outermost rows, the
+ * innermost invocation on another thread of the process that holds all of
+ * that thread's rows. With covered, each row's seconds its children's
+ * spans cover, overlaps once. NULL with errno set on failure.
  */
-ptrdiff_t *nesting__parents(const struct profile_list *l);
+ptrdiff_t *nesting__parents(const struct profile_list *l, double *covered);
 
 /* --- json.c ------------------------------------------------------------------ */
 /* A JSON string; <, > and & escaped too, so it can sit in an HTML <script>. */
 void json__str(FILE *f, const char *s);
-/* A number with up to digits significant digits; NAN and infinities are null. */
+/* A number with up to digits significant digits, or with 0 exactly (the
+ * shortest that reads back); NAN and infinities are null. */
 void json__num(FILE *f, double v, int digits);
 
 /* --- format_analysis.c: `stats` and `diff` printed ---------------------------- */

@@ -8,10 +8,11 @@
  *
  * A task that calls other declared tasks contains their changes: when one
  * of them doubles, so does its caller's runtime. A change counts for the
- * caller only if its own part (less its nested invocations, nesting.c)
- * changed too; else it is said to be in the nested tasks, which carry it.
- * Peak memory has no own part (a nested peak is the caller's) and is
- * compared whole.
+ * caller only if its own part (less its nested invocations, nesting.c, on
+ * its thread and on threads it started) changed too; else it is said to be
+ * in the nested tasks, which carry it. Its own runtime is what its nested
+ * invocations did not cover; its other figures less theirs. Peak memory
+ * has no own part (a nested peak is the caller's) and is compared whole.
  */
 #include <errno.h>
 #include <math.h>
@@ -98,7 +99,8 @@ struct side {
 static int side__init(struct side *sd, const struct profile_list *l)
 {
 	size_t n = l->len ? l->len : 1;
-	ptrdiff_t *parent = nesting__parents(l);
+	double *covered = malloc(n * sizeof(*covered));
+	ptrdiff_t *parent = covered ? nesting__parents(l, covered) : NULL;
 
 	sd->l = l;
 	sd->idx = summary__group(l);
@@ -106,6 +108,7 @@ static int side__init(struct side *sd, const struct profile_list *l)
 	sd->has_nested = calloc(n, sizeof(*sd->has_nested));
 	if (!parent || !sd->idx || !sd->own || !sd->has_nested) {
 		free(parent);
+		free(covered);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < l->len; i++)
@@ -120,11 +123,22 @@ static int side__init(struct side *sd, const struct profile_list *l)
 			double *up = &sd->own[parent[i] * DM_NR + m];
 			double v;
 
-			if (m != DM_MEMORY && metric(&l->items[i], m, &v) && !isnan(*up))
+			/* runtime less the time its children covered, once:
+			 * children on other threads run side by side */
+			if (m == DM_RUNTIME || m == DM_MEMORY)
+				continue;
+			if (metric(&l->items[i], m, &v) && !isnan(*up))
 				*up = *up > v ? *up - v : 0;
 		}
 	}
+	for (size_t i = 0; i < l->len; i++) {
+		double *rt = &sd->own[i * DM_NR + DM_RUNTIME];
+
+		if (sd->has_nested[i] && !isnan(*rt))
+			*rt = *rt > covered[i] ? *rt - covered[i] : 0;
+	}
 	free(parent);
+	free(covered);
 	return 0;
 }
 

@@ -116,7 +116,8 @@ NOINLINE void nap(bool leave)
 
 NOINLINE void validate(void)
 {
-	sink += spin(400000 * factor("validate"));
+	/* long enough that doubling it moves batch's CPU beyond the floors */
+	sink += spin(2000000 * factor("validate"));
 }
 
 static void *validator(void *arg)

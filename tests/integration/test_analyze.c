@@ -53,17 +53,19 @@ static int record_pipeline(const char *batches, const char *const *extra)
 
 /*
  * Session 1: the pipeline, each batch a task `batch` the others run in;
- * 2: the same; 3: transform twice as slow.
+ * 2: the same; 3: transform twice as slow; 4: validate, which runs on a
+ * thread each batch starts, twice as slow.
  */
 static int setup_sessions(void **state)
 {
 	static const char *const nest[] = { "--nest", NULL };
 	static const char *const slow[] = { "--nest", "--slow", "transform", NULL };
+	static const char *const slow_thread[] = { "--nest", "--slow", "validate", NULL };
 
 	(void)state;
 	snprintf(db, sizeof(db), "%s", fresh_db("analyze.db"));
 	if (record_pipeline(BATCHES, nest) || record_pipeline(BATCHES, nest) ||
-	    record_pipeline(BATCHES, slow))
+	    record_pipeline(BATCHES, slow) || record_pipeline(BATCHES, slow_thread))
 		return -1;
 	return 0;
 }
@@ -102,6 +104,18 @@ static void verdicts(char *csv, char *regressed, size_t len, int *flagged)
 	}
 }
 
+/* Whether buf's line that starts with head (after its newline) ends with tail. */
+static bool csv_line_ends(const char *buf, const char *head, const char *tail)
+{
+	const char *line = strstr(buf, head), *nl;
+
+	if (!line)
+		return false;
+	nl = strchr(line + 1, '\n');
+	nl = nl ? nl : line + strlen(line);
+	return nl - line >= (ptrdiff_t)strlen(tail) && !strncmp(nl - strlen(tail), tail, strlen(tail));
+}
+
 static void test_diff_flags_planted_task_alone(void **s)
 {
 	/*
@@ -111,6 +125,8 @@ static void test_diff_flags_planted_task_alone(void **s)
 	 */
 	const char *slow[] = { "diff", "--db", db, "1", "3", "--threshold", "20", "--format", "csv",
 			       NULL };
+	const char *slow_thread[] = { "diff", "--db", db, "1", "4", "--threshold", "20", "--format",
+				      "csv", NULL };
 	const char *back[] = { "diff", "--db", db, "3", "1", "--threshold", "20", NULL };
 	const char *same[] = { "diff", "--db", db, "1", "2", "--threshold", "20", "--format", "csv",
 			       NULL };
@@ -124,6 +140,11 @@ static void test_diff_flags_planted_task_alone(void **s)
 	assert_non_null(strstr(out_buf, ",1,same\nbatch,same,cpu,"));
 	verdicts(out_buf, tasks, sizeof(tasks), &flagged);
 	assert_string_equal(tasks, "transform ");
+	/* validate runs on a thread batch starts and charges it: the same */
+	assert_int_equal(tp(slow_thread), 1);
+	assert_true(csv_line_ends(out_buf, "\nbatch,same,cpu,", ",1,same"));
+	verdicts(out_buf, tasks, sizeof(tasks), &flagged);
+	assert_string_equal(tasks, "validate ");
 	/* the reverse is an improvement: nothing regressed, exit 0 */
 	assert_int_equal(tp(back), 0);
 	assert_non_null(strstr(out_buf, "improved: transform"));
@@ -273,9 +294,9 @@ static void test_stats_agree_with_rows(void **s)
 static void test_export_matches_rows(void **s)
 {
 	char trace[PATH_MAX], checker[PATH_MAX];
-	const char *args[] = { "export", "--db", db, "--session", "4", "--format", "chrome-trace",
+	const char *args[] = { "export", "--db", db, "--session", "5", "--format", "chrome-trace",
 			       "-o", trace, NULL };
-	char *check[] = { "/usr/bin/python3", checker, trace, db, "4", NULL };
+	char *check[] = { "/usr/bin/python3", checker, trace, db, "5", NULL };
 	static const char *const shapes[] = { "--nest", "--unwind", "--exit", NULL };
 
 	(void)s;

@@ -258,6 +258,22 @@ static void batches(struct profile_list *l, double transform)
 	}
 }
 
+/*
+ * 12 fanouts, each starting a thread of its own for a worker that runs
+ * while fanout does 0.05 s of its own and waits: fanout is charged the
+ * worker's CPU, and its runtime holds the worker's.
+ */
+static void fanouts(struct profile_list *l, double worker)
+{
+	for (int i = 0; i < 12; i++) {
+		double t0 = 2.0 * i + 1.0, jitter = 0.001 * ((i * 7) % 12);
+
+		timed(l, "fanout", 9, t0, t0 + 0.1 + worker + jitter);
+		l->items[l->len - 1].cpu_user_seconds = 0.05 + worker + jitter;
+		timed(l, "worker", 100 + i, t0 + 0.05, t0 + 0.05 + worker + jitter);
+	}
+}
+
 static void test_diff_nested(void **s)
 {
 	struct profile_list base = {}, cur = {};
@@ -268,29 +284,36 @@ static void test_diff_nested(void **s)
 	(void)s;
 	batches(&base, 0.2);
 	batches(&cur, 0.4);
+	fanouts(&base, 0.1);
+	fanouts(&cur, 0.2);
 	/* interleaved on another thread: neither holds the other */
-	timed(&base, "coro", 8, 0, 0.3);
-	timed(&base, "coro", 8, 0.2, 0.5);
-	parent = nesting__parents(&base);
+	timed(&base, "coro", 8, 0.75, 1.05);
+	timed(&base, "coro", 8, 0.95, 1.25);
+	parent = nesting__parents(&base, NULL);
 	assert_non_null(parent);
-	for (size_t i = 0; i < 24; i += 2) {
+	for (size_t i = 0; i < 48; i += 2) {
 		assert_int_equal(parent[i], -1);
-		assert_int_equal(parent[i + 1], i);
+		assert_int_equal(parent[i + 1], i); /* on its thread, or on one it started */
 	}
-	assert_int_equal(parent[24], -1);
-	assert_int_equal(parent[25], -1);
+	assert_int_equal(parent[48], -1);
+	assert_int_equal(parent[49], -1);
 	free(parent);
 	diff_options__default(&o);
 	assert_int_equal(diff__build(&base, &cur, &o, &d), 0);
-	assert_int_equal(d.regressed, 1);
+	assert_int_equal(d.regressed, 2);
 	assert_string_equal(d.tasks[0].task, "transform");
 	assert_int_equal(d.tasks[0].m[DM_RUNTIME].verdict, DV_REGRESSED);
 	assert_false(d.tasks[0].m[DM_RUNTIME].nested);
-	assert_string_equal(d.tasks[1].task, "batch");
-	assert_int_equal(d.tasks[1].verdict, DV_SAME);
-	assert_true(d.tasks[1].m[DM_RUNTIME].nested);
-	assert_true(d.tasks[1].m[DM_RUNTIME].change_pct > 30); /* shown whole */
-	assert_true(d.tasks[1].m[DM_CPU].nested);
+	assert_string_equal(d.tasks[1].task, "worker");
+	assert_int_equal(d.tasks[1].m[DM_CPU].verdict, DV_REGRESSED);
+	for (size_t t = 2; t < 4; t++) {
+		/* batch, then fanout: slower by what ran inside, said, not flagged */
+		assert_string_equal(d.tasks[t].task, t == 2 ? "batch" : "fanout");
+		assert_int_equal(d.tasks[t].verdict, DV_SAME);
+		assert_true(d.tasks[t].m[DM_RUNTIME].nested);
+		assert_true(d.tasks[t].m[DM_RUNTIME].change_pct > 30); /* shown whole */
+		assert_true(d.tasks[t].m[DM_CPU].nested);
+	}
 	diff__free(&d);
 	free(base.items);
 	free(cur.items);
