@@ -60,6 +60,7 @@ static int parse_option(int c, const char *arg, struct record_opts *o)
 	case 'E': o->env = arg; return GO_ON;
 	case 'A': o->allocs = true; return GO_ON;
 	case 'v': tp_verbose++; return GO_ON;
+	case 'q': tp_quiet = 1; return GO_ON;
 	case 't': return add_spec(o, arg);
 	case 'R': return set_returns(o, arg);
 	case 'd':
@@ -115,6 +116,7 @@ int cli__record(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "returns", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "ringbuf-mb", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -123,7 +125,7 @@ int cli__record(int argc, char **argv)
 	int c, rc = GO_ON;
 
 	/* '+': the command's own options are not ours */
-	while (rc == GO_ON && (c = getopt_long(argc, argv, "+d:t:p:vh", opts, NULL)) != -1)
+	while (rc == GO_ON && (c = getopt_long(argc, argv, "+d:t:p:vqh", opts, NULL)) != -1)
 		rc = parse_option(c, optarg, &o);
 	if (rc == GO_ON)
 		rc = check_target(&o, argc, argv);

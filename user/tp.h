@@ -22,6 +22,7 @@
  */
 void tp_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern int tp_verbose;
+extern int tp_quiet; /* notes (LOG_INFO) not printed: record -q */
 #define tp_err(...) tp_log(3, __VA_ARGS__)   /* LOG_ERR */
 #define tp_warn(...) tp_log(4, __VA_ARGS__)  /* LOG_WARNING */
 #define tp_info(...) tp_log(6, __VA_ARGS__)  /* LOG_INFO */

@@ -13,6 +13,7 @@
 #include "tp.h"
 
 int tp_verbose;
+int tp_quiet;
 
 /*
  * Whether stderr is systemd's journal stream: then each line starts with
@@ -40,6 +41,8 @@ void tp_log(int prio, const char *fmt, ...)
 	char line[2048];
 	va_list ap;
 
+	if (tp_quiet && prio >= 6)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);

@@ -41,6 +41,25 @@ static void test_metacharacter_name_verbatim(void **s)
 	profile_list__free(&l);
 }
 
+/* With -q the launched command's stdout, stderr and status are its own. */
+static void test_quiet_output_is_the_targets(void **s)
+{
+	char spec[PATH_MAX], script[PATH_MAX + 64], out[256], err[256];
+	char *plain[] = { "/bin/sh", "-c", script, NULL };
+	char *quiet[] = { tp_bin, "record", "-q", "--db", fresh_db("quiet.db"), "-t", spec, "--",
+			  "/bin/sh", "-c", script, NULL };
+
+	snprintf(spec, sizeof(spec), "%s:cpu_task", target);
+	snprintf(script, sizeof(script), "echo out; echo err >&2; exec '%s' exit37", target);
+	assert_int_equal(run(plain, NULL), 37);
+	snprintf(out, sizeof(out), "%s", out_buf);
+	snprintf(err, sizeof(err), "%s", err_buf);
+	assert_string_equal(err, "err\n");
+	assert_int_equal(run(quiet, NULL), 37);
+	assert_string_equal(out_buf, out);
+	assert_string_equal(err_buf, err);
+}
+
 /* --- bad input: one line, a non-zero exit, nothing harmed ---------------------------- */
 
 static void test_bad_missing_pid(void **s)
@@ -191,6 +210,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_status_passed_through),
 		cmocka_unit_test(test_metacharacter_name_verbatim),
+		cmocka_unit_test(test_quiet_output_is_the_targets),
 		cmocka_unit_test(test_bad_missing_pid),
 		cmocka_unit_test(test_bad_unknown_symbol),
 		cmocka_unit_test(test_bad_stripped),
