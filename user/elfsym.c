@@ -207,12 +207,38 @@ static bool has_interp(Elf *elf)
 	return false;
 }
 
+/* Symbols (symtab and dynsym), the dynamic section and Go's marks. */
+static int read_sections(struct elf_file *ef, Elf *elf)
+{
+	size_t cap = 0, shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		shstrndx = 0;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *sname;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		sname = shstrndx ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		if (sname && (!strcmp(sname, ".go.buildinfo") || !strcmp(sname, ".gopclntab")))
+			ef->is_go = true;
+		if (sh.sh_type == SHT_SYMTAB)
+			ef->has_symtab = true;
+		if ((sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) &&
+		    read_symbols(ef, elf, scn, &sh, &cap))
+			return -ENOMEM;
+		if (sh.sh_type == SHT_DYNAMIC && read_dynamic(ef, elf, scn, &sh))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 struct elf_file *elf_file__open(const char *path)
 {
 	struct elf_file *ef;
-	Elf_Scn *scn = NULL;
 	GElf_Ehdr eh;
-	size_t cap = 0, shstrndx;
 	int err = EINVAL;
 	struct stat st;
 	Elf *elf;
@@ -259,34 +285,9 @@ struct elf_file *elf_file__open(const char *path)
 	}
 	ef->is_dyn = eh.e_type == ET_DYN;
 	ef->is_exec = eh.e_type == ET_EXEC || has_interp(elf);
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		shstrndx = 0;
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		GElf_Shdr sh;
-		const char *sname;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		sname = shstrndx ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
-		if (sname && (!strcmp(sname, ".go.buildinfo") || !strcmp(sname, ".gopclntab")))
-			ef->is_go = true;
-		if (sh.sh_type == SHT_SYMTAB) {
-			ef->has_symtab = true;
-			if (read_symbols(ef, elf, scn, &sh, &cap)) {
-				err = ENOMEM;
-				goto cleanup;
-			}
-		} else if (sh.sh_type == SHT_DYNSYM) {
-			if (read_symbols(ef, elf, scn, &sh, &cap)) {
-				err = ENOMEM;
-				goto cleanup;
-			}
-		} else if (sh.sh_type == SHT_DYNAMIC) {
-			if (read_dynamic(ef, elf, scn, &sh)) {
-				err = ENOMEM;
-				goto cleanup;
-			}
-		}
+	if (read_sections(ef, elf)) {
+		err = ENOMEM;
+		goto cleanup;
 	}
 	return ef;
 

@@ -107,6 +107,75 @@ void probe_plan__free(struct probe_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* Returns, calls and jumps of the function's instructions: where returns
+ * are, whether it calls, and the jumps within it (targets) and out of it. */
+static int classify(const cs_insn *insn, size_t count, uint64_t start, uint64_t end,
+		    uint64_t **targets, size_t *ntargets, struct probe_plan *out)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < count && !err; i++) {
+		const cs_insn *in = &insn[i];
+		uint64_t t;
+
+		if (in_group(in, CS_GRP_RET)) {
+			err = push_u64(&out->rets, &out->nrets, in->address);
+		} else if (in_group(in, CS_GRP_CALL)) {
+			out->has_call = true;
+		} else if (in_group(in, CS_GRP_JUMP)) {
+			t = direct_target(in);
+			if (!t)
+				out->indirect_jmp = true;
+			else if (t >= start && t < end)
+				err = push_u64(targets, ntargets, t);
+			else
+				err = push_u64(&out->tails, &out->ntails, t);
+		}
+	}
+	return err;
+}
+
+/* sub rsp, imm is the one adjustment of SP the entry probe models. */
+static bool sub_rsp_imm(const cs_insn *in, uint32_t *imm)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	if (in->id != X86_INS_SUB || x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
+	    x->operands[0].reg != X86_REG_RSP || x->operands[1].type != X86_OP_IMM ||
+	    x->operands[1].imm <= 0 || x->operands[1].imm >= (1 << 20))
+		return false;
+	*imm = (uint32_t)x->operands[1].imm;
+	return true;
+}
+
+/* Entry: walks the straight-line prologue for an emulated instruction. */
+static void choose_entry(const cs_insn *insn, size_t count, const uint64_t *targets,
+			 size_t ntargets, struct probe_plan *out)
+{
+	uint32_t adj = 0, imm;
+
+	for (size_t i = 0; i < count; i++) {
+		const cs_insn *in = &insn[i];
+
+		if (i > 0 && contains(targets, ntargets, in->address))
+			break;
+		if (emulated(in)) {
+			out->entry_vaddr = in->address;
+			out->sp_adj = adj;
+			out->entry_emulated = true;
+			break;
+		}
+		if (in_group(in, CS_GRP_JUMP) || in_group(in, CS_GRP_CALL) ||
+		    in_group(in, CS_GRP_RET) || in_group(in, CS_GRP_INT))
+			break;
+		if (writes_rsp(in)) {
+			if (!sub_rsp_imm(in, &imm))
+				break;
+			adj += imm;
+		}
+	}
+}
+
 int probe_plan__build(const struct elf_file *ef, const struct elf_sym *sym,
 		      enum tp_ret_mode want, struct probe_plan *out)
 {
@@ -138,62 +207,10 @@ int probe_plan__build(const struct elf_file *ef, const struct elf_sym *sym,
 		err = -ENOEXEC;
 		goto cleanup;
 	}
-
-	for (size_t i = 0; i < count && !err; i++) {
-		const cs_insn *in = &insn[i];
-		uint64_t t;
-
-		if (in_group(in, CS_GRP_RET)) {
-			err = push_u64(&out->rets, &out->nrets, in->address);
-		} else if (in_group(in, CS_GRP_CALL)) {
-			out->has_call = true;
-		} else if (in_group(in, CS_GRP_JUMP)) {
-			t = direct_target(in);
-			if (!t)
-				out->indirect_jmp = true;
-			else if (t >= start && t < end)
-				err = push_u64(&targets, &ntargets, t);
-			else
-				err = push_u64(&out->tails, &out->ntails, t);
-		}
-	}
+	err = classify(insn, count, start, end, &targets, &ntargets, out);
 	if (err)
 		goto cleanup;
-
-	/* Entry: walk the straight-line prologue for an emulated instruction. */
-	{
-		uint32_t adj = 0;
-
-		for (size_t i = 0; i < count; i++) {
-			const cs_insn *in = &insn[i];
-
-			if (i > 0 && contains(targets, ntargets, in->address))
-				break;
-			if (emulated(in)) {
-				out->entry_vaddr = in->address;
-				out->sp_adj = adj;
-				out->entry_emulated = true;
-				break;
-			}
-			if (in_group(in, CS_GRP_JUMP) || in_group(in, CS_GRP_CALL) ||
-			    in_group(in, CS_GRP_RET) || in_group(in, CS_GRP_INT))
-				break;
-			if (writes_rsp(in)) {
-				const cs_x86 *x = &in->detail->x86;
-
-				/* sub rsp, imm is the one adjustment modelled */
-				if (in->id == X86_INS_SUB && x->op_count == 2 &&
-				    x->operands[0].type == X86_OP_REG &&
-				    x->operands[0].reg == X86_REG_RSP &&
-				    x->operands[1].type == X86_OP_IMM && x->operands[1].imm > 0 &&
-				    x->operands[1].imm < (1 << 20))
-					adj += (uint32_t)x->operands[1].imm;
-				else
-					break;
-			}
-		}
-	}
-
+	choose_entry(insn, count, targets, ntargets, out);
 	out->mode = want == TP_RET_URETPROBE ? TP_RET_URETPROBE : TP_RET_INSN;
 	/* A uretprobe reads the return address at SP: only where SP is untouched. */
 	if (out->mode == TP_RET_URETPROBE && out->sp_adj) {
