@@ -3,12 +3,10 @@
  * A thread's counters as of now, and the charging of what child threads and
  * processes did to the invocation that started them.
  *
- * CPU and IO wait are the kernel's own per-task accounting, the same that
- * getrusage and taskstats report, so no program has to run on every context
- * switch. sum_exec_runtime of a running task lags by up to a tick (see
- * cpu_now for what is added to it). blkio_delay needs delay accounting on when
- * the task was created (user/delayacct.c); for tasks without it, iowait.bpf.h
- * counts instead.
+ * CPU is the kernel's own per-task accounting, the same that getrusage
+ * reports. sum_exec_runtime of a running task lags by up to a tick (see
+ * cpu_now for what is added to it). IO wait is counted at context switches
+ * (iowait.bpf.h): delay accounting's blkio_delay is wrong on 6.18.
  */
 #ifndef TP_COUNTERS_BPF_H
 #define TP_COUNTERS_BPF_H
@@ -86,24 +84,19 @@ static __always_inline __u64 cpu_now(struct task_struct *t, __u64 ktime)
 
 /* Counter i of t at ktime (bpf_ktime_get_ns, which the caller has). */
 static __always_inline __u64 counter_now(struct thread_state *ts, struct task_struct *t, int i,
-					 __u64 ktime)
+					 __u64 ktime, bool current)
 {
-	struct task_delay_info *delays;
-
 	switch (i) {
 	case TP_CPU_NS:
-		return cpu_now(t, ktime);
+		/* another thread's figure is as of its last tick or switch */
+		return current ? cpu_now(t, ktime) : t->se.sum_exec_runtime;
 	/* t is a trusted BTF pointer: plain loads, no probe_read calls */
 	case TP_UTIME_NS:
 		return t->utime;
 	case TP_STIME_NS:
 		return t->stime;
 	case TP_IOWAIT_NS:
-		/* a probe read: a plain load would be merged with the map
-		 * load into one instruction on two kinds of pointer, which
-		 * the verifier refuses */
-		delays = t->delays;
-		return delays ? BPF_CORE_READ(delays, blkio_delay) : ts->ctr[TP_IOWAIT_NS];
+		return ts->ctr[TP_IOWAIT_NS]; /* iowait.bpf.h */
 	case TP_READ_BYTES:
 		return t->ioac.read_bytes;
 	case TP_WRITE_BYTES:
@@ -123,8 +116,12 @@ static __always_inline __u64 counter_now(struct thread_state *ts, struct task_st
 static __always_inline void snapshot(struct thread_state *ts, struct task_struct *t, __u64 *s,
 				     __u64 ktime)
 {
+	/* unrolled, so that each counter is its own load: merged, a load from
+	 * the task and one from the map would be one instruction on two kinds
+	 * of pointer, which the verifier refuses */
+#pragma unroll
 	for (int i = 0; i < TP_NR_CTR; i++)
-		s[i] = counter_now(ts, t, i, ktime);
+		s[i] = counter_now(ts, t, i, ktime, true);
 }
 
 /* Adds d to invocation id's charges; creates the entry if asked. */
@@ -160,7 +157,8 @@ static __always_inline bool allocs_counted(void)
 }
 
 /* Passes what a child thread did since the last call on to its owner. */
-static __always_inline void charge_owner(struct thread_state *ts, struct task_struct *t)
+static __always_inline void charge_owner(struct thread_state *ts, struct task_struct *t,
+					 bool current)
 {
 	__u64 now, life;
 	struct desc *dst;
@@ -178,8 +176,9 @@ static __always_inline void charge_owner(struct thread_state *ts, struct task_st
 	life = now > t->start_time ? now - t->start_time : 0;
 	/* one counter at a time: this runs inside frame closing, whose stack
 	 * has no room for another snapshot */
+#pragma unroll /* as in snapshot */
 	for (int i = 0; i < TP_NR_CTR; i++) {
-		__u64 v = counter_now(ts, t, i, now), d;
+		__u64 v = counter_now(ts, t, i, now, current), d;
 
 		/* IO wait can be revised down at a switch-out after the last
 		 * charge (a thread's final switch follows its exit): never
@@ -187,14 +186,8 @@ static __always_inline void charge_owner(struct thread_state *ts, struct task_st
 		if (v < ts->charged[i])
 			continue;
 		d = v - ts->charged[i];
-		/*
-		 * A thread's CPU and IO wait fit in its life. Measured on
-		 * 6.18: a new thread's first block IO wait often adds the
-		 * whole clock to blkio_delay, as if the wait had begun at
-		 * boot (30 of 30 threads, some forked processes; its own
-		 * /proc/thread-self/stat shows it too), which would charge
-		 * its invocation the machine's uptime.
-		 */
+		/* a thread's CPU and IO wait fit in its life, as a frame's
+		 * own do in its span (frames.bpf.h, emit) */
 		if ((i == TP_CPU_NS || i == TP_IOWAIT_NS) && d > life)
 			d = life;
 		ts->charged[i] = v;
@@ -238,8 +231,11 @@ __noinline int charge_live_threads(__u64 id)
 		if (t == cur)
 			continue;
 		ts = bpf_task_storage_get(&threads, t, 0, 0);
-		if (ts && ts->owner == id)
-			charge_owner(ts, t);
+		if (ts && ts->owner == id) {
+			charge_owner(ts, t, false);
+			/* its id comes back when its tid is reused: owner no more */
+			ts->owner = 0;
+		}
 	}
 	bpf_iter_task_destroy(&it);
 	return 0;

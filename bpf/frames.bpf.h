@@ -148,10 +148,8 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 
 			/*
 			 * The thread's own CPU and IO wait fit in the time it
-			 * spent here. Measured on 6.18: blkio_delay sometimes
-			 * grows by the time since an earlier wait began (2 of
-			 * 90 short writes read 7 ms in 0.4 ms), which taskstats
-			 * shows too; such a figure is cut to the wall time.
+			 * spent here: cpu_now's catch-up is an estimate, and
+			 * IO wait may be revised at a switch (iowait.bpf.h).
 			 */
 			if ((i == TP_CPU_NS || i == TP_IOWAIT_NS) && own > end_ns - f->start_ns)
 				own = end_ns - f->start_ns;

@@ -49,7 +49,7 @@ int BPF_PROG(tp_exit, struct task_struct *p, bool group_dead)
 	struct tp_proc *pr;
 
 	if (ts) {
-		charge_owner(ts, p);
+		charge_owner(ts, p, true); /* p is exiting: the current task */
 		/* frames it had left before (by a cut) end there; the rest here. Its
 		 * user memory is still there (6.18 traces before exit_mm) */
 		close_frames(ts, p, 0, user_sp_of(p), TP_EXITED, false, true);

@@ -17,10 +17,6 @@ const volatile struct tp_config cfg = {};
  */
 __u32 task_gen[TP_MAX_TASKS];
 
-/* Set when a thread without delay accounting is first tracked: the
- * collector then attaches the sched_switch fallback (iowait.bpf.h). */
-__u32 no_delays_seen;
-
 /*
  * rss_stat fires on every page fault of every process: the collector keeps
  * it attached only while some tracked process lives (engine.c). rss_on says
@@ -82,10 +78,10 @@ struct thread_state {
 	 */
 	__u64 cut_snap[TP_NR_CTR];
 	__u64 cut_ns;
-	__u64 iowait_since;        /* fallback IO wait: blocked since */
-	__u64 last_iowait;         /* fallback IO wait counted at the last switch-in */
-	__u64 in_ktime;            /* fallback: when it was switched in */
-	__u64 sum_in;              /* fallback: se.sum_exec_runtime then */
+	__u64 iowait_since;        /* IO wait (iowait.bpf.h): blocked since */
+	__u64 last_iowait;         /* IO wait counted at the last switch-in */
+	__u64 in_ktime;            /* when it was switched in */
+	__u64 sum_in;              /* se.sum_exec_runtime then */
 	__u64 owner;               /* invocation that spawned this thread */
 	__u64 mm_key;              /* the mm its frames belong to */
 	__u64 seq;                 /* invocation ids of this thread */

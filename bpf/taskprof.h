@@ -35,7 +35,7 @@ enum tp_ctr {
 	TP_CPU_NS = 0,   /* on-CPU time, ns: se.sum_exec_runtime */
 	TP_UTIME_NS,     /* task->utime delta (tick sampled), for the user/sys split */
 	TP_STIME_NS,     /* task->stime delta (tick sampled) */
-	TP_IOWAIT_NS,    /* block IO delay: delays->blkio_delay (delayacct) */
+	TP_IOWAIT_NS,    /* blocked on IO: switch-out with in_iowait to switch-in */
 	TP_READ_BYTES,   /* task->ioac.read_bytes delta */
 	TP_WRITE_BYTES,  /* task->ioac.write_bytes delta */
 	TP_NET_TX,       /* bytes sent on AF_INET/AF_INET6 sockets */

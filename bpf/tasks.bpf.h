@@ -26,8 +26,6 @@ static __always_inline struct thread_state *thread_enter(struct task_struct *t)
 	if (!ts)
 		return NULL;
 	mempeak_track(p, t->mm);
-	if (!t->delays)
-		no_delays_seen = 1;
 	ts->mm_key = mm_key;
 	ts->mm_idx = p->mm_idx;
 	return ts;

@@ -112,8 +112,7 @@ static int start_engine(struct collector *c)
 	 */
 	struct engine_opts eo = { .track_all = true, .lazy_rss = true,
 				  .ringbuf_mb = c->cfg->ringbuf_mb ? c->cfg->ringbuf_mb
-								   : TP_COLLECT_RINGBUF_MB,
-				  .delayacct = c->delayacct_held };
+								   : TP_COLLECT_RINGBUF_MB };
 
 	c->engine = engine__new(&eo);
 	return c->engine ? 0 : -errno;

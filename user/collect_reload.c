@@ -91,7 +91,7 @@ int collector__track_running(struct collector *c)
 	if (!err)
 		/* for those, before their next call */
 		err = engine__check_rss(c->engine, c->nmaps > 0);
-	return err ? err : engine__check_switch(c->engine);
+	return err;
 }
 
 /* The tasks as the session row lists them. */

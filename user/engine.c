@@ -25,7 +25,7 @@ struct engine {
 	struct attacher *att;
 	struct bpf_link *tps[8];
 	size_t ntps;
-	struct bpf_link *sw;  /* tp_switch, when some tracked thread needs it */
+	struct bpf_link *sw;  /* tp_switch and */
 	struct bpf_link *rss; /* tp_rss; with lazy_rss, while a tracked process lives */
 	struct sink *sink;
 };
@@ -131,51 +131,12 @@ int engine__attach_allocs(struct engine *e, const struct plan *p, pid_t pid)
 }
 
 /*
- * Whether IO wait needs the sched_switch program: only for tracked threads
- * created while delay accounting was off. Sparing it spares every context
- * switch in the system a BPF call.
- */
-static bool needs_switch(struct engine *e)
-{
-	struct bpf_link *it;
-	uint32_t one;
-	bool any = false;
-	int fd;
-
-	if (!e->opts.delayacct || e->skel->bss->no_delays_seen)
-		return true; /* no delay accounting, or a thread BPF saw without it */
-	it = bpf_program__attach_iter(e->skel->progs.count_no_delays, NULL);
-	if (!it)
-		return true;
-	fd = bpf_iter_create(bpf_link__fd(it));
-	if (fd < 0 || read(fd, &one, sizeof(one)) == sizeof(one))
-		any = true;
-	if (fd >= 0)
-		close(fd);
-	bpf_link__destroy(it);
-	tp_debug("IO wait: %s", any ? "sched_switch (target predates delayacct)" : "delayacct");
-	return any;
-}
-
-/* The IO-wait fallback, once some tracked thread has no delay accounting. */
-int engine__check_switch(struct engine *e)
-{
-	if (e->sw || !needs_switch(e))
-		return 0;
-	e->sw = bpf_program__attach(e->skel->progs.tp_switch);
-	if (!e->sw) {
-		tp_err("engine: cannot attach tp_switch: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-/*
- * rss_stat runs for every page fault on the machine, some 40 ns each: with
- * lazy_rss it is attached only while a tracked process lives. rss_on is
- * stored after the attach and cleared before the detach, with full
- * barriers: a frame that saw it set either finds it attached, or its
- * process is in tgids, which idle_rss reads after clearing it.
+ * rss_stat runs for every page fault on the machine, some 40 ns each, and
+ * tp_switch (IO wait) for every context switch: with lazy_rss both are
+ * attached only while a tracked process lives. rss_on is stored after the
+ * attach and cleared before the detach, with full barriers: a frame that
+ * saw it set either finds them attached, or its process is in tgids, which
+ * idle_rss reads after clearing it.
  */
 static bool any_tracked(struct engine *e)
 {
@@ -191,14 +152,21 @@ int engine__check_rss(struct engine *e, bool needed)
 	if (e->rss || (e->opts.lazy_rss && !needed &&
 		       !__atomic_load_n(&bss->rss_wanted, __ATOMIC_SEQ_CST)))
 		return 0;
+	e->sw = bpf_program__attach(e->skel->progs.tp_switch);
+	if (!e->sw) {
+		tp_err("engine: cannot attach tp_switch: %s", strerror(errno));
+		return -errno;
+	}
 	e->rss = bpf_program__attach(e->skel->progs.tp_rss);
 	if (!e->rss) {
 		tp_err("engine: cannot attach tp_rss: %s", strerror(errno));
+		bpf_link__destroy(e->sw);
+		e->sw = NULL;
 		return -errno;
 	}
 	__atomic_store_n(&bss->rss_on, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&bss->rss_wanted, 0, __ATOMIC_SEQ_CST);
-	tp_debug("memory peaks: rss_stat attached");
+	tp_debug("memory peaks and IO wait: rss_stat and sched_switch attached");
 	return 0;
 }
 
@@ -215,7 +183,9 @@ void engine__idle_rss(struct engine *e)
 	}
 	bpf_link__destroy(e->rss);
 	e->rss = NULL;
-	tp_debug("memory peaks: rss_stat detached, no tracked process left");
+	bpf_link__destroy(e->sw);
+	e->sw = NULL;
+	tp_debug("rss_stat and sched_switch detached, no tracked process left");
 }
 
 /* The kernel's encoding of a device number (super_block.s_dev). */
@@ -264,7 +234,7 @@ static int attach_tracepoints(struct engine *e)
 		}
 		e->ntps++;
 	}
-	return err ? err : engine__check_switch(e);
+	return err;
 }
 
 /* The plan's probes on files, changed from the last plan's (collect). */

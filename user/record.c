@@ -128,8 +128,7 @@ static int attach_all(struct recorder *r)
 
 static int start_engine(struct recorder *r)
 {
-	struct engine_opts eo = { .allocs = r->o->allocs, .ringbuf_mb = r->o->ringbuf_mb,
-				  .delayacct = r->delayacct_held };
+	struct engine_opts eo = { .allocs = r->o->allocs, .ringbuf_mb = r->o->ringbuf_mb };
 
 	r->engine = engine__new(&eo);
 	return r->engine ? 0 : -errno;

@@ -417,7 +417,6 @@ void format__show(FILE *f, const struct profile *p);
 struct engine_opts {
 	bool allocs;        /* malloc-family probes */
 	bool track_all;     /* any process entering a task is tracked (collect) */
-	bool delayacct;     /* delay accounting is held on (else IO wait by sched_switch) */
 	bool lazy_rss;      /* rss_stat only while a tracked process lives (collect) */
 	size_t ringbuf_mb;  /* 0: TP_RINGBUF_MB */
 };
@@ -444,8 +443,6 @@ void engine__retire(struct engine *e, uint32_t task);
 int engine__drop_file(struct engine *e, dev_t dev, ino_t ino, const struct attacher_sync *s);
 /* Takes every record so far and writes it (before the task table changes). */
 void engine__flush(struct engine *e);
-/* Attaches the IO-wait fallback if a tracked thread now needs it. */
-int engine__check_switch(struct engine *e);
 /* lazy_rss: attaches rss_stat once a frame asked for it (after each poll) or
  * the caller needs it (it tracked running processes)... */
 int engine__check_rss(struct engine *e, bool needed);

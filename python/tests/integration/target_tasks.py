@@ -42,11 +42,14 @@ def io(field):
     return 0
 
 
-def blkio_seconds():
-    """This thread's IO wait as delay accounting has it (field 42, in ticks)."""
-    with open("/proc/thread-self/stat") as f:
-        ticks = int(f.read().rsplit(")", 1)[1].split()[39])
-    return ticks / os.sysconf("SC_CLK_TCK")
+def asleep():
+    """Seconds this thread has spent off-CPU and not waiting for a CPU:
+    wall time less its schedstat run and runqueue times. (Delay
+    accounting's blkio figure, /proc/thread-self/stat field 42, is wrong on
+    6.18: it jumps by whole seconds, or by the uptime.)"""
+    with open("/proc/thread-self/schedstat") as f:
+        run, queued = (int(x) for x in f.read().split()[:2])
+    return time.monotonic() - (run + queued) / 1e9
 
 
 def spin(seconds):
@@ -149,7 +152,7 @@ class ReadTask:
     @profiler
     def run(self, path, reads):
         """Random O_DIRECT reads: bytes from storage, and IO wait."""
-        r0, w0 = io("read_bytes"), blkio_seconds()
+        r0, w0 = io("read_bytes"), asleep()
         fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
         buf = mmap.mmap(-1, 4096)
         size = os.fstat(fd).st_size // 4096
@@ -157,7 +160,7 @@ class ReadTask:
         for _ in range(reads):
             os.preadv(fd, [buf], rng.randrange(size) * 4096)
         os.close(fd)
-        return dict(read=io("read_bytes") - r0, iowait=blkio_seconds() - w0)
+        return dict(read=io("read_bytes") - r0, iowait=asleep() - w0)
 
 
 class NetTask:
