@@ -6,9 +6,10 @@
  * Read through CO-RE elsewhere, with the version each needs:
  * - task->se.sum_exec_runtime, ->utime, ->stime, ->ioac, ->start_time
  *   (CLOCK_MONOTONIC): long-standing;
- * - task->in_iowait (a bitfield, read with BPF_CORE_READ_BITFIELD_PROBED)
- *   at sched_switch; delays->blkio_delay is not used: 6.18 starts a wait
- *   that ends a delayed dequeue on the wrong task (iowait.bpf.h);
+ * - task->in_iowait (a bitfield, read with BPF_CORE_READ_BITFIELD), set
+ *   from io_schedule_prepare until after the thread runs again, read at
+ *   sched_switch; delays->blkio_delay is not used: it is wrong on 6.18
+ *   (iowait.bpf.h);
  * - open-coded task iterators (bpf_iter_task_new, 6.7);
  * - sock->__sk_common.skc_family; tp_btf sock_send_length and
  *   sock_recv_length (added in 2023; present on the 6.18 tested);
