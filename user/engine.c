@@ -25,8 +25,9 @@ struct engine {
 	struct attacher *att;
 	struct bpf_link *tps[8];
 	size_t ntps;
-	struct bpf_link *sw;  /* tp_switch and */
-	struct bpf_link *rss; /* tp_rss; with lazy_rss, while a tracked process lives */
+	/* tp_switch (IO wait) and tp_rss: with lazy_rss, while a tracked process lives */
+	struct bpf_link *sw;
+	struct bpf_link *rss;
 	struct sink *sink;
 };
 
