@@ -8,7 +8,9 @@
  * return is seen (status completed), or when it is found dead: then it was
  * left by an exception, a forced unwind or a longjmp. Those are "cuts"
  * (cuts.bpf.h); a dead frame that was open at the thread's last cut ended at
- * the cut, with the counters as they were then. A frame is dead when the
+ * the cut, with the counters as they were then. A dead frame that no cut
+ * explains returned where no probe saw it: it is closed as completed, its
+ * end marked approximate (TP_EV_END_APPROX) and counted. A frame is dead when the
  * thread runs above it (SP), or, after a cut, when its return address slot
  * no longer holds what it held at the cut: a later call from the same depth
  * has written its own there. Frames still open when the thread or its mm
@@ -133,6 +135,8 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 
 	if ((f->flags & F_MEM_UNSURE) && f->slot != TP_NO_SLOT)
 		stat_inc(TP_STAT_MEM_APPROX); /* a slotless one was counted at entry */
+	if (f->flags & F_END_UNSEEN)
+		stat_inc(TP_STAT_RET_UNSEEN);
 	if ((f->flags & F_URET) && ts->nuret)
 		ts->nuret--;
 	if (f->task < TP_MAX_TASKS && f->gen != task_gen[f->task])
@@ -164,7 +168,8 @@ static __always_inline void emit(struct close_ctx *c, struct frame *f, __u32 dep
 		e->reserved = 0;
 		e->flags = (f->slot == TP_NO_SLOT || (f->flags & F_MEM_UNSURE) ? TP_EV_MEM_APPROX : 0) |
 			   ((f->flags & F_NO_ALLOCS) || (d && (d->flags & F_NO_ALLOCS)) ?
-				    TP_EV_NO_ALLOCS : 0);
+				    TP_EV_NO_ALLOCS : 0) |
+			   (f->flags & F_END_UNSEEN ? TP_EV_END_APPROX : 0);
 		/*
 		 * A wakeup costs ~2.5 us: wake the consumer once per 1024
 		 * records of a thread, not on every record; it also polls on a
@@ -204,11 +209,15 @@ static long close_one(__u32 i, void *arg)
 		return 1;
 	if (f->entry_sp < c->dead_below ||
 	    (c->check_slots && ts->cut_ns > f->start_ns && slot_changed(f))) {
-		status = TP_UNWOUND;
 		if (ts->cut_ns > f->start_ns) {
 			end = ts->cut_snap;
 			end_ns = ts->cut_ns;
 			status = ts->cut_status;
+		} else {
+			/* left with no cut since it began: it returned, and no
+			 * probe saw it; it ended at the latest now */
+			status = TP_COMPLETED;
+			f->flags |= F_END_UNSEEN;
 		}
 	} else if (c->ret_sp && f->entry_sp == c->ret_sp) {
 		status = c->ret_status;

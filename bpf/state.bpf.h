@@ -67,6 +67,7 @@ enum frame_flags {
 	F_MEM_EARLY = 0x4, /* opened before rss_stat was attached: hiwater_rss fills in */
 	F_MEM_UNSURE = 0x8, /* ...and a peak may have gone unseen: approximate */
 	F_URET = 0x10,      /* a uretprobe waits for its return (counted in nuret) */
+	F_END_UNSEEN = 0x20, /* found left without a return seen: its end approximate */
 };
 
 struct thread_state {

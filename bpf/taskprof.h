@@ -64,6 +64,7 @@ enum tp_stat {
 	TP_STAT_LOST_PROC,     /* forked processes not tracked: TP_MAX_PROCS reached */
 	TP_STAT_MEM_APPROX,    /* memory peak fell back to entry/exit readings */
 	TP_STAT_LOST_RELOAD,   /* invocations open while their task's probes changed */
+	TP_STAT_RET_UNSEEN,    /* stored with an approximate end: no probe saw the return */
 	TP_STAT_NR,
 };
 
@@ -75,6 +76,9 @@ enum tp_stat {
 #define TP_COOKIE_URET (1ULL << 63)
 #define TP_COOKIE_TASK(c) ((__u32)(c))
 #define TP_COOKIE_SP_ADJ(c) (((c) >> 32) & 0x7fffffffu)
+/* Return-site probe cookie: the returning frame's slot is SP + (s32)cookie;
+ * ra_sp is SP at the return address minus SP at the probe (callsites.h). */
+#define TP_SITE_COOKIE(ra_sp) ((__u64)(__u32)((__s32)(ra_sp) - 8))
 /*
  * Returns a thread may have pending in uretprobes: the kernel hijacks no
  * more (MAX_URETPROBE_DEPTH, include/linux/uprobes.h, 64 since 2.6.39 and
@@ -115,6 +119,7 @@ struct tp_marker_rec {
 enum tp_event_flags {
 	TP_EV_MEM_APPROX = 0x1, /* rss_peak from entry/exit readings only */
 	TP_EV_NO_ALLOCS = 0x2,  /* allocations were not counted everywhere: store NULL */
+	TP_EV_END_APPROX = 0x4, /* its return went unseen: end_ns is when it was found left */
 };
 
 /* One finished invocation. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Probes on the declared tasks: one at entry, and at return either a
- * uretprobe or uprobes on the function's ret instructions (user/plan.c
- * chooses). They are attached to the file, for every process that maps it,
+ * Probes on the declared tasks: one at entry, and at return a uretprobe,
+ * uprobes on the function's ret instructions, or uprobes at the sites its
+ * callers resume at (user/plan.c chooses). They are attached to the file, for every process that maps it,
  * and act only in tracked processes.
  */
 #ifndef TP_TASKS_BPF_H
@@ -69,32 +69,46 @@ int BPF_KPROBE(tp_enter)
 	return 0;
 }
 
+/*
+ * The frame entered with its return address at slot has returned: it, and
+ * the frames tail-called from it (entered at the same slot), close now,
+ * and frames entered below it were left before.
+ */
+static __always_inline int returned(__u64 slot)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = thread_of(t);
+
+	if (ts && ts->depth)
+		close_frames(ts, t, slot, slot, KEEP_OPEN, true, false);
+	return 0;
+}
+
 /* uprobe on a ret instruction: SP points at the return address */
 SEC("uprobe")
 int BPF_KPROBE(tp_ret)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct thread_state *ts = thread_of(t);
-	__u64 sp = PT_REGS_SP(ctx);
-
-	if (!ts || !ts->depth)
-		return 0;
-	close_frames(ts, t, sp, sp, KEEP_OPEN, true, false);
-	return 0;
+	return returned(PT_REGS_SP(ctx));
 }
 
 /* uretprobe: the return address has been popped */
 SEC("uretprobe")
 int BPF_KRETPROBE(tp_uret)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct thread_state *ts = thread_of(t);
-	__u64 sp = PT_REGS_SP(ctx) - 8;
+	return returned(PT_REGS_SP(ctx) - 8);
+}
 
-	if (!ts || !ts->depth)
-		return 0;
-	close_frames(ts, t, sp, sp, KEEP_OPEN, true, false);
-	return 0;
+/*
+ * uprobe at a return site, in a caller just after its call to a task
+ * (user/callsites.c): whatever ran last returned here, so tail calls of
+ * every kind are seen. The cookie is the slot's offset from SP here: the
+ * slot lies 8 bytes below SP at the return address, and the caller may
+ * have moved SP since (TP_SITE_COOKIE).
+ */
+SEC("uprobe")
+int BPF_KPROBE(tp_site)
+{
+	return returned(PT_REGS_SP(ctx) + (__s64)(__s32)bpf_get_attach_cookie(ctx));
 }
 
 #endif /* TP_TASKS_BPF_H */

@@ -4,13 +4,14 @@ TBUILD := $(BUILD)/tests
 TEST_CFLAGS := $(ALL_CFLAGS) -Wno-unused-function -Wno-format-truncation
 CMOCKA := -lcmocka
 
-UNIT_TESTS := test_repo test_repo_files test_spec test_symbols test_agg test_stats
+UNIT_TESTS := test_repo test_repo_files test_spec test_symbols test_callsites test_agg test_stats
 UNIT_BINS := $(UNIT_TESTS:%=$(TBUILD)/%)
 INTEG_TESTS := test_metrics test_frames test_trees test_kill test_tracers test_cli test_collect \
 	       test_service test_systemd test_analyze test_markers
 INTEG_BINS := $(INTEG_TESTS:%=$(TBUILD)/%)
 FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD)/libfix.so \
-	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped $(TBUILD)/fix_backtrace
+	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped $(TBUILD)/fix_backtrace \
+	    $(TBUILD)/fix_calls_gcc $(TBUILD)/fix_calls_clang $(TBUILD)/fix_calls_nopie
 # rustup's, else Debian's (scripts/deps.sh installs it when there is neither)
 RUSTC ?= $(shell command -v rustc 2>/dev/null || ls $$HOME/.cargo/bin/rustc 2>/dev/null)
 RUST_TARGET := $(if $(RUSTC),$(TBUILD)/rust_target)
@@ -27,7 +28,8 @@ $(TBUILD)/test_repo $(TBUILD)/test_repo_files: $(TBUILD)/%: tests/unit/%.c $(BUI
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
 
 # unit tests of the collector's modules link them from the core library
-$(TBUILD)/test_spec $(TBUILD)/test_symbols $(TBUILD)/test_agg $(TBUILD)/test_stats: \
+$(TBUILD)/test_spec $(TBUILD)/test_symbols $(TBUILD)/test_callsites $(TBUILD)/test_agg \
+		$(TBUILD)/test_stats: \
 		$(TBUILD)/%: tests/unit/%.c \
 		$(CORE_LIB) $(BUILD)/libtaskprof.a | $(TBUILD) $(FIXTURES)
 	$(call msg,CC,$@)
@@ -70,6 +72,12 @@ $(TBUILD)/fix_shapes: tests/fixtures/shapes.S tests/fixtures/shapes_main.c | $(T
 	$(Q)$(CC) -O2 -g -o $@ $^
 $(TBUILD)/fix_backtrace: tests/fixtures/fix_backtrace.c | $(TBUILD)
 	$(Q)$(CC) -O2 -g -o $@ $<
+$(TBUILD)/fix_calls_gcc: tests/fixtures/fix_calls.c | $(TBUILD)
+	$(Q)gcc -O2 -g -fPIE -pie -o $@ $<
+$(TBUILD)/fix_calls_clang: tests/fixtures/fix_calls.c | $(TBUILD)
+	$(Q)clang -O2 -g -fPIE -pie -o $@ $<
+$(TBUILD)/fix_calls_nopie: tests/fixtures/fix_calls.c | $(TBUILD)
+	$(Q)gcc -O2 -g -fno-PIE -no-pie -o $@ $<
 $(TBUILD)/fix_stripped: $(TBUILD)/fix_c_pie
 	$(Q)strip -s -o $@ $<
 

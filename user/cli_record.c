@@ -43,8 +43,10 @@ static int set_returns(struct record_opts *o, const char *arg)
 		o->ret_mode = TP_RET_URETPROBE;
 	else if (!strcmp(arg, "insn"))
 		o->ret_mode = TP_RET_INSN;
+	else if (!strcmp(arg, "sites"))
+		o->ret_mode = TP_RET_SITES;
 	else
-		return cli__usage("record: --returns takes auto, uretprobe or insn");
+		return cli__usage("record: --returns takes auto, sites, uretprobe or insn");
 	return GO_ON;
 }
 

@@ -206,8 +206,10 @@ static int task_key(struct parse *ps, const char *section, const char *key, cons
 			t->returns = TP_RET_URETPROBE;
 		else if (!strcmp(v, "insn"))
 			t->returns = TP_RET_INSN;
+		else if (!strcmp(v, "sites"))
+			t->returns = TP_RET_SITES;
 		else
-			fail(ps, "returns must be auto, uretprobe or insn, not '%s'", v);
+			fail(ps, "returns must be auto, sites, uretprobe or insn, not '%s'", v);
 		return !ps->failed;
 	}
 	fail(ps, "unknown key '%s' in [%s]: expected binary, symbol, marker, stage, "

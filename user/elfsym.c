@@ -76,7 +76,8 @@ static bool sym_in(const char *name, const char *const *words, size_t nwords)
 	return false;
 }
 
-static int add_sym(struct elf_file *ef, size_t *cap, const char *name, GElf_Sym *sym)
+static int add_sym(struct elf_file *ef, size_t *cap, const char *name, GElf_Sym *sym,
+		   bool exported)
 {
 	struct elf_sym *s;
 
@@ -96,6 +97,7 @@ static int add_sym(struct elf_file *ef, size_t *cap, const char *name, GElf_Sym 
 		return -ENOMEM;
 	s->addr = sym->st_value;
 	s->size = sym->st_size;
+	s->exported = exported;
 	s->plain = tp_demangle_plain(name);
 	ef->nsyms++;
 	return 0;
@@ -138,7 +140,7 @@ static int read_symbols(struct elf_file *ef, Elf *elf, Elf_Scn *scn, GElf_Shdr *
 			continue;
 		if (!sym.st_value)
 			continue;
-		if (add_sym(ef, cap, name, &sym))
+		if (add_sym(ef, cap, name, &sym, sh->sh_type == SHT_DYNSYM))
 			return -ENOMEM;
 	}
 	return 0;

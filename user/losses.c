@@ -41,6 +41,8 @@ static const struct {
 	[TP_STAT_LOST_DESC] = { "child_charges", true },
 	[TP_STAT_LOST_PROC] = { "processes_untracked", true },
 	[TP_STAT_LOST_RELOAD] = { "open_at_reload", true },
+	/* stored, its runtime and counters running past the unseen return */
+	[TP_STAT_RET_UNSEEN] = { "returns_unseen", true },
 	/* the memory peak from entry and exit readings: approximate, not lost */
 	[TP_STAT_MEM_APPROX] = { "mem_peak_approximate", false },
 };

@@ -11,7 +11,7 @@
 const char cli_usage_text[] =
 	"usage:\n"
 	"  taskprof record [--db PATH] [--stage STAGE] [--env ENV] [--allocs] [-d SECONDS]\n"
-	"                  [--returns auto|uretprobe|insn] [--ringbuf-mb N] [-v | -q]\n"
+	"                  [--returns auto|sites|uretprobe|insn] [--ringbuf-mb N] [-v | -q]\n"
 	"                  -t SPEC [-t SPEC ...]  (-p PID | -- COMMAND [ARG ...])\n"
 	"  taskprof list   [--db PATH] [--session ID] [--process NAME] [--format table|csv|json]\n"
 	"  taskprof show   [--db PATH] ID\n"

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "tp.h"
+#include "callsites.h"
 
 struct plan *plan__new(void)
 {
@@ -152,38 +153,148 @@ static int add_cold_part(struct plan *p, struct elf_file *ef, const struct elf_s
 	return err;
 }
 
+/* Whether fn calls nothing and leaves only by ret: nothing it runs can walk
+ * the stack past its return address. Its cold part, if any, counts too. */
+static bool is_leaf(struct elf_file *ef, const struct elf_sym *fn, const struct probe_plan *pp)
+{
+	struct elf_sym **m = NULL;
+	char name[1024];
+	int n;
+
+	if (pp->has_call || pp->ntails || pp->indirect_jmp)
+		return false;
+	snprintf(name, sizeof(name), "%s.cold", fn->name);
+	n = elf_file__find(ef, name, &m);
+	free(m);
+	return n == 0;
+}
+
+/* A return-site probe; a probe of another site already there (it cannot
+ * share a cookie) moves this one back to its return address. */
+static int add_site(struct plan *p, struct elf_file *ef, const struct ret_site *rs)
+{
+	uint64_t off, cookie = TP_SITE_COOKIE(rs->ra_sp);
+	int err = elf_file__offset(ef, rs->probe, &off);
+
+	for (size_t i = 0; i < p->n && !err; i++) {
+		if (p->v[i].prog != TP_PROG_SITE || p->v[i].offset != off ||
+		    strcmp(p->v[i].path, ef->path) || p->v[i].cookie == cookie)
+			continue;
+		cookie = TP_SITE_COOKIE(0);
+		err = elf_file__offset(ef, rs->ra, &off);
+		break;
+	}
+	if (!err)
+		err = plan__add(p, TP_PROG_SITE, ef->path, off, cookie);
+	if (!err)
+		p->nsites++;
+	return err;
+}
+
+/*
+ * The return mechanism of one function, and why, for -v. AUTO: a uretprobe
+ * where the image never looks at its stack (URETPROBE comes in resolved so:
+ * resolve.c decides per image), else the callers' return sites when every
+ * caller is known, else a uretprobe on a leaf (no walk can pass it), else
+ * the ret instructions.
+ */
+static enum tp_ret_mode choose(struct elf_file *ef, const struct elf_sym *fn,
+			       const struct probe_plan *pp, enum tp_ret_mode mode,
+			       const struct callers *c, char *why, size_t len)
+{
+	if (mode == TP_RET_URETPROBE || mode == TP_RET_INSN) {
+		snprintf(why, len, "%s", mode == TP_RET_URETPROBE ? "nothing in its image looks at "
+			 "its stack, or --returns" : "--returns insn");
+		return mode;
+	}
+	if (c->complete || mode == TP_RET_SITES) {
+		snprintf(why, len, "%s%s", c->complete ? "every caller is known" : "--returns sites, "
+			 "but calls from elsewhere end late: ", c->complete ? "" : c->why);
+		return TP_RET_SITES;
+	}
+	if (mode == TP_RET_AUTO && is_leaf(ef, fn, pp)) {
+		snprintf(why, len, "a leaf, so nothing walks past its return; not every caller is "
+			 "known: %s", c->why);
+		return TP_RET_URETPROBE;
+	}
+	snprintf(why, len, "not every caller is known: %s", c->why);
+	return TP_RET_INSN;
+}
+
+static int add_returns(struct plan *p, struct elf_file *ef, const struct elf_sym *s,
+		       const struct probe_plan *pp, const struct callers *c, uint64_t entry_off)
+{
+	int err = 0;
+
+	switch (pp->mode) {
+	case TP_RET_URETPROBE:
+		/* the uretprobe shares the entry's address so only one trap fires */
+		p->nuret++;
+		return plan__add(p, TP_PROG_URET, ef->path, entry_off, 0);
+	case TP_RET_SITES:
+		for (size_t i = 0; i < c->n && !err; i++)
+			err = add_site(p, ef, &c->v[i]);
+		return err;
+	default:
+		err = add_rets(p, ef, pp->rets, pp->nrets);
+		if (!err)
+			err = add_tail_closers(p, ef, pp, 0);
+		return err ? err : add_cold_part(p, ef, s);
+	}
+}
+
+static const char *mode_name(enum tp_ret_mode m)
+{
+	return m == TP_RET_URETPROBE ? "a uretprobe" :
+	       m == TP_RET_SITES     ? "return sites" : "ret-instruction probes";
+}
+
+static size_t emulated_sites(const struct callers *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		n += c->v[i].emulated;
+	return n;
+}
+
 int plan__add_function(struct plan *p, struct elf_file *ef, const struct elf_sym *s,
 		       uint32_t task, enum tp_ret_mode mode)
 {
+	struct callers c = { .complete = false };
+	enum tp_ret_mode chosen;
 	struct probe_plan pp;
+	char why[320];
 	uint64_t off;
 	int err;
 
-	err = probe_plan__build(ef, s, mode, &pp);
+	err = probe_plan__build(ef, s, TP_RET_INSN, &pp);
+	if (!err && mode != TP_RET_URETPROBE && mode != TP_RET_INSN)
+		err = callers__find(ef, s, &c);
 	if (err) {
 		tp_err("record: cannot decode %s in %s: %s", s->name, ef->path, strerror(-err));
+		probe_plan__free(&pp);
 		return err;
 	}
-	err = elf_file__offset(ef, pp.entry_vaddr, &off);
+	chosen = choose(ef, s, &pp, mode, &c, why, sizeof(why));
+	if (chosen == TP_RET_URETPROBE) {
+		probe_plan__free(&pp);
+		err = probe_plan__build(ef, s, TP_RET_URETPROBE, &pp);
+	}
+	pp.mode = chosen;
+	if (!err)
+		err = elf_file__offset(ef, pp.entry_vaddr, &off);
 	if (!err)
 		err = plan__add(p, TP_PROG_ENTER, ef->path, off,
 				TP_COOKIE(task, pp.sp_adj) |
-					(pp.mode == TP_RET_URETPROBE ? TP_COOKIE_URET : 0));
-	if (!err && pp.mode == TP_RET_URETPROBE) {
-		/* the uretprobe shares the entry's address so only one trap fires */
-		err = plan__add(p, TP_PROG_URET, ef->path, off, 0);
-		p->nuret++;
-	} else if (!err) {
-		err = add_rets(p, ef, pp.rets, pp.nrets);
-		if (!err)
-			err = add_tail_closers(p, ef, &pp, 0);
-		if (!err)
-			err = add_cold_part(p, ef, s);
-	}
-	tp_debug("task %s: %s+0x%llx sp_adj=%u %s, %zu ret(s), %zu tail(s)%s", s->name, ef->path,
-		 (unsigned long long)(pp.entry_vaddr - s->addr), pp.sp_adj,
-		 pp.mode == TP_RET_URETPROBE ? "uretprobe" : "ret-insn probes", pp.nrets,
-		 pp.ntails, pp.entry_emulated ? "" : ", entry single-stepped");
+					(chosen == TP_RET_URETPROBE ? TP_COOKIE_URET : 0));
+	if (!err)
+		err = add_returns(p, ef, s, &pp, &c, off);
+	tp_debug("task %s: entry %s+0x%llx%s; returns by %s (%zu ret, %zu sites, %zu emulated): %s",
+		 s->name, ef->path, (unsigned long long)(pp.entry_vaddr - s->addr),
+		 pp.entry_emulated ? "" : " (single-stepped)", mode_name(chosen), pp.nrets, c.n,
+		 emulated_sites(&c), why);
+	callers__free(&c);
 	probe_plan__free(&pp);
 	p->nfuncs++;
 	return err;

@@ -96,7 +96,7 @@ static int make_plan(struct recorder *r)
 
 	/* a debugger sees a uretprobe's trampoline in its backtraces */
 	if (mode == TP_RET_AUTO && r->img.tracer)
-		mode = TP_RET_INSN;
+		mode = TP_RET_SAFE;
 	r->plan = plan__new();
 	if (!r->plan)
 		return -ENOMEM;

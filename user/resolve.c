@@ -107,9 +107,10 @@ static int not_found(const struct elf_file *ef, const struct task_spec *ts)
 }
 
 /*
- * AUTO: a uretprobe only where nothing in the process looks at the stack.
- * Decided once per file: specs often share one, and its image's closure
- * takes every library's ELF to read.
+ * AUTO: a uretprobe wherever nothing in the process looks at the stack;
+ * elsewhere plan.c chooses function by function (AUTO goes on). Decided
+ * once per file: specs often share one, and its image's closure takes
+ * every library's ELF to read.
  */
 static enum tp_ret_mode mode_for(struct plan *p, const struct elf_file *ef,
 				 const struct plan_target *t, enum tp_ret_mode mode)
@@ -120,10 +121,10 @@ static enum tp_ret_mode mode_for(struct plan *p, const struct elf_file *ef,
 		return mode;
 	for (size_t i = 0; i < p->nquiet; i++)
 		if (!strcmp(p->quiet[i].path, ef->path))
-			return p->quiet[i].quiet ? TP_RET_URETPROBE : TP_RET_INSN;
+			return p->quiet[i].quiet ? TP_RET_URETPROBE : TP_RET_AUTO;
 	q = realloc(p->quiet, (p->nquiet + 1) * sizeof(*q));
 	if (!q)
-		return TP_RET_INSN; /* the safe answer needs no memory */
+		return TP_RET_SAFE; /* the safe answer needs no memory */
 	p->quiet = q;
 	q = &p->quiet[p->nquiet];
 	q->path = ef->path; /* the plan's own ELF: it lives as long */
@@ -132,7 +133,7 @@ static enum tp_ret_mode mode_for(struct plan *p, const struct elf_file *ef,
 	else
 		q->quiet = plan__image_quiet(p, ef->path, t->preload, t->npreload);
 	p->nquiet++;
-	return q->quiet ? TP_RET_URETPROBE : TP_RET_INSN;
+	return q->quiet ? TP_RET_URETPROBE : TP_RET_AUTO;
 }
 
 static int resolve_spec(struct plan *p, const struct task_spec *ts, uint32_t idx,

@@ -61,6 +61,7 @@ struct elf_sym {
 	char *plain;     /* demangled without parameters, or NULL for C names */
 	uint64_t addr;
 	uint64_t size;
+	bool exported;   /* defined in .dynsym: other files may call it */
 };
 
 /* Ways a file's code can leave frames without returning (elfsym.c). */
@@ -116,9 +117,11 @@ int tp_strv_add(char ***v, size_t *n, const char *s);
 
 /* --- probeplan.c --------------------------------------------------------- */
 enum tp_ret_mode {
-	TP_RET_AUTO = 0,
+	TP_RET_AUTO = 0,  /* the cheapest that is safe and exact (plan.c) */
 	TP_RET_URETPROBE, /* kernel return probe: cheapest, but not unwinder safe */
 	TP_RET_INSN,      /* uprobes on the ret instructions: always safe */
+	TP_RET_SITES,     /* uprobes where the callers resume: safe, sees tail calls */
+	TP_RET_SAFE,      /* AUTO without uretprobes (a debugger is attached) */
 };
 
 struct probe_plan {
@@ -143,6 +146,7 @@ enum tp_prog {
 	TP_PROG_ENTER,   /* tp_enter: a task's entry */
 	TP_PROG_RET,     /* tp_ret: a ret instruction of a task */
 	TP_PROG_URET,    /* tp_uret: a task's return, as a uretprobe */
+	TP_PROG_SITE,    /* tp_site: where a task's caller resumes */
 	TP_PROG_RAISE,   /* tp_raise: _Unwind_RaiseException */
 	TP_PROG_FORCED,  /* tp_forced: _Unwind_ForcedUnwind */
 	TP_PROG_JUMP,    /* tp_jump: longjmp and its aliases */
@@ -178,6 +182,7 @@ struct plan {
 	size_t ntasks;
 	size_t nfuncs;            /* functions probed */
 	size_t nuret;             /* ...of which return by uretprobe */
+	size_t nsites;            /* return-site probes */
 	struct plan_quiet {       /* files whose whole image is quiet, decided */
 		const char *path;
 		bool quiet;
