@@ -35,6 +35,7 @@ struct close_ctx {
 	__u32 mm_alive;    /* the mm can still be read */
 	__u32 check_slots; /* a frame whose return slot changed since the cut is dead */
 	__u32 ret_status;  /* status of the frame at ret_sp: completed, or a marker's own */
+	__u32 landed;      /* at a landing pad: frames a cut left end now, not at the cut */
 };
 
 /* Whether the frame's return address slot holds another value than at the cut. */
@@ -210,8 +211,12 @@ static long close_one(__u32 i, void *arg)
 	if (f->entry_sp < c->dead_below ||
 	    (c->check_slots && ts->cut_ns > f->start_ns && slot_changed(f))) {
 		if (ts->cut_ns > f->start_ns) {
-			end = ts->cut_snap;
-			end_ns = ts->cut_ns;
+			/* the unwind that began at the cut has just brought
+			 * control back to the caller: that is the frame's end */
+			if (!c->landed) {
+				end = ts->cut_snap;
+				end_ns = ts->cut_ns;
+			}
 			status = ts->cut_status;
 		} else {
 			/* left with no cut since it began: it returned, and no
@@ -253,11 +258,23 @@ static __always_inline void close_ctx__start(struct close_ctx *c, struct thread_
  * (returning now), and then, unless rest is KEEP_OPEN, every other frame
  * with status rest.
  */
+static __always_inline void close_run(struct close_ctx *c, struct thread_state *ts,
+				      struct task_struct *t)
+{
+	__u64 snap[TP_NR_CTR];
+
+	if (!ts->depth)
+		return;
+	close_ctx__start(c, ts, t, snap);
+	/* the common case, one frame returning, without a loop */
+	if (close_one(0, c) == 0 && ts->depth)
+		bpf_loop(TP_MAX_FRAMES, close_one, c, 0);
+}
+
 static __always_inline void close_frames_as(struct thread_state *ts, struct task_struct *t,
 					    __u64 ret_sp, __u64 dead_below, __u32 rest,
 					    bool mm_alive, bool check_slots, __u32 ret_status)
 {
-	__u64 snap[TP_NR_CTR];
 	struct close_ctx c = {
 		.ret_sp = ret_sp,
 		.dead_below = dead_below,
@@ -267,12 +284,25 @@ static __always_inline void close_frames_as(struct thread_state *ts, struct task
 		.ret_status = ret_status,
 	};
 
-	if (!ts->depth)
-		return;
-	close_ctx__start(&c, ts, t, snap);
-	/* the common case, one frame returning, without a loop */
-	if (close_one(0, &c) == 0 && ts->depth)
-		bpf_loop(TP_MAX_FRAMES, close_one, &c, 0);
+	close_run(&c, ts, t);
+}
+
+/*
+ * An exception has landed in the frame of the function that called the one
+ * at slot: it, and every frame below, ended now (unwound by the last cut,
+ * or, with no cut since one began, returned unseen).
+ */
+static __always_inline void close_landed(struct thread_state *ts, struct task_struct *t,
+					 __u64 slot)
+{
+	struct close_ctx c = {
+		.dead_below = slot + 1,
+		.rest = KEEP_OPEN,
+		.mm_alive = true,
+		.landed = true,
+	};
+
+	close_run(&c, ts, t);
 }
 
 static __always_inline void close_frames(struct thread_state *ts, struct task_struct *t,

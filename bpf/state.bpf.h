@@ -68,6 +68,7 @@ enum frame_flags {
 	F_MEM_UNSURE = 0x8, /* ...and a peak may have gone unseen: approximate */
 	F_URET = 0x10,      /* a uretprobe waits for its return (counted in nuret) */
 	F_END_UNSEEN = 0x20, /* found left without a return seen: its end approximate */
+	F_SITES = 0x40,     /* returns seen at its callers' sites, and left at their pads */
 };
 
 struct thread_state {

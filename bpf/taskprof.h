@@ -69,13 +69,15 @@ enum tp_stat {
 };
 
 /*
- * Entry probe cookie: task index, SP adjustment back to the call, and
- * TP_COOKIE_URET when a uretprobe sees the task's returns.
+ * Entry probe cookie: task index, SP adjustment back to the call, and how
+ * the task's returns are seen: TP_COOKIE_URET by a uretprobe,
+ * TP_COOKIE_SITES at its callers' return sites and landing pads.
  */
 #define TP_COOKIE(task, sp_adj) (((__u64)(sp_adj) << 32) | (__u32)(task))
 #define TP_COOKIE_URET (1ULL << 63)
+#define TP_COOKIE_SITES (1ULL << 62)
 #define TP_COOKIE_TASK(c) ((__u32)(c))
-#define TP_COOKIE_SP_ADJ(c) (((c) >> 32) & 0x7fffffffu)
+#define TP_COOKIE_SP_ADJ(c) (((c) >> 32) & 0x3fffffffu)
 /* Return-site probe cookie: the returning frame's slot is SP + (s32)cookie;
  * ra_sp is SP at the return address minus SP at the probe (callsites.h). */
 #define TP_SITE_COOKIE(ra_sp) ((__u64)(__u32)((__s32)(ra_sp) - 8))

@@ -48,10 +48,12 @@ int BPF_KPROBE(tp_enter)
 	 * task, unless a cut has passed since it started, in which case it was
 	 * left and this is a new call from the same depth. (A frame that caught
 	 * an exception itself and then tail-called a task is taken for left at
-	 * the exception; that needs both at once.)
+	 * the exception; that needs both at once.) A frame whose callers'
+	 * landing pads are probed was closed there if it was left: the same SP
+	 * is a tail call.
 	 */
 	top = frame_top(ts);
-	if (top && top->entry_sp == sp && ts->cut_ns > top->start_ns)
+	if (top && top->entry_sp == sp && ts->cut_ns > top->start_ns && !(top->flags & F_SITES))
 		dead_below = sp + 1;
 	reap_dead(ts, t, dead_below);
 	if (uret && ts->nuret >= TP_URET_DEPTH) {
@@ -59,10 +61,12 @@ int BPF_KPROBE(tp_enter)
 		stat_inc(TP_STAT_LOST_DEPTH);
 		return 0;
 	}
-	if (open_frame(ts, t, sp, TP_COOKIE_TASK(cookie)) || !uret)
+	if (open_frame(ts, t, sp, TP_COOKIE_TASK(cookie)))
 		return 0;
 	top = frame_top(ts);
-	if (top) {
+	if (top && (cookie & TP_COOKIE_SITES))
+		top->flags |= F_SITES;
+	if (top && uret) {
 		top->flags |= F_URET;
 		ts->nuret++;
 	}
@@ -109,6 +113,26 @@ SEC("uprobe")
 int BPF_KPROBE(tp_site)
 {
 	return returned(PT_REGS_SP(ctx) + (__s64)(__s32)bpf_get_attach_cookie(ctx));
+}
+
+/*
+ * uprobe on a landing pad of a function that calls tasks: an exception
+ * thrown through its call resumes here, in the caller's frame, so every
+ * frame entered at the call's slot or below ends here, unwound: control is
+ * back with the caller. Without this, the caller could go on to the call's
+ * return site, where the frame would look returned. The cookie is as
+ * tp_site's.
+ */
+SEC("uprobe")
+int BPF_KPROBE(tp_landed)
+{
+	__u64 slot = PT_REGS_SP(ctx) + (__s64)(__s32)bpf_get_attach_cookie(ctx);
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = thread_of(t);
+
+	if (ts && ts->depth)
+		close_landed(ts, t, slot);
+	return 0;
 }
 
 #endif /* TP_TASKS_BPF_H */

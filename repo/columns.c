@@ -14,8 +14,9 @@
 #include "repo_internal.h"
 
 const struct profile_column profile_columns[PROFILE_NCOLS] = {
-#define COLUMN(name, sql, kind, prec, metric) \
-	[PROFILE_COL_##name] = { #name, sql, kind, prec, metric, offsetof(struct profile, name) },
+#define COLUMN(name, sql, kind, prec, metric, since)                                      \
+	[PROFILE_COL_##name] = { #name, sql, kind, prec, metric, since,                   \
+				 offsetof(struct profile, name) },
 	PROFILE_COLUMNS(COLUMN)
 #undef COLUMN
 };
@@ -28,7 +29,7 @@ const struct profile_column profile_columns[PROFILE_NCOLS] = {
 #define TYPE_FOR(kind)                                                                  \
 	((kind) == PROFILE_I64 || (kind) == PROFILE_REF ? 1 :                            \
 	 (kind) == PROFILE_REAL ? 2 : (kind) == PROFILE_TIME ? 3 : 4)
-#define CHECK(name, sql, kind, prec, metric)                                                    \
+#define CHECK(name, sql, kind, prec, metric, since)                                                  \
 	_Static_assert(TYPE_OF(name) == TYPE_FOR(kind), #name ": field type and kind differ");
 PROFILE_COLUMNS(CHECK)
 #undef CHECK
@@ -101,17 +102,35 @@ static char *names(char *s, const char *sep)
 	return s;
 }
 
-char *columns__create_table(void)
+char *columns__create_table(int version)
 {
 	char *s = cat(NULL, "CREATE TABLE profiles (id INTEGER PRIMARY KEY");
 
 	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
+		if (profile_columns[c].since > version)
+			continue;
 		s = cat(s, ", ");
 		s = s ? cat(s, profile_columns[c].name) : NULL;
 		s = s ? cat(s, " ") : NULL;
 		s = s ? cat(s, profile_columns[c].sql) : NULL;
 	}
 	return s ? cat(s, ");") : NULL;
+}
+
+char *columns__add_since(int version)
+{
+	char *s = cat(NULL, "");
+
+	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
+		if (profile_columns[c].since != version)
+			continue;
+		s = cat(s, "ALTER TABLE profiles ADD COLUMN ");
+		s = s ? cat(s, profile_columns[c].name) : NULL;
+		s = s ? cat(s, " ") : NULL;
+		s = s ? cat(s, profile_columns[c].sql) : NULL;
+		s = s ? cat(s, ";") : NULL;
+	}
+	return s;
 }
 
 /* Rollups: invocations beyond a task's rate, per task and second, with
@@ -199,9 +218,16 @@ char *columns__insert(int rows)
 	return s;
 }
 
-char *columns__select(const char *where)
+char *columns__select(const char *where, int version)
 {
-	char *s = names(cat(NULL, "SELECT id, "), ", ");
+	char *s = cat(NULL, "SELECT id");
+
+	/* a column the file predates reads as NULL */
+	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
+		s = cat(s, ", ");
+		s = s ? cat(s, profile_columns[c].since > version ? "NULL" :
+			       profile_columns[c].name) : NULL;
+	}
 
 	s = s ? cat(s, " FROM profiles") : NULL;
 	s = s ? cat(s, where) : NULL;
@@ -248,7 +274,7 @@ void columns__bind(sqlite3_stmt *st, int first, const struct profile *p)
 {
 	int i = first;
 
-#define BIND(name, sql, kind, prec, metric) BIND_##kind(i++, p->name);
+#define BIND(name, sql, kind, prec, metric, since) BIND_##kind(i++, p->name);
 	PROFILE_COLUMNS(BIND)
 #undef BIND
 }

@@ -104,6 +104,7 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	[1] = "ALTER TABLE sessions ADD COLUMN status TEXT NOT NULL DEFAULT 'completed'"
 	      " CHECK (status IN ('running', 'completed', 'aborted'));",
 	[2] = NULL, /* v3: rollups, collector_status, sessions.config */
+	[3] = NULL, /* v4: profiles.approximate */
 };
 #define BASE_VERSION 2
 
@@ -121,7 +122,7 @@ static char *generated_step(int v)
 	char *rollups, *sql;
 
 	if (v != 2)
-		return NULL;
+		return columns__add_since(v + 1);
 	rollups = columns__create_rollups();
 	sql = rollups ? malloc(strlen(rollups) + sizeof(create_status)) : NULL;
 	if (sql) {
@@ -178,7 +179,7 @@ static int write_schema(struct profile_repo *repo, int from)
 		return 0;
 	rc = sqlite3_exec(repo->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
 	if (from == 0 && rc == SQLITE_OK) {
-		profiles = columns__create_table();
+		profiles = columns__create_table(BASE_VERSION);
 		rc = profiles ? sqlite3_exec(repo->db, profiles, NULL, NULL, &msg) : SQLITE_NOMEM;
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(repo->db, create_sessions, NULL, NULL, &msg);
@@ -218,14 +219,15 @@ static const char *stmt_text(enum stmt_id i, int version, bool readonly, char **
 	case ST_INSERT_MANY:
 		return *owned = columns__insert(INSERT_ROWS);
 	case ST_GET_ALL:
-		return *owned = columns__select(" ORDER BY id");
+		return *owned = columns__select(" ORDER BY id", version);
 	case ST_GET_BY_PROCESS:
-		return *owned = columns__select(" WHERE process_name = ? ORDER BY id");
+		return *owned = columns__select(" WHERE process_name = ? ORDER BY id", version);
 	case ST_FIND:
 		return *owned = columns__select(" WHERE (?1 = 0 OR session_id = ?1) AND "
-						"(?2 IS NULL OR process_name = ?2) ORDER BY id");
+						"(?2 IS NULL OR process_name = ?2) ORDER BY id",
+						version);
 	case ST_GET:
-		return *owned = columns__select(" WHERE id = ?");
+		return *owned = columns__select(" WHERE id = ?", version);
 	case ST_ROLLED_UP:
 		/* files before v3 have no rollups: nothing was rolled up */
 		return version < 3 && readonly ? "SELECT 0" : fixed_sql[i];
@@ -419,8 +421,10 @@ struct profile_repo *profile_repo__open(const char *path, unsigned int flags)
 		if (!err)
 			err = inspect(repo, path, &version);
 	}
-	if (!err && !readonly)
+	if (!err && !readonly) {
 		err = make_writable(repo, path, version);
+		version = SCHEMA_VERSION; /* migrated */
+	}
 	/* an empty file read as it is: nothing to read, nothing to prepare */
 	if (!err && (!readonly || version > 0))
 		err = prepare_all(repo, version, path);

@@ -52,6 +52,8 @@ struct profile {
 	char *symbol;
 	char *binary;
 	char *status; /* completed, unwound, exited */
+	int64_t approximate; /* 1: its return went unseen, its end is when it was found
+			      * left; 0: exact; PROFILE_NULL_I64: a file before v4 */
 };
 
 struct profile_list {
@@ -176,6 +178,7 @@ struct profile_column {
 	enum profile_kind kind;
 	int prec;        /* digits of a REAL */
 	int metric;      /* a measurement: rollups sum it and keep its maximum */
+	int since;       /* the schema version that added it */
 	size_t offset;   /* of its field in struct profile */
 };
 

@@ -7,7 +7,7 @@
 
 #include "profile_repo.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 /* rows per multi-row INSERT: one statement step per 32 rows is ~2x faster */
 #define INSERT_ROWS 32
 #define BUSY_TIMEOUT_MS 5000
@@ -50,9 +50,13 @@ struct profile_repo {
 };
 
 /* columns.c: SQL text made from the column table; callers free it */
-char *columns__create_table(void);
+/* The profiles table as schema version `version` has it. */
+char *columns__create_table(int version);
+/* ALTER TABLE for the columns version `version` added. */
+char *columns__add_since(int version);
 char *columns__insert(int rows);
-char *columns__select(const char *where);
+/* SELECT id and every column; those the file (at version) predates as NULL. */
+char *columns__select(const char *where, int version);
 char *columns__create_rollups(void);
 /* "INSERT INTO rollups (...) VALUES (?,...)" for one rollup */
 char *columns__insert_rollup(void);

@@ -7,7 +7,7 @@ CMOCKA := -lcmocka
 UNIT_TESTS := test_repo test_repo_files test_spec test_symbols test_callsites test_agg test_stats
 UNIT_BINS := $(UNIT_TESTS:%=$(TBUILD)/%)
 INTEG_TESTS := test_metrics test_frames test_trees test_kill test_tracers test_cli test_collect \
-	       test_service test_systemd test_analyze test_markers
+	       test_service test_systemd test_analyze test_markers test_returns
 INTEG_BINS := $(INTEG_TESTS:%=$(TBUILD)/%)
 FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD)/libfix.so \
 	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped $(TBUILD)/fix_backtrace \
@@ -15,8 +15,12 @@ FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD
 # rustup's, else Debian's (scripts/deps.sh installs it when there is neither)
 RUSTC ?= $(shell command -v rustc 2>/dev/null || ls $$HOME/.cargo/bin/rustc 2>/dev/null)
 RUST_TARGET := $(if $(RUSTC),$(TBUILD)/rust_target)
+# returns_target as C and C++, by gcc and clang, at every usual -O
+RETURNS_BUILDS := c_gcc_O0 c_gcc_O2 c_gcc_O3 c_clang_O2 cxx_gcc_O0 cxx_gcc_O2 cxx_gcc_O3 \
+		  cxx_clang_O2 cxx_clang_O3
+RETURNS_TARGETS := $(RETURNS_BUILDS:%=$(TBUILD)/returns_%)
 TARGETS := $(TBUILD)/target $(TBUILD)/pipeline $(TBUILD)/marker_target $(TBUILD)/exc_target $(TBUILD)/tree_target $(TBUILD)/tree_child \
-	   $(TBUILD)/asan_target $(RUST_TARGET)
+	   $(TBUILD)/asan_target $(RUST_TARGET) $(RETURNS_TARGETS)
 
 
 $(TBUILD):
@@ -58,6 +62,17 @@ $(TBUILD)/test_collect $(TBUILD)/test_service $(TBUILD)/test_systemd: $(TBUILD)/
 	$(Q)$(CC) $(TEST_CFLAGS) -Itests/integration -DTP_SRCDIR='"$(CURDIR)"' -o $@ $< \
 		tests/integration/harness.c tests/integration/sandbox.c $(BUILD)/libtaskprof.a \
 		-lsqlite3 $(CMOCKA)
+
+$(TBUILD)/libreturns.so: tests/integration/libreturns.c | $(TBUILD)
+	$(Q)gcc -O2 -g -fPIC -shared -o $@ $<
+# returns_LANG_CC_OPT: the language, the compiler (gcc or clang), the -O level
+returns_lang = $(word 2,$(subst _, ,$(notdir $(1))))
+returns_cc = $(if $(filter cxx,$(call returns_lang,$(1))),$(if $(filter clang,$(word 3,$(subst _, ,$(notdir $(1))))),clang++,g++),$(word 3,$(subst _, ,$(notdir $(1)))))
+returns_opt = -$(word 4,$(subst _, ,$(notdir $(1))))
+$(RETURNS_TARGETS): tests/integration/returns_target.c $(TBUILD)/libreturns.so | $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(call returns_cc,$@) $(call returns_opt,$@) -g $(if $(filter cxx,$(call returns_lang,$@)),-x c++) \
+		-pthread -o $@ $< -x none -L$(TBUILD) -lreturns -Wl,-rpath,'$$ORIGIN'
 
 # --- fixtures: symbol resolution on real binaries ----------------------------
 $(TBUILD)/fix_c_pie: tests/fixtures/fix.c | $(TBUILD)

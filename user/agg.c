@@ -69,6 +69,7 @@ void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct
 	if (e->marker)
 		marker_names(a, e, p);
 	p->status = (char *)status_names[e->status < TP_NR_STATUS ? e->status : TP_EXITED];
+	p->approximate = (e->flags & TP_EV_END_APPROX) != 0;
 	tp_iso_time(e->start_ns + a->mono_to_real_ns, p->task_start_time,
 		    sizeof(p->task_start_time));
 	tp_iso_time(e->end_ns + a->mono_to_real_ns, p->task_end_time, sizeof(p->task_end_time));

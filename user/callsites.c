@@ -21,6 +21,7 @@
 
 #include "tp.h"
 #include "callsites.h"
+#include "ehframe.h"
 #include "x86insn.h"
 
 #define MAX_TAIL_DEPTH 4   /* tail calls into tail calls: chains are short */
@@ -362,19 +363,24 @@ static void place_site(const cs_insn *insn, size_t count, size_t i, struct ret_s
 	}
 }
 
-static int push_site(struct callers *c, const struct ret_site *site)
+static int push_to(struct ret_site **v, size_t *n, const struct ret_site *site)
 {
 	struct ret_site *nv;
 
-	for (size_t i = 0; i < c->n; i++)
-		if (c->v[i].ra == site->ra)
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i].ra == site->ra)
 			return 0;
-	nv = realloc(c->v, (c->n + 1) * sizeof(*nv));
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
 	if (!nv)
 		return -ENOMEM;
-	nv[c->n++] = *site;
-	c->v = nv;
+	nv[(*n)++] = *site;
+	*v = nv;
 	return 0;
+}
+
+static int push_site(struct callers *c, const struct ret_site *site)
+{
+	return push_to(&c->v, &c->n, site);
 }
 
 /*
@@ -401,6 +407,7 @@ static int classify(struct scan *s, uint64_t at, uint64_t fn, struct callers *c,
 		if ((size_t)i + 1 >= s->d.count)
 			return 0; /* it never returns there: nothing follows */
 		place_site(s->d.insn, s->d.count, (size_t)i + 1, &site);
+		site.caller = s->d.start;
 		return push_site(c, &site);
 	}
 	if (x86insn__in_group(in, CS_GRP_JUMP) && x86insn__direct_target(in) == fn) {
@@ -486,6 +493,47 @@ static int find_sites(struct scan *s, uint64_t fn, struct callers *c)
 	return err;
 }
 
+/* --- landing pads: where an exception through the call resumes -------------- */
+
+static int add_pads_of(struct scan *s, uint64_t caller, struct callers *c)
+{
+	uint64_t *pads = NULL;
+	size_t npads = 0;
+	int err = eh__landing_pads(s->ef, caller, &pads, &npads);
+
+	if (err)
+		say(c, "the unwind tables of its caller at 0x%llx cannot be read", caller);
+	for (size_t i = 0; i < npads && !err; i++) {
+		struct ret_site pad;
+		long k = decode_at(s, pads[i]);
+
+		if (k < 0 || s->d.insn[k].address != pads[i]) {
+			say(c, "a landing pad of its caller, 0x%llx, cannot be decoded", pads[i]);
+			continue;
+		}
+		place_site(s->d.insn, s->d.count, (size_t)k, &pad);
+		pad.caller = caller;
+		err = push_to(&c->pads, &c->npads, &pad);
+	}
+	free(pads);
+	return err == -E2BIG || err == -EINVAL ? 0 : err;
+}
+
+static int find_pads(struct scan *s, struct callers *c)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < c->n && !err; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = c->v[k].caller == c->v[i].caller;
+		if (!seen)
+			err = add_pads_of(s, c->v[i].caller, c);
+	}
+	return err;
+}
+
 int callers__find(const struct elf_file *ef, const struct elf_sym *fn, struct callers *out)
 {
 	struct scan s;
@@ -496,6 +544,8 @@ int callers__find(const struct elf_file *ef, const struct elf_sym *fn, struct ca
 	err = scan__open(&s, ef);
 	if (!err)
 		err = find_sites(&s, fn->addr, out);
+	if (!err)
+		err = find_pads(&s, out);
 	scan__close(&s);
 	if (err)
 		callers__free(out);
@@ -507,6 +557,7 @@ void callers__free(struct callers *c)
 	if (!c)
 		return;
 	free(c->v);
-	c->v = NULL;
-	c->n = 0;
+	free(c->pads);
+	c->v = c->pads = NULL;
+	c->n = c->npads = 0;
 }

@@ -23,7 +23,9 @@ struct elf_sym;
 
 /* Where a caller resumes, and where its probe goes. */
 struct ret_site {
-	uint64_t ra;       /* the return address: the instruction after the call */
+	uint64_t ra;       /* the return address: the instruction after the call;
+			    * for a landing pad, the pad */
+	uint64_t caller;   /* the start of the function it is in */
 	uint64_t probe;    /* the probed instruction: the first one on the straight
 			    * line from ra that the kernel emulates, else ra */
 	int32_t ra_sp;     /* SP at ra minus SP at the probe */
@@ -33,6 +35,14 @@ struct ret_site {
 struct callers {
 	struct ret_site *v;
 	size_t n;
+	/*
+	 * The landing pads of the functions the sites are in: where an
+	 * exception thrown through the call resumes in the caller, with the
+	 * caller's stack pointer (so ra_sp means the same). The call's frame
+	 * is gone there, though the caller may go on to its return site.
+	 */
+	struct ret_site *pads;
+	size_t npads;
 	bool complete;     /* every way into the function is among them */
 	char why[192];     /* when not: the first way in that is not */
 };

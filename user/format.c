@@ -141,7 +141,7 @@ static const struct {
 	int digits;
 } view[] = {
 	{ PROFILE_COL_process_name, "PROCESS", 0, CELL_TEXT, 0 }, /* width: the longest */
-	{ PROFILE_COL_status, "STATUS", -9, CELL_TEXT, 0 },
+	{ PROFILE_COL_status, "STATUS", -10, CELL_TEXT, 0 }, /* "~": approximate */
 	{ PROFILE_COL_runtime_seconds, "RUNTIME_S", 10, CELL_REAL, 6 },
 	{ PROFILE_COL_cpu_user_utilization, "USER%", 7, CELL_PERCENT, 2 },
 	{ PROFILE_COL_cpu_system_utilization, "SYS%", 7, CELL_PERCENT, 2 },
@@ -163,7 +163,8 @@ static void cell(char *buf, size_t len, const struct profile *p, size_t v)
 
 	switch (view[v].cell) {
 	case CELL_TEXT:
-		snprintf(buf, len, "%s", profile__text(p, c) ? profile__text(p, c) : "");
+		snprintf(buf, len, "%s%s", profile__text(p, c) ? profile__text(p, c) : "",
+			 c == PROFILE_COL_status && p->approximate == 1 ? "~" : "");
 		return;
 	case CELL_REAL:
 	case CELL_PERCENT:
@@ -190,6 +191,7 @@ static void cell(char *buf, size_t len, const struct profile *p, size_t v)
 void format__table(FILE *f, const struct profile_list *l)
 {
 	int name_w = 12;
+	bool approx = false;
 	char buf[64];
 
 	for (size_t i = 0; i < l->len; i++) {
@@ -212,5 +214,9 @@ void format__table(FILE *f, const struct profile_list *l)
 			fprintf(f, "  %*.*s", w, w < 0 ? -w : (int)sizeof(buf), buf);
 		}
 		fputc('\n', f);
+		approx |= l->items[i].approximate == 1;
 	}
+	if (approx)
+		fputs("~ approximate: no probe saw its return, so it ends when its thread was next "
+		      "seen (column approximate)\n", f);
 }

@@ -169,25 +169,38 @@ static bool is_leaf(struct elf_file *ef, const struct elf_sym *fn, const struct 
 	return n == 0;
 }
 
-/* A return-site probe; a probe of another site already there (it cannot
- * share a cookie) moves this one back to its return address. */
-static int add_site(struct plan *p, struct elf_file *ef, const struct ret_site *rs)
+static bool is_site_prog(enum tp_prog prog)
+{
+	return prog == TP_PROG_SITE || prog == TP_PROG_LANDED;
+}
+
+/*
+ * A return-site or landing-pad probe. Another such probe already at the
+ * same instruction with another meaning (a cookie, or the other program)
+ * would leave the order of the two to chance: this one moves back to its
+ * own return address or pad, where nothing else can be.
+ */
+static int add_site(struct plan *p, struct elf_file *ef, const struct ret_site *rs,
+		    enum tp_prog prog)
 {
 	uint64_t off, cookie = TP_SITE_COOKIE(rs->ra_sp);
 	int err = elf_file__offset(ef, rs->probe, &off);
 
 	for (size_t i = 0; i < p->n && !err; i++) {
-		if (p->v[i].prog != TP_PROG_SITE || p->v[i].offset != off ||
-		    strcmp(p->v[i].path, ef->path) || p->v[i].cookie == cookie)
+		if (!is_site_prog(p->v[i].prog) || p->v[i].offset != off ||
+		    strcmp(p->v[i].path, ef->path) ||
+		    (p->v[i].prog == prog && p->v[i].cookie == cookie))
 			continue;
 		cookie = TP_SITE_COOKIE(0);
 		err = elf_file__offset(ef, rs->ra, &off);
 		break;
 	}
 	if (!err)
-		err = plan__add(p, TP_PROG_SITE, ef->path, off, cookie);
-	if (!err)
+		err = plan__add(p, prog, ef->path, off, cookie);
+	if (!err && prog == TP_PROG_SITE)
 		p->nsites++;
+	else if (!err)
+		p->npads++;
 	return err;
 }
 
@@ -233,7 +246,9 @@ static int add_returns(struct plan *p, struct elf_file *ef, const struct elf_sym
 		return plan__add(p, TP_PROG_URET, ef->path, entry_off, 0);
 	case TP_RET_SITES:
 		for (size_t i = 0; i < c->n && !err; i++)
-			err = add_site(p, ef, &c->v[i]);
+			err = add_site(p, ef, &c->v[i], TP_PROG_SITE);
+		for (size_t i = 0; i < c->npads && !err; i++)
+			err = add_site(p, ef, &c->pads[i], TP_PROG_LANDED);
 		return err;
 	default:
 		err = add_rets(p, ef, pp->rets, pp->nrets);
@@ -287,13 +302,15 @@ int plan__add_function(struct plan *p, struct elf_file *ef, const struct elf_sym
 	if (!err)
 		err = plan__add(p, TP_PROG_ENTER, ef->path, off,
 				TP_COOKIE(task, pp.sp_adj) |
-					(chosen == TP_RET_URETPROBE ? TP_COOKIE_URET : 0));
+					(chosen == TP_RET_URETPROBE ? TP_COOKIE_URET : 0) |
+					(chosen == TP_RET_SITES && c.complete ? TP_COOKIE_SITES : 0));
 	if (!err)
 		err = add_returns(p, ef, s, &pp, &c, off);
-	tp_debug("task %s: entry %s+0x%llx%s; returns by %s (%zu ret, %zu sites, %zu emulated): %s",
-		 s->name, ef->path, (unsigned long long)(pp.entry_vaddr - s->addr),
+	tp_debug("task %s: entry %s+0x%llx%s; returns by %s (%zu ret, %zu sites of which %zu "
+		 "emulated, %zu landing pads): %s", s->name, ef->path,
+		 (unsigned long long)(pp.entry_vaddr - s->addr),
 		 pp.entry_emulated ? "" : " (single-stepped)", mode_name(chosen), pp.nrets, c.n,
-		 emulated_sites(&c), why);
+		 emulated_sites(&c), c.npads, why);
 	callers__free(&c);
 	probe_plan__free(&pp);
 	p->nfuncs++;

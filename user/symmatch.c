@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * From what a user typed to symbols: a C name, a mangled name, or a
- * demangled name without parameters (every overload); GCC's .constprop and
- * .isra clones when the function itself is gone; near names for a typo.
+ * demangled name without parameters (every overload), with GCC's .constprop
+ * and .isra clones of it (callers in its own file often call a clone, even
+ * of a function that stays for callers elsewhere); near names for a typo.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -12,28 +13,63 @@
 
 #include "tp.h"
 
-/* GCC clones keep the source name before the first dot. */
+/*
+ * GCC clones keep the source name (C) or mangled name (C++) before their
+ * suffixes, .constprop.N and .isra.N, in any order: the name of which
+ * name is a clone matches query, as a C name, a mangled name or a
+ * demangled one without parameters.
+ */
+/* Whether s is nothing but clone suffixes: a .cold or .part piece is not
+ * the whole function. */
+static bool only_clone_suffixes(const char *s)
+{
+	while (*s) {
+		if (!strncmp(s, ".constprop.", 11))
+			s += 11;
+		else if (!strncmp(s, ".isra.", 6))
+			s += 6;
+		else
+			return false;
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return true;
+}
+
 static bool clone_of(const char *name, const char *query)
 {
-	size_t n = strlen(query);
+	const char *c = strstr(name, ".constprop."), *i = strstr(name, ".isra.");
+	const char *cut = c && (!i || c < i) ? c : i;
+	char base[1024], *plain;
+	bool hit;
 
-	if (strncmp(name, query, n) || name[n] != '.')
+	if (!cut || (size_t)(cut - name) >= sizeof(base) || !only_clone_suffixes(cut))
 		return false;
-	return !strncmp(name + n, ".constprop.", 11) || !strncmp(name + n, ".isra.", 6);
+	snprintf(base, sizeof(base), "%.*s", (int)(cut - name), name);
+	if (!strcmp(base, query))
+		return true;
+	plain = tp_demangle_plain(base);
+	hit = plain && !strcmp(plain, query);
+	free(plain);
+	return hit;
 }
 
 static int collect(const struct elf_file *ef, const char *query, bool clones, struct elf_sym ***out)
 {
-	struct elf_sym **v = NULL;
+	struct elf_sym **v = *out;
 	int n = 0;
 
+	while (v && v[n])
+		n++;
 	for (size_t i = 0; i < ef->nsyms; i++) {
 		const struct elf_sym *s = &ef->syms[i];
 		bool hit;
 		int k;
 
 		if (clones)
-			hit = clone_of(s->name, query) || (s->plain && clone_of(s->plain, query));
+			hit = clone_of(s->name, query);
 		else
 			hit = !strcmp(s->name, query) || (s->plain && !strcmp(s->plain, query));
 		if (!hit)
@@ -43,14 +79,16 @@ static int collect(const struct elf_file *ef, const char *query, bool clones, st
 				break;
 		if (k < n)
 			continue; /* an alias of one we have */
-		struct elf_sym **nv = realloc(v, (n + 1) * sizeof(*nv));
+		struct elf_sym **nv = realloc(v, (n + 2) * sizeof(*nv));
 
 		if (!nv) {
 			free(v);
+			*out = NULL;
 			return -ENOMEM;
 		}
 		v = nv;
 		v[n++] = (struct elf_sym *)s;
+		v[n] = NULL;
 	}
 	*out = v;
 	return n;
@@ -58,13 +96,11 @@ static int collect(const struct elf_file *ef, const char *query, bool clones, st
 
 int elf_file__find(const struct elf_file *ef, const char *query, struct elf_sym ***out)
 {
-	int n = collect(ef, query, false, out);
+	int n;
 
-	if (n == 0) {
-		free(*out);
-		n = collect(ef, query, true, out);
-	}
-	return n;
+	*out = NULL;
+	n = collect(ef, query, false, out);
+	return n < 0 ? n : collect(ef, query, true, out);
 }
 
 static size_t edit_distance(const char *a, const char *b)

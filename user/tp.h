@@ -147,6 +147,7 @@ enum tp_prog {
 	TP_PROG_RET,     /* tp_ret: a ret instruction of a task */
 	TP_PROG_URET,    /* tp_uret: a task's return, as a uretprobe */
 	TP_PROG_SITE,    /* tp_site: where a task's caller resumes */
+	TP_PROG_LANDED,  /* tp_landed: a landing pad of a task's caller */
 	TP_PROG_RAISE,   /* tp_raise: _Unwind_RaiseException */
 	TP_PROG_FORCED,  /* tp_forced: _Unwind_ForcedUnwind */
 	TP_PROG_JUMP,    /* tp_jump: longjmp and its aliases */
@@ -183,6 +184,7 @@ struct plan {
 	size_t nfuncs;            /* functions probed */
 	size_t nuret;             /* ...of which return by uretprobe */
 	size_t nsites;            /* return-site probes */
+	size_t npads;             /* landing-pad probes */
 	struct plan_quiet {       /* files whose whole image is quiet, decided */
 		const char *path;
 		bool quiet;

@@ -3,7 +3,8 @@
 
 The first seventeen fields are the specification's, in its order; the rest
 are what taskprof adds (the row id, its session, CPU in seconds, the thread,
-the probed symbol and file, and how the invocation ended). A field that was
+the probed symbol and file, how the invocation ended, and whether its end
+was only approximated because no probe saw its return). A field that was
 not measured is None, stored as NULL.
 """
 import dataclasses
@@ -21,12 +22,12 @@ SPEC_FIELDS = (
     "network_data_sent_bytes", "network_data_received_bytes", "exceptions_raised",
 )
 EXTRA_FIELDS = ("session_id", "cpu_user_seconds", "cpu_system_seconds", "pid", "tid",
-                "symbol", "binary", "status")
+                "symbol", "binary", "status", "approximate")
 STATUSES = ("completed", "unwound", "exited")
 TIME_FIELDS = ("task_start_time", "task_end_time")
 INT_FIELDS = ("cpu_cores", "memory_allocations", "file_read_bytes", "file_write_bytes",
               "network_data_sent_bytes", "network_data_received_bytes", "exceptions_raised",
-              "session_id", "pid", "tid")
+              "session_id", "pid", "tid", "approximate")
 REAL_FIELDS = ("runtime_seconds", "cpu_user_utilization", "cpu_system_utilization",
                "memory_usage_peak_mb", "io_wait_time_seconds", "cpu_user_seconds",
                "cpu_system_seconds")
@@ -59,6 +60,7 @@ class Profile:
     symbol: Optional[str] = None
     binary: Optional[str] = None
     status: str = "completed"
+    approximate: Optional[int] = 0
     id: Optional[int] = None
 
 

@@ -18,7 +18,16 @@ from .errors import DatabaseError, DatabaseNotFoundError, ProfileNotFoundError
 from .profile import EXTRA_FIELDS, SPEC_FIELDS, TIME_FIELDS, Profile, check, parse_time
 
 COLUMNS = ("id",) + SPEC_FIELDS + EXTRA_FIELDS
-_SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM profiles"
+SCHEMA_VERSION = 4
+# the schema version that added a column: an older file read as it is has it NULL
+SINCE = {"approximate": 4}
+
+
+def _select(version):
+    return "SELECT " + ", ".join(c if SINCE.get(c, 1) <= version else "NULL AS " + c
+                                 for c in COLUMNS) + " FROM profiles"
+
+
 _INSERT = ("INSERT INTO profiles (" + ", ".join(COLUMNS[1:]) + ") VALUES (" +
            ", ".join("?" * (len(COLUMNS) - 1)) + ")")
 BUSY_TIMEOUT_S = 5.0
@@ -94,9 +103,16 @@ class ProfileRepo:
         if not has or version < 1:
             raise DatabaseError(f"taskprof: {self.path} is not a taskprof database (no profiles "
                                 "table); it was left untouched")
-        if version > 3:
+        if version > SCHEMA_VERSION:
             raise DatabaseError(f"taskprof: {self.path} has schema version {version}, newer "
                                 "than this package's: upgrade taskprof")
+        if version < SCHEMA_VERSION and not self.read_only:
+            # older files are upgraded by the C repository, the one schema
+            why = _native.create_database(self.path)
+            if why:
+                raise DatabaseError(f"taskprof: cannot upgrade {self.path}: {why}")
+            version = SCHEMA_VERSION
+        self._select = _select(version)
 
     def close(self):
         self._con.close()
@@ -128,18 +144,18 @@ class ProfileRepo:
 
     def get_all(self):
         """Every profile, oldest first, as a pandas DataFrame."""
-        return self._frame(_SELECT + " ORDER BY id", ())
+        return self._frame(self._select + " ORDER BY id", ())
 
     def get_by_process(self, process_name):
         """The profiles of one task, as a pandas DataFrame."""
-        return self._frame(_SELECT + " WHERE process_name = ? ORDER BY id",
+        return self._frame(self._select + " WHERE process_name = ? ORDER BY id",
                            (_name(process_name),))
 
     def get(self, profile_id) -> Profile:
         """One profile as a Profile (times as UTC datetimes);
         ProfileNotFoundError if there is none."""
         pid = _id(profile_id)
-        row = self._read(_SELECT + " WHERE id = ?", (pid,)) if pid else None
+        row = self._read(self._select + " WHERE id = ?", (pid,)) if pid else None
         if not row:
             raise ProfileNotFoundError(f"taskprof: no profile with id {profile_id} in "
                                        f"{self.path}")

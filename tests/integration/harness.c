@@ -128,6 +128,19 @@ char *fresh_db(const char *name)
 	return p;
 }
 
+bool gt_has(const char *gt, const char *key)
+{
+	char line[256], k[128];
+	bool found = false;
+	FILE *f = fopen(gt, "r");
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%127s", k) == 1 && !strcmp(k, key);
+	if (f)
+		fclose(f);
+	return found;
+}
+
 double gt_get(const char *gt, const char *key)
 {
 	char line[256], k[128];
@@ -163,7 +176,7 @@ void assert_iowait(double io_wait, const char *gt, const char *what)
 }
 
 /* taskprof record --db DB [opts] -t T... -- CMD..., TP_GT=gt */
-static int record_gt(const char *db, const char *const *tasks, const char *const *opts,
+int record_gt(const char *db, const char *const *tasks, const char *const *opts,
 		     char *const *cmd, const char *gt)
 {
 	char *argv[64];

@@ -58,12 +58,16 @@ int run(char *const argv[], const char *gt);
 char *path_in(const char *name);           /* SCRATCH/name */
 char *fresh_db(const char *name);          /* SCRATCH/name, with no database there */
 double gt_get(const char *gt, const char *key);
+bool gt_has(const char *gt, const char *key);
 /* io_wait against the iowait scenario's ground truth in gt; what names it */
 void assert_iowait(double io_wait, const char *gt, const char *what);
 
 /* taskprof record --db DB [opts] -t T... -- ARGV... */
 int record_argv(const char *db, const char *const *tasks, const char *const *opts,
 		char *const *argv);
+/* ...with TP_GT=gt in its environment */
+int record_gt(const char *db, const char *const *tasks, const char *const *opts,
+	      char *const *argv, const char *gt);
 /* taskprof record --db DB [opts] -t T... -- PROG SCENARIO SCRATCH */
 int record(const char *db, const char *prog, const char *scenario, const char *gt,
 	   const char *const *tasks, const char *const *opts);

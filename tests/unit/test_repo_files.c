@@ -70,6 +70,8 @@ static void test_migrates_v1(void **state)
 				      " binary TEXT, status TEXT NOT NULL, cpu_user_seconds REAL,"
 				      " cpu_system_seconds REAL, session_id INTEGER);"
 				      "INSERT INTO sessions (target, tasks, started_at) VALUES ('old', 'a=f', 'x');"
+				      "INSERT INTO profiles (process_name, task_start_time, task_end_time,"
+				      " runtime_seconds, status, session_id) VALUES ('t', 'a', 'b', 1, 'completed', 1);"
 				      "PRAGMA user_version = 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -93,7 +95,9 @@ static void test_migrates_v1(void **state)
 		assert_int_equal(profile_repo__rolled_up(r, 1, NULL), 0);
 		assert_int_equal(profile_repo__last_session(r), 1);
 		assert_int_equal(profile_repo__find(r, 1, NULL, &l), 0);
-		assert_int_equal(l.len, 0);
+		assert_int_equal(l.len, 1);
+		/* a column the file predates reads as NULL */
+		assert_true(l.items[0].approximate == PROFILE_NULL_I64);
 		profile_list__free(&l);
 	}
 	profile_repo__close(r);
@@ -103,8 +107,21 @@ static void test_migrates_v1(void **state)
 	assert_string_equal(s.target, "old");
 	assert_string_equal(s.status, "completed");
 	session__free(&s);
-	/* and the tables of version 3 are there */
+	/* and the tables and columns of versions 3 and 4 are there: an old row
+	 * keeps its unknown NULL, a new one its value */
 	assert_int_equal(profile_repo__store(r, NULL, 0, NULL, 0), 0);
+	{
+		struct profile p = { .process_name = "n", .task_start_time = "a",
+				     .task_end_time = "b", .approximate = 1, .session_id = 1 };
+		struct profile_list l;
+
+		assert_true(profile_repo__add(r, &p) > 0);
+		assert_int_equal(profile_repo__find(r, 1, NULL, &l), 0);
+		assert_int_equal(l.len, 2);
+		assert_true(l.items[0].approximate == PROFILE_NULL_I64);
+		assert_true(l.items[1].approximate == 1);
+		profile_list__free(&l);
+	}
 	assert_int_equal(profile_repo__put_status(r, 1, "x", 1, "r"), 0);
 	profile_repo__close(r);
 	remove_db(path);
@@ -137,6 +154,7 @@ static void test_every_column_round_trips(void **state)
 		{ "network_data_received_bytes", NULL, 18 }, { "exceptions_raised", NULL, 19 },
 		{ "pid", NULL, 20 }, { "tid", NULL, 21 }, { "symbol", "symbol-22", 0 },
 		{ "binary", "binary-23", 0 }, { "status", "unwound", 0 },
+		{ "approximate", NULL, 1 },
 	};
 	struct profile p = {
 		.env = "env-1", .stage = "stage-2", .process_name = "name-3",
@@ -148,6 +166,7 @@ static void test_every_column_round_trips(void **state)
 		.file_write_bytes = 15, .io_wait_time_seconds = 16.5, .network_data_sent_bytes = 17,
 		.network_data_received_bytes = 18, .exceptions_raised = 19, .pid = 20, .tid = 21,
 		.symbol = "symbol-22", .binary = "binary-23", .status = "unwound",
+		.approximate = 1,
 	}, got;
 	char *path = strdup(scratch("roundtrip.db")), sql[128];
 	struct profile_repo *r;
@@ -181,6 +200,7 @@ static void test_every_column_round_trips(void **state)
 	assert_string_equal(got.symbol, p.symbol);
 	assert_string_equal(got.binary, p.binary);
 	assert_string_equal(got.status, p.status);
+	assert_true(got.approximate == 1);
 	profile__free(&got);
 	/* and each value in the database column that has its name */
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -216,7 +236,7 @@ static void test_file_schema_wal_version(void **state)
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 3);
+	assert_int_equal(sqlite3_column_int(st, 0), 4);
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
