@@ -207,9 +207,11 @@ static int add_site(struct plan *p, struct elf_file *ef, const struct ret_site *
 /*
  * The return mechanism of one function, and why, for -v. AUTO: a uretprobe
  * where the image never looks at its stack (URETPROBE comes in resolved so:
- * resolve.c decides per image), else the callers' return sites when every
- * caller is known, else a uretprobe on a leaf (no walk can pass it), else
- * the ret instructions.
+ * resolve.c decides per image) or on a leaf, which calls nothing that could
+ * walk past its return address; both are exact and the cheapest, for a
+ * uretprobe returns through a system call, not a trap (6.11+). Else the
+ * callers' return sites when every caller is known, else the ret
+ * instructions. SAFE, with a debugger attached: no uretprobe at all.
  */
 static enum tp_ret_mode choose(struct elf_file *ef, const struct elf_sym *fn,
 			       const struct probe_plan *pp, enum tp_ret_mode mode,
@@ -220,15 +222,14 @@ static enum tp_ret_mode choose(struct elf_file *ef, const struct elf_sym *fn,
 			 "its stack, or --returns" : "--returns insn");
 		return mode;
 	}
+	if (mode == TP_RET_AUTO && is_leaf(ef, fn, pp)) {
+		snprintf(why, len, "a leaf: nothing it runs can walk past its return");
+		return TP_RET_URETPROBE;
+	}
 	if (c->complete || mode == TP_RET_SITES) {
 		snprintf(why, len, "%s%s", c->complete ? "every caller is known" : "--returns sites, "
 			 "but calls from elsewhere end late: ", c->complete ? "" : c->why);
 		return TP_RET_SITES;
-	}
-	if (mode == TP_RET_AUTO && is_leaf(ef, fn, pp)) {
-		snprintf(why, len, "a leaf, so nothing walks past its return; not every caller is "
-			 "known: %s", c->why);
-		return TP_RET_URETPROBE;
 	}
 	snprintf(why, len, "not every caller is known: %s", c->why);
 	return TP_RET_INSN;

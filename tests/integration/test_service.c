@@ -356,7 +356,7 @@ static const struct {
 	{ "[collector]\nreaders = no-such-group\n[task a]\nbinary = %s\nsymbol = quote_task\n",
 	  "readers", "no group 'no-such-group'" },
 	{ "[task a]\nbinary = %s\nsymbol = quote_task\nreturns = sometimes\n", "returns",
-	  "returns must be auto, uretprobe or insn" },
+	  "returns must be auto, sites, uretprobe or insn" },
 	{ "[task]\nbinary = %s\nsymbol = quote_task\n", "binary", "[task] needs a name" },
 	{ "[collector]\nringbuf_mb = 4096\n[task a]\nbinary = %s\nsymbol = quote_task\n",
 	  "ringbuf_mb", "power of two from 1 to 1024" },

@@ -159,8 +159,12 @@ static void test_auto_mechanism(void **s)
 	planned("sleep_tail", &nsites, &nuret, &nrets);
 	assert_int_equal(nsites, 1);
 	assert_int_equal(nuret + nrets, 0);
-	/* callers unknown, but a leaf: nothing can walk past its return */
+	/* a leaf, whether its callers are known or not: nothing can walk
+	 * past its return */
 	planned("by_pointer", &nsites, &nuret, &nrets);
+	assert_int_equal(nuret, 1);
+	assert_int_equal(nsites + nrets, 0);
+	planned("leaf_task", &nsites, &nuret, &nrets);
 	assert_int_equal(nuret, 1);
 	assert_int_equal(nsites + nrets, 0);
 	/* callers unknown and not a leaf: its ret instructions */
