@@ -15,7 +15,7 @@
 
 #define TP_COLLECT_CONF "/etc/taskprof/taskprof.conf"
 #define TP_COLLECT_DB "/var/lib/taskprof/profiles.db"
-#define TP_COLLECT_RINGBUF_MB 16
+#define TP_COLLECT_RINGBUF_MB 8 /* as record's: see TP_RINGBUF_MB */
 
 /* --- config.c: the INI file -------------------------------------------- */
 struct collect_task {
