@@ -99,7 +99,7 @@ static int make_plan(struct collector *c)
 /* The guardian first, then the one system setting we change. */
 static int protect(struct collector *c)
 {
-	c->guardian = guardian__protect("collect", c->cfg->database, &c->delayacct_held);
+	c->guardian = guardian__protect("collect", c->cfg->database);
 	return c->guardian ? 0 : -errno;
 }
 
@@ -295,8 +295,6 @@ static void collector__cleanup(struct collector *c)
 	profile_repo__close(c->repo);
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
-	if (c->delayacct_held)
-		delayacct__release(getpid());
 	guardian__dismiss(c->guardian);
 	collector__unwatch_files(c);
 	plan__free(c->plan);

@@ -132,7 +132,6 @@ struct collector {
 	size_t nfiles;
 	struct engine *engine;
 	struct guardian *guardian;
-	bool delayacct_held;
 	bool db_gone;                 /* the database file was deleted under it */
 	uint64_t write_errors_said;   /* write errors already logged */
 	int lock_fd;                  /* flock on the database: one collector each */

@@ -55,8 +55,8 @@ bool collect_lock__held(const char *db)
 
 /*
  * systemd's stop timeout and `systemctl kill` send SIGKILL to the guardian
- * too: kernel.task_delayacct would stay on and the session stay "running".
- * Nothing to do after a clean stop; never fails the unit.
+ * too: the session would stay "running". Nothing to do after a clean stop;
+ * never fails the unit.
  */
 int collect__after_stop(const char *config_path)
 {
@@ -65,7 +65,6 @@ int collect__after_stop(const char *config_path)
 	struct profile_repo *repo;
 	int n;
 
-	delayacct__release(0); /* 0: no one; drops the holders that died */
 	if (!cfg || access(cfg->database, F_OK) || collect_lock__held(cfg->database))
 		goto out;
 	repo = profile_repo__open(cfg->database, 0);

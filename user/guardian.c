@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The guardian: a small process that outlives a collector killed without
- * warning (SIGKILL, the OOM killer, a unit's stop timeout) and undoes what
- * that collector changed: it lets go of kernel.task_delayacct and marks the
- * session aborted, so the database says how the recording ended.
+ * warning (SIGKILL, the OOM killer, a unit's stop timeout) and marks its
+ * session aborted, so the database says how the recording ended. No system
+ * setting is changed by a collector, so none is left to restore.
  *
- * The collector starts it before changing anything, tells it the session,
+ * The collector starts it before opening a session, tells it the session,
  * and dismisses it at a normal end. It learns of the collector's death from
  * the pipe between them: end of file without "done". It runs in a session
  * of its own (no terminal signal reaches it), is the OOM killer's last
@@ -32,7 +32,7 @@ struct guardian {
 	int fd; /* write end of the pipe */
 };
 
-static void child_exec(int rfd, pid_t collector, const char *db, bool delayacct)
+static void child_exec(int rfd, pid_t collector, const char *db)
 {
 	char pidarg[16];
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -45,12 +45,11 @@ static void child_exec(int rfd, pid_t collector, const char *db, bool delayacct)
 	if (dup2(rfd, GUARD_FD) != GUARD_FD)
 		_exit(127);
 	close_range(GUARD_FD + 1, ~0U, 0);
-	execl("/proc/self/exe", "tp-guardian", TP_GUARDIAN_CMD, pidarg, db,
-	      delayacct ? "delayacct" : "-", (char *)NULL);
+	execl("/proc/self/exe", "tp-guardian", TP_GUARDIAN_CMD, pidarg, db, (char *)NULL);
 	_exit(127);
 }
 
-static struct guardian *guardian__start(const char *db, bool delayacct)
+static struct guardian *guardian__start(const char *db)
 {
 	struct guardian *g = calloc(1, sizeof(*g));
 	int fds[2];
@@ -65,7 +64,7 @@ static struct guardian *guardian__start(const char *db, bool delayacct)
 	}
 	g->pid = fork();
 	if (g->pid == 0)
-		child_exec(fds[0], getppid(), db, delayacct);
+		child_exec(fds[0], getppid(), db);
 	close(fds[0]);
 	if (g->pid < 0) {
 		int err = errno;
@@ -79,9 +78,9 @@ static struct guardian *guardian__start(const char *db, bool delayacct)
 	return g;
 }
 
-struct guardian *guardian__protect(const char *who, const char *db, bool *held)
+struct guardian *guardian__protect(const char *who, const char *db)
 {
-	struct guardian *g = guardian__start(db, true);
+	struct guardian *g = guardian__start(db);
 	int err;
 
 	if (!g) {
@@ -90,12 +89,6 @@ struct guardian *guardian__protect(const char *who, const char *db, bool *held)
 		errno = err;
 		return NULL;
 	}
-	/* before any target starts: tasks created with it off never count */
-	err = delayacct__hold(getpid());
-	*held = !err;
-	if (err && err != -ENOENT)
-		tp_warn("%s: note: cannot switch on delay accounting (%s): IO wait comes from "
-			"the scheduler instead", who, strerror(-err));
 	return g;
 }
 
@@ -149,7 +142,7 @@ static void mark_aborted(const char *db, int64_t session, pid_t collector)
 	profile_repo__close(repo);
 }
 
-/* taskprof __guardian COLLECTOR_PID DB delayacct|- ; the pipe is fd 3 */
+/* taskprof __guardian COLLECTOR_PID DB ; the pipe is fd 3 */
 int guardian__main(int argc, char **argv)
 {
 	char line[64];
@@ -158,7 +151,7 @@ int guardian__main(int argc, char **argv)
 	pid_t collector;
 	FILE *in;
 
-	if (argc != 4)
+	if (argc != 3)
 		return 2;
 	collector = atoi(argv[1]);
 	become_guardian();
@@ -176,12 +169,9 @@ int guardian__main(int argc, char **argv)
 	fclose(in);
 	if (done)
 		return 0;
-	if (!strcmp(argv[3], "delayacct"))
-		delayacct__release(collector);
 	if (session > 0)
 		mark_aborted(argv[2], session, collector);
-	tp_err("guardian: the collector (PID %d) died: %s%s", collector,
-	       strcmp(argv[3], "delayacct") ? "" : "kernel.task_delayacct restored; ",
+	tp_err("guardian: the collector (PID %d) died: %s", collector,
 	       session > 0 ? "its session is marked aborted" : "no session was open");
 	return 0;
 }

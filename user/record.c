@@ -7,9 +7,9 @@
  *
  * What the target sees: nothing. No ptrace, no signal, no write to its
  * memory; probes are on files and act only for the tracked process tree,
- * whose forks cost nothing to follow. If this process is killed, the
- * kernel drops every link with it and the guardian restores the one system
- * setting changed (kernel.task_delayacct) and closes the session.
+ * whose forks cost nothing to follow. No system setting is changed. If this
+ * process is killed, the kernel drops every link with it and the guardian
+ * closes the session.
  */
 #include <errno.h>
 #include <limits.h>
@@ -40,7 +40,6 @@ struct recorder {
 	struct plan *plan;
 	struct engine *engine;
 	struct guardian *guardian;
-	bool delayacct_held;
 	struct profile_repo *repo;
 	struct launch child;
 	pid_t root;
@@ -139,7 +138,7 @@ static int start_engine(struct recorder *r)
 /* Before anything changes: the guardian undoes it if this process is killed. */
 static int protect(struct recorder *r)
 {
-	r->guardian = guardian__protect("record", r->o->db, &r->delayacct_held);
+	r->guardian = guardian__protect("record", r->o->db);
 	return r->guardian ? 0 : -errno;
 }
 
@@ -289,8 +288,6 @@ static void recorder__cleanup(struct recorder *r)
 		launch__wait(&r->child, &r->child_status); /* never let go: it exits */
 	agg__fini(&r->agg);
 	profile_repo__close(r->repo);
-	if (r->delayacct_held)
-		delayacct__release(getpid());
 	guardian__dismiss(r->guardian);
 	plan__free(r->plan);
 	target_image__fini(&r->img);

@@ -41,7 +41,7 @@ bool tp_ends_with(const char *s, const char *suffix);
 #define TP_TRACE_UPROBE_MULTI 48  /* enum bpf_attach_type BPF_TRACE_UPROBE_MULTI */
 #define TP_UPROBE_MULTI_RETURN 1  /* BPF_F_UPROBE_MULTI_RETURN */
 
-/* The guardian's hidden command: `taskprof __guardian PID DB delayacct|-` */
+/* The guardian's hidden command: `taskprof __guardian PID DB` */
 #define TP_GUARDIAN_CMD "__guardian"
 
 /* --- spec.c: [NAME=][BINARY:]SYMBOL ------------------------------------- */
@@ -361,16 +361,12 @@ struct target_image {
 int target_image__find(struct target_image *t, pid_t pid, char **argv);
 void target_image__fini(struct target_image *t);
 
-/* --- delayacct.c, guardian.c: system settings, and who restores them ------- */
-/* Holds kernel.task_delayacct on for holder; -ENOENT if the kernel has none. */
-int delayacct__hold(pid_t holder);
-void delayacct__release(pid_t holder);
+/* --- guardian.c: who closes the session of a collector that was killed ----- */
 
 struct guardian;
-/* Before a run changes anything: its guardian started, then delay
- * accounting held (*held says so); NULL and errno, said as who's, if no
- * guardian could start. */
-struct guardian *guardian__protect(const char *who, const char *db, bool *held);
+/* Before a run opens its session: its guardian started; NULL and errno,
+ * said as who's, if none could start. */
+struct guardian *guardian__protect(const char *who, const char *db);
 void guardian__tell_session(struct guardian *g, int64_t session);
 void guardian__dismiss(struct guardian *g);
 int guardian__main(int argc, char **argv);

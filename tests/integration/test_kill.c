@@ -237,14 +237,36 @@ static void test_sigkill_launch_mode(void **s)
 	check_cleaned_up(db, before);
 }
 
-/* After an ordinary run, the system is as it was. */
-static void test_settings_restored(void **s)
+/*
+ * record changes no system setting: delay accounting, which nothing of
+ * taskprof reads, stays off while it runs (it once held it on), and the
+ * system is as it was after.
+ */
+static void test_no_setting_changed(void **s)
 {
 	const char *tasks[] = { "trivial_task", NULL };
-	int before = delayacct_get();
+	char *db = fresh_db("settings.db");
+	char *tgt_argv[] = { exc_target, "loop", "60", NULL };
+	struct child tgt, rec;
 
+	delayacct_set(0);
+	tgt = spawn(tgt_argv, false);
+	assert_true(wait_for(tgt.out, "ready"));
+	{
+		char *rec_argv[] = { tp_bin, "record", "--db", db, "-t", "Pipeline::risky_step",
+				     "-p", pid_str(tgt.pid), NULL };
+
+		rec = spawn(rec_argv, true);
+	}
+	assert_true(wait_for(rec.out, "recording"));
+	assert_int_equal(delayacct_get(), 0);
+	kill(tgt.pid, SIGUSR2); /* the loop ends */
+	assert_int_equal(reap(tgt.pid), 0);
+	assert_int_equal(reap(rec.pid), 0);
+	fclose(tgt.out);
+	fclose(rec.out);
 	assert_int_equal(record(fresh_db("settings.db"), target, "recurse", NULL, tasks, NULL), 0);
-	assert_int_equal(delayacct_get(), before);
+	assert_int_equal(delayacct_get(), 0);
 }
 
 static void test_exception_after_profiler_left(void **s)
@@ -289,7 +311,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sigkill_during_attach),
 		cmocka_unit_test(test_sigkill_during_detach),
 		cmocka_unit_test(test_sigkill_launch_mode),
-		cmocka_unit_test(test_settings_restored),
+		cmocka_unit_test_setup_teardown(test_no_setting_changed, setup_save_delayacct,
+						teardown_restore_delayacct),
 	};
 
 	if (harness_init(argc, argv))
