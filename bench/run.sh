@@ -31,34 +31,49 @@ command -v bpftrace >/dev/null && HAVE_BPFTRACE=1
 echo "taskprof bench: $(uname -r), $(nproc) CPUs, median of $RUNS runs"
 echo
 echo "1. Cost per task invocation on the profiled thread (ns per call)"
-echo "   floor: empty BPF programs on the cheapest entry and return probes that taskprof's"
-echo "   choice allows: uprobe + uretprobe in a plain C program (nothing in it looks at its"
-echo "   stack), uprobe + uprobes on the ret instructions in C++ (the unwinder would trip on"
-echo "   a uretprobe's trampoline); naive: uprobe + uretprobe at the symbol, as stock"
-echo "   tracers place them, whatever the program"
-printf '   %-10s %9s %9s %9s %9s %9s %9s %9s\n' shape untraced naive floor taskprof \
-	--allocs "tp/floor" bpftrace
-for spec in push:shape_push:200000:placed endbr64:shape_endbr:200000:placed \
-	lea:shape_lea:200000:placed mov_leaf:shape_mov_leaf:20000:placed \
-	cxx:shape_cxx:20000:rets; do
-	IFS=: read -r shape sym n floor_mode <<<"$spec"
-	bin=$T
-	[ "$shape" = cxx ] && bin=$TX
-	base=$(med "$bin" "$shape" "$n")
-	naive=$(med "$FLOOR" naive "$bin" "$sym" -- "$bin" "$shape" "$n")
-	floor=$(med "$FLOOR" "$floor_mode" "$bin" "$sym" -- "$bin" "$shape" "$n")
-	tp=$(med tp_record -t "$sym" -- "$bin" "$shape" "$n")
-	tpa=$(med tp_record --allocs -t "$sym" -- "$bin" "$shape" "$n")
-	bt=-
-	if [ $HAVE_BPFTRACE = 1 ]; then
+echo "   Each row runs its configurations one after another, RUNS times over, and takes"
+echo "   each one's median: this VM's speed drifts, so only figures of one row compare."
+echo "   mechanism: how taskprof sees the returns (record -v says it); floor: empty BPF"
+echo "   programs on the same probes; naive: uprobe + uretprobe at the symbol, where stock"
+echo "   tracers put them; bpftrace: its funclatency script on the same function"
+printf '   %-9s %-8s %9s %9s %9s %9s %9s %8s %8s %9s %8s\n' shape mechanism untraced naive \
+	floor taskprof --allocs tp/floor bpftrace tp/bt
+# a row: its shape, the task's symbol, calls a run, the floor's mode, the binary,
+# the mechanism taskprof chooses there, and record's options for it
+row() {
+	local shape=$1 sym=$2 n=$3 mode=$4 bin=$5 mech=$6 opt=("${@:7}") b=() nv=() fl=() tp=() tpa=() bt=()
+	local script="uprobe:$bin:$sym { @s[tid] = nsecs; }
+		uretprobe:$bin:$sym /@s[tid]/ { @ns = hist(nsecs - @s[tid]); delete(@s[tid]); }"
+	for _ in $(seq "$RUNS"); do
+		b+=("$(num "$bin" "$shape" "$n")")
+		nv+=("$(num "$FLOOR" naive "$bin" "$sym" -- "$bin" "$shape" "$n")")
+		fl+=("$(num "$FLOOR" "$mode" "$bin" "$sym" -- "$bin" "$shape" "$n")")
+		tp+=("$(num tp_record "${opt[@]}" -t "$sym" -- "$bin" "$shape" "$n")")
+		tpa+=("$(num tp_record "${opt[@]}" --allocs -t "$sym" -- "$bin" "$shape" "$n")")
 		# the stock way to time a function with bpftrace (funclatency)
-		bt=$(med bpftrace -e "uprobe:$bin:$sym { @s[tid] = nsecs; }
-			uretprobe:$bin:$sym /@s[tid]/ { @ns = hist(nsecs - @s[tid]); delete(@s[tid]); }" \
-			-c "$bin $shape $n")
-	fi
-	printf '   %-10s %9.1f %9.1f %9.1f %9.1f %9.1f %9s %9s\n' "$shape" "$base" "$naive" \
-		"$floor" "$tp" "$tpa" "$(ratio "$tp" "$floor")" "$bt"
-done
+		[ $HAVE_BPFTRACE = 1 ] && bt+=("$(num bpftrace -e "$script" -c "$bin $shape $n")")
+	done
+	local mb mf mt mbt
+	mb=$(printf '%s\n' "${b[@]}" | median)
+	mf=$(printf '%s\n' "${fl[@]}" | median)
+	mt=$(printf '%s\n' "${tp[@]}" | median)
+	mbt=$([ $HAVE_BPFTRACE = 1 ] && printf '%s\n' "${bt[@]}" | median || echo -)
+	printf '   %-9s %-8s %9.1f %9.1f %9.1f %9.1f %9.1f %8s %8s %9s\n' "$shape" "$mech" "$mb" \
+		"$(printf '%s\n' "${nv[@]}" | median)" "$mf" "$mt" \
+		"$(printf '%s\n' "${tpa[@]}" | median)" "$(ratio "$mt" "$mf")" "$mbt" \
+		"$(ratio "$mt" "$mbt")"
+}
+# plain C: nothing looks at the stack, so a uretprobe
+row push shape_push 200000 placed "$T" uretprobe
+row endbr64 shape_endbr 200000 placed "$T" uretprobe
+row lea shape_lea 200000 placed "$T" uretprobe
+row mov_leaf shape_mov_leaf 20000 placed "$T" uretprobe
+# C++, exceptions enabled: a leaf by uretprobe, the rest at the callers' return sites
+row cxx shape_cxx 20000 sites "$TX" sites
+row cxx_leaf cxx_leaf 20000 placed "$TX" uretprobe
+row cxx_tail cxx_tail 20000 sites "$TX" sites
+# the previous release's C++ mechanism, on the same non-leaf
+row cxx shape_cxx 20000 rets "$TX" ret-insn --returns insn
 gr=$(med "$T" getrusage 200000)
 pio=$(med "$T" procio 20000)
 base=$(med "$T" push 200000)
