@@ -2,7 +2,9 @@
 /*
  * IO wait of tracked threads: from the switch-out that blocked on IO to the
  * switch back in. It runs on every context switch in the system: while a
- * tracked process lives (engine.c), and looking threads up only around IO.
+ * tracked process lives (engine.c), and looking threads up only around IO
+ * and at a thread's last switch, where what it did after its exit
+ * tracepoint is charged to its owner (procs.bpf.h).
  *
  * Not delay accounting's blkio_delay, which 6.18 gets wrong: a new
  * thread's first IO wait often added the whole uptime (2 of 20 threads, 10
@@ -30,6 +32,19 @@ int BPF_PROG(tp_switch, bool preempt, struct task_struct *prev, struct task_stru
 	 * still has when it is switched back in (io_schedule_finish runs
 	 * after); a trusted pointer's bitfield is a plain load.
 	 */
+	/*
+	 * A thread switched out for the last time: what it ran after its exit
+	 * tracepoint (a process's address space is torn down after it, 5-11%
+	 * of a forked child's CPU here) goes to the invocation that started
+	 * it, which is waiting for it (the parent is woken before this
+	 * switch: one that returns first misses the last microseconds).
+	 */
+	if (prev_state & TP_TASK_DEAD) {
+		ts = thread_of(prev);
+		if (ts && ts->owner)
+			charge_owner(ts, prev, false);
+		return 0;
+	}
 	if (prev_state && BPF_CORE_READ_BITFIELD(prev, in_iowait))
 		ts = thread_of(prev);
 	if (ts) {

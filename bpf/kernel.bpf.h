@@ -23,6 +23,8 @@
 #ifndef TP_KERNEL_BPF_H
 #define TP_KERNEL_BPF_H
 
+/* task->__state of a task switched out for the last time (include/linux/sched.h) */
+#define TP_TASK_DEAD 0x80
 #define AF_INET 2
 #define AF_INET6 10
 #define MSG_PEEK 2

@@ -32,9 +32,14 @@ static void test_forked_process_charged_and_followed(void **s)
 	assert_int_equal(l.len, 1);
 	total = gt_get(gt, "user") + gt_get(gt, "sys");
 	assert_true(total > 0.15);
-	/* the child process's CPU is part of the task that started it */
+	/*
+	 * The child process's CPU is part of the task that started it, all of
+	 * it: its exit's teardown of 128 MiB too (4-6 ms here), which comes
+	 * after the exit tracepoint and was missing. The parent, which waits,
+	 * runs too little for its own reading (RUSAGE_THREAD) to lag.
+	 */
 	assert_near(l.items[0].cpu_user_seconds + l.items[0].cpu_system_seconds, total,
-		    max2(0.008, 0.10 * total));
+		    0.001 + 0.002 * total);
 	parent = l.items[0].pid;
 	profile_list__free(&l);
 	/* and tasks inside the child process are profiled too */
