@@ -82,6 +82,20 @@ static __always_inline __u64 cpu_now(struct task_struct *t, __u64 ktime)
 	return sum + (gap - est);
 }
 
+/*
+ * Learns this CPU's clock offset (cpu_now) from the calling thread. The
+ * collector runs it on each CPU at its start, just after a sleep: a thread
+ * just switched in shows the offset exactly. Learned only from the probes,
+ * a CPU that had seen a few busy threads could over-estimate it by a tick,
+ * and a task's end read on it come out that much short (4 ms once here).
+ */
+SEC("raw_tp")
+int tp_calibrate(void *ctx)
+{
+	cpu_now(bpf_get_current_task_btf(), bpf_ktime_get_ns());
+	return 0;
+}
+
 /* Counter i of t at ktime (bpf_ktime_get_ns, which the caller has). */
 static __always_inline __u64 counter_now(struct thread_state *ts, struct task_struct *t, int i,
 					 __u64 ktime, bool current)

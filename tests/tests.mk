@@ -53,7 +53,8 @@ $(TBUILD)/test_analyze: tests/integration/test_analyze.c tests/integration/harne
 		tests/integration/harness.c $(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
 
 # the collector's tests share a sandbox; test_systemd reads dist/ too
-$(TBUILD)/test_collect $(TBUILD)/test_service $(TBUILD)/test_systemd: $(TBUILD)/test_%: \
+$(TBUILD)/test_collect $(TBUILD)/test_service $(TBUILD)/test_systemd $(TBUILD)/test_returns: \
+		$(TBUILD)/test_%: \
 		tests/integration/test_%.c dist/taskprof.service \
 		tests/integration/harness.c tests/integration/harness.h \
 		tests/integration/sandbox.c tests/integration/sandbox.h \

@@ -6,14 +6,14 @@
  * or std::function (as C++), by an exception, or never (exit, abort,
  * pthread_exit). Built as C and as C++, by gcc and clang, at -O0 to -O3
  * (tests/tests.mk). The caller reads the clocks around every call and
- * writes them to $TP_GT as "TASK.I.rt", "TASK.I.cpu" (CLOCK_THREAD_CPUTIME_ID)
- * and "TASK.I.unwound".
+ * writes them to $TP_GT as "TASK.I.t0" (its start, CLOCK_REALTIME),
+ * "TASK.I.rt", "TASK.I.cpu" (CLOCK_THREAD_CPUTIME_ID) and "TASK.I.unwound".
  *
  * Between calls it works outside any task (sleeps and burns CPU): a frame
  * that stayed open past its return would take that in, and show it.
  *
  * usage: returns_target SCENARIO [--wait]
- *   tails         each task three times
+ *   tails         each task three times, or $TP_CALLS times
  *   exit | abort  a task that ends the process (status 3, SIGABRT)
  *   pthread_exit  a task in a thread that ends the thread
  *   --wait        print "ready" and wait for SIGUSR1 first (attach, collect)
@@ -35,7 +35,6 @@ int chain_b(int us);
 #endif
 
 #define NOINLINE __attribute__((noinline))
-#define CALLS 3
 
 static volatile long sink;
 static FILE *gt;
@@ -45,6 +44,14 @@ static double mono(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -212,8 +219,9 @@ static void put(const char *task, int i, const char *what, double v)
 /* Reads the clocks around one call; between calls, work outside any task. */
 #define CALL(task, i, expr)                                                          \
 	do {                                                                         \
-		double t0_ = mono(), c0_ = thread_cpu();                             \
+		double w0_ = wall(), t0_ = mono(), c0_ = thread_cpu();               \
 		sink += (expr);                                                      \
+		put(task, i, "t0", w0_);                                             \
 		put(task, i, "rt", mono() - t0_);                                    \
 		put(task, i, "cpu", thread_cpu() - c0_);                             \
 		put(task, i, "unwound", 0);                                          \
@@ -221,14 +229,14 @@ static void put(const char *task, int i, const char *what, double v)
 		burn_ms(5);                                                          \
 	} while (0)
 
-static void tails(void)
+static void tails(int calls)
 {
 #ifdef __cplusplus
 	Burn burn;
 	std::function<int(int)> f = [](int ms) { return burn_ms(ms); };
 #endif
 
-	for (int i = 0; i < CALLS; i++) {
+	for (int i = 0; i < calls; i++) {
 		CALL("plt_sleep", i, plt_sleep(30000));
 		CALL("plt_flush", i, plt_flush(stdout));
 		CALL("plt_printf", i, plt_printf(10));
@@ -243,13 +251,14 @@ static void tails(void)
 		CALL("virt_task", i, virt_task(&burn, 20));
 		CALL("fn_task", i, fn_task(f, 20));
 		{
-			double t0 = mono(), c0 = thread_cpu();
+			double w0 = wall(), t0 = mono(), c0 = thread_cpu();
 
 			try {
 				sink += throw_task(20);
 			} catch (const std::exception &) {
 				sink++;
 			}
+			put("throw_task", i, "t0", w0);
 			put("throw_task", i, "rt", mono() - t0);
 			put("throw_task", i, "cpu", thread_cpu() - c0);
 			put("throw_task", i, "unwound", 1);
@@ -316,7 +325,7 @@ int main(int argc, char **argv)
 		fprintf(gt, "cxx 1\n");
 #endif
 	if (!strcmp(argv[1], "tails"))
-		tails();
+		tails(getenv("TP_CALLS") ? atoi(getenv("TP_CALLS")) : 3);
 	else if (!strcmp(argv[1], "exit"))
 		exit_task(3);
 	else if (!strcmp(argv[1], "abort"))

@@ -4,7 +4,8 @@
  * a tail call through the PLT, memory or a register, into another file or
  * another task, a virtual call or std::function, an exception, or never.
  * returns_target is built as C and C++, by gcc and clang, at -O0 to -O3;
- * each row is compared with the clocks its caller read around the call.
+ * each row is compared with the clocks its caller read around the call,
+ * launched, attached, and under the collector, across its SIGKILL too.
  *
  * usage: test_returns BUILD_DIR
  */
@@ -12,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "harness.h"
+#include "sandbox.h"
 
 #define CALLS 3
 
@@ -28,6 +31,7 @@ static const char *const tasks[] = {
 	"inner_task", "ret_leaf", "ptr_leaf", "ptr_ret", "virt_task", "fn_task", "throw_task", NULL,
 };
 #define C_TASKS 11
+#define ALL_TASKS (sizeof(tasks) / sizeof(*tasks) - 1)
 
 static char *returns_bin(const char *build)
 {
@@ -37,67 +41,100 @@ static char *returns_bin(const char *build)
 	return (char *)test_bin(name);
 }
 
+/* Seconds since the epoch of a stored ISO-8601 UTC time. */
+static double iso_seconds(const char *iso)
+{
+	struct tm tm = { 0 };
+	const char *frac = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
+
+	return (double)timegm(&tm) + (frac && *frac == '.' ? atof(frac) : 0);
+}
+
 /* Within max(1 ms, 2%) of what the caller read. */
-static void near_truth(const char *build, const char *task, int i, const char *what,
+static void near_truth(const char *what, const char *task, int i, const char *metric,
 		       double got, double want)
 {
 	double tol = max2(0.001, 0.02 * want);
 
 	if (got < want - tol || got > want + tol)
-		fail_msg("%s: %s call %d: %s %.6f s, the caller read %.6f s (+- %.6f)", build, task,
-			 i, what, got, want, tol);
+		fail_msg("%s: %s call %d: %s %.6f s, the caller read %.6f s (+- %.6f)", what, task,
+			 i, metric, got, want, tol);
 }
 
-/* Each task's rows, in call order, against the ground truth. */
-static void check_rows(const char *build, const char *db, const char *gt)
+static double truth(const char *gt, const char *task, int i, const char *metric)
 {
-	size_t ntasks = gt_has(gt, "cxx") ? sizeof(tasks) / sizeof(*tasks) - 1 : C_TASKS;
+	char key[128];
+
+	snprintf(key, sizeof(key), "%s.%d.%s", task, i, metric);
+	return gt_get(gt, key);
+}
+
+/*
+ * The rows of one task (of session, or every one) against its calls, each
+ * found by its start: every call that began after since (epoch seconds)
+ * has its row, every row is a call's, and each is exact.
+ */
+static void check_task(const char *what, const char *db, int64_t session, const char *task,
+		       const char *gt, int calls, double since)
+{
+	/* a tail-called task's row ends with its caller's */
+	const char *tr = strcmp(task, "inner_task") ? task : "outer_task";
+	struct profile_repo *r = profile_repo__open(db, PROFILE_REPO_READONLY);
+	struct profile_list l;
+	size_t matched = 0;
+
+	if (!r)
+		fail_msg("%s: cannot open %s: %s", what, db, profile_repo__open_error());
+	assert_int_equal(profile_repo__find(r, session, task, &l), 0);
+	profile_repo__close(r);
+	for (int i = 0; i < calls; i++) {
+		double t0 = truth(gt, tr, i, "t0");
+		const struct profile *p = NULL;
+
+		for (size_t k = 0; k < l.len && !p; k++)
+			if (fabs(iso_seconds(l.items[k].task_start_time) - t0) < 0.003)
+				p = &l.items[k];
+		if (!p && t0 >= since)
+			fail_msg("%s: %s call %d has no row", what, task, i);
+		if (!p)
+			continue;
+		matched++;
+		if (p->approximate)
+			fail_msg("%s: %s call %d is stored approximate", what, task, i);
+		if (strcmp(p->status, truth(gt, tr, i, "unwound") > 0 ? "unwound" : "completed"))
+			fail_msg("%s: %s call %d is %s", what, task, i, p->status);
+		near_truth(what, task, i, "runtime", p->runtime_seconds, truth(gt, tr, i, "rt"));
+		near_truth(what, task, i, "CPU", p->cpu_user_seconds + p->cpu_system_seconds,
+			   truth(gt, tr, i, "cpu"));
+	}
+	if (l.len != matched)
+		fail_msg("%s: %s has %zu rows for %zu calls", what, task, l.len, matched);
+	profile_list__free(&l);
+}
+
+static void check_rows(const char *what, const char *db, const char *gt)
+{
+	size_t ntasks = gt_has(gt, "cxx") ? ALL_TASKS : C_TASKS;
 	struct session ses;
 
-	for (size_t t = 0; t < ntasks; t++) {
-		/* a tail-called task's row ends with its caller's */
-		const char *truth = strcmp(tasks[t], "inner_task") ? tasks[t] : "outer_task";
-		struct profile_list l;
-		char key[128];
-
-		rows(db, tasks[t], &l);
-		if (l.len != CALLS)
-			fail_msg("%s: %s has %zu rows, not %d", build, tasks[t], l.len, CALLS);
-		for (int i = 0; i < CALLS; i++) {
-			const struct profile *p = &l.items[i];
-			double cpu = p->cpu_user_seconds + p->cpu_system_seconds;
-			bool unwound;
-
-			snprintf(key, sizeof(key), "%s.%d.unwound", truth, i);
-			unwound = gt_get(gt, key) > 0;
-			if (p->approximate != 0)
-				fail_msg("%s: %s call %d is stored approximate", build, tasks[t], i);
-			if (strcmp(p->status, unwound ? "unwound" : "completed"))
-				fail_msg("%s: %s call %d is %s", build, tasks[t], i, p->status);
-			snprintf(key, sizeof(key), "%s.%d.rt", truth, i);
-			near_truth(build, tasks[t], i, "runtime", p->runtime_seconds, gt_get(gt, key));
-			snprintf(key, sizeof(key), "%s.%d.cpu", truth, i);
-			near_truth(build, tasks[t], i, "CPU", cpu, gt_get(gt, key));
-		}
-		profile_list__free(&l);
-	}
+	for (size_t t = 0; t < ntasks; t++)
+		check_task(what, db, 0, tasks[t], gt, CALLS, 0);
 	session_of(db, 1, &ses);
 	if (ses.events_lost)
-		fail_msg("%s: %lld lost: %s", build, (long long)ses.events_lost, ses.loss_detail);
+		fail_msg("%s: %lld lost: %s", what, (long long)ses.events_lost, ses.loss_detail);
 	session__free(&ses);
 }
 
 static void record_tails(const char *build, const char *db, const char *gt)
 {
-	const char *t[sizeof(tasks) / sizeof(*tasks)];
+	const char *t[ALL_TASKS + 1];
 	char *cmd[] = { returns_bin(build), "tails", NULL };
-	size_t n = strncmp(build, "c_", 2) ? sizeof(tasks) / sizeof(*tasks) - 1 : C_TASKS;
+	size_t n = strncmp(build, "c_", 2) ? ALL_TASKS : C_TASKS;
 	int rc;
 
 	memcpy(t, tasks, n * sizeof(*t));
 	t[n] = NULL;
 	rc = record_gt(db, t, NULL, cmd, gt);
-
 	if (rc)
 		fail_msg("%s: record exited %d: %s", build, rc, err_buf);
 }
@@ -147,7 +184,7 @@ static void test_attached(void **s)
 	assert_int_equal(reap(rec.pid), 0);
 	fclose(tgt.out);
 	fclose(rec.out);
-	check_rows(build, db, gt);
+	check_rows("attached", db, gt);
 }
 
 /* A task that ends the process or its thread: exited, and the program's
@@ -182,6 +219,90 @@ static void test_never_returns(void **s)
 	}
 }
 
+/* --- under the collector ------------------------------------------------------- */
+
+static char sb_returns[PATH_MAX];
+
+/* The C++ -O2 build and its library, in the sandbox; a task section each. */
+static int setup_collect(void **state)
+{
+	char cmd[4 * PATH_MAX];
+
+	if (setup_sandbox(state))
+		return -1;
+	snprintf(sb_returns, sizeof(sb_returns), "%s", sb_path(sb.dir, "returns"));
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && cp '%s' '%s' && chmod 755 '%s'",
+		 returns_bin("cxx_gcc_O2"), sb_returns, test_bin("libreturns.so"),
+		 sb_path(sb.dir, "libreturns.so"), sb_returns);
+	return system(cmd) ? -1 : 0;
+}
+
+static void write_returns_conf(void)
+{
+	char conf[8192];
+	size_t len = snprintf(conf, sizeof(conf), "[collector]\ndatabase = %s\n", sb.db);
+
+	for (const char *const *t = tasks; *t; t++)
+		len += snprintf(conf + len, sizeof(conf) - len,
+				"[task %s]\nbinary = %s\nsymbol = %s\n", *t, sb_returns, *t);
+	write_conf("%s", conf);
+}
+
+static double now_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A pipeline started after the collector: every row exact. */
+static void test_collected(void **s)
+{
+	char *argv[] = { sb_returns, "tails", NULL }, *gt = sb_path(sb.work, "gt-returns-c");
+	struct child col;
+
+	write_returns_conf();
+	col = start_collector();
+	assert_int_equal(run(argv, gt), 0);
+	assert_int_equal(stop_collector(&col, SIGTERM), 0);
+	for (const char *const *t = tasks; *t; t++)
+		check_task("collected", sb.db, 0, *t, gt, CALLS, 0);
+}
+
+/*
+ * The collector SIGKILLed while the pipeline runs, then a new one: every
+ * invocation that began after the new one was ready is stored, exact, in
+ * its session; the new session holds nothing else.
+ */
+static void test_collect_restart(void **s)
+{
+	enum { ROUNDS = 12 };
+	char *argv[] = { sb_returns, "tails", NULL }, *gt = sb_path(sb.work, "gt-returns-r");
+	struct child col, tgt;
+	double ready;
+
+	write_returns_conf();
+	col = start_collector();
+	setenv("TP_GT", gt, 1);
+	setenv("TP_CALLS", "12", 1);
+	tgt = spawn(argv, false);
+	unsetenv("TP_GT");
+	unsetenv("TP_CALLS");
+	sleep_ms(1500);
+	assert_int_equal(stop_collector(&col, SIGKILL), 128 + SIGKILL);
+	col = start_collector();
+	ready = now_wall();
+	assert_int_equal(reap(tgt.pid), 0);
+	fclose(tgt.out);
+	assert_int_equal(stop_collector(&col, SIGTERM), 0);
+	/* the new collector's session is the last one */
+	for (const char *const *t = tasks; *t; t++)
+		check_task("restarted", sb.db, (int64_t)query("SELECT max(id) FROM sessions"), *t, gt,
+			   ROUNDS, ready + 0.001);
+	assert_near(query("SELECT count(*) FROM sessions WHERE status = 'aborted'"), 1, 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,8 +310,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_attached),
 		cmocka_unit_test(test_never_returns),
 	};
+	const struct CMUnitTest collect[] = {
+		cmocka_unit_test_setup(test_collected, fresh),
+		cmocka_unit_test_setup(test_collect_restart, fresh),
+	};
 
 	if (harness_init(argc, argv))
 		return 1;
-	return cmocka_run_group_tests_name("returns", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("returns", tests, NULL, NULL) |
+	       cmocka_run_group_tests_name("returns under collect", collect, setup_collect,
+					   teardown_sandbox);
 }
