@@ -35,7 +35,7 @@ static long note_slot(__u32 i, void *arg)
 }
 
 static __always_inline void cut(struct pt_regs *ctx, struct thread_state *ts, struct task_struct *t,
-				__u32 status, bool exception)
+				__u32 status, bool exception, bool jump)
 {
 	__u64 sp = PT_REGS_SP(ctx) + TP_COOKIE_SP_ADJ(bpf_get_attach_cookie(ctx));
 	struct note_ctx nc = { .ts = ts };
@@ -48,6 +48,7 @@ static __always_inline void cut(struct pt_regs *ctx, struct thread_state *ts, st
 	ts->cut_ns = bpf_ktime_get_ns();
 	snapshot(ts, t, ts->cut_snap, ts->cut_ns);
 	ts->cut_status = status;
+	ts->cut_jump = jump;
 }
 
 /* _Unwind_RaiseException: a C++ throw or rethrow, a Rust panic */
@@ -58,7 +59,7 @@ int BPF_KPROBE(tp_raise)
 	struct thread_state *ts = thread_of(t);
 
 	if (ts)
-		cut(ctx, ts, t, TP_UNWOUND, true);
+		cut(ctx, ts, t, TP_UNWOUND, true, false);
 	return 0;
 }
 
@@ -70,7 +71,7 @@ int BPF_KPROBE(tp_forced)
 	struct thread_state *ts = thread_of(t);
 
 	if (ts)
-		cut(ctx, ts, t, TP_EXITED, false);
+		cut(ctx, ts, t, TP_EXITED, false, false);
 	return 0;
 }
 
@@ -82,7 +83,7 @@ int BPF_KPROBE(tp_jump)
 	struct thread_state *ts = thread_of(t);
 
 	if (ts && ts->depth)
-		cut(ctx, ts, t, TP_UNWOUND, false);
+		cut(ctx, ts, t, TP_UNWOUND, false, true);
 	return 0;
 }
 

@@ -90,6 +90,7 @@ struct thread_state {
 	__u32 mm_idx;              /* that mm's entry in mm_peaks, or TP_NO_SLOT */
 	__u32 depth;
 	__u32 cut_status;          /* enum tp_status of frames the cut ended */
+	__u32 cut_jump;            /* the cut was a longjmp: no landing pad sees it */
 	__u32 tid;                 /* key of its deep frames */
 	__u32 py_pending;          /* a Python exception set, not yet in a Python frame */
 	__u32 nuret;               /* open frames whose return a uretprobe waits for */

@@ -49,11 +49,12 @@ int BPF_KPROBE(tp_enter)
 	 * left and this is a new call from the same depth. (A frame that caught
 	 * an exception itself and then tail-called a task is taken for left at
 	 * the exception; that needs both at once.) A frame whose callers'
-	 * landing pads are probed was closed there if it was left: the same SP
-	 * is a tail call.
+	 * landing pads are probed was closed there if an exception left it:
+	 * unless the cut was a longjmp, the same SP is a tail call.
 	 */
 	top = frame_top(ts);
-	if (top && top->entry_sp == sp && ts->cut_ns > top->start_ns && !(top->flags & F_SITES))
+	if (top && top->entry_sp == sp && ts->cut_ns > top->start_ns &&
+	    (!(top->flags & F_SITES) || ts->cut_jump))
 		dead_below = sp + 1;
 	reap_dead(ts, t, dead_below);
 	if (uret && ts->nuret >= TP_URET_DEPTH) {
@@ -78,13 +79,13 @@ int BPF_KPROBE(tp_enter)
  * the frames tail-called from it (entered at the same slot), close now,
  * and frames entered below it were left before.
  */
-static __always_inline int returned(__u64 slot)
+static __always_inline int returned(__u64 slot, bool check_slots)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct thread_state *ts = thread_of(t);
 
 	if (ts && ts->depth)
-		close_frames(ts, t, slot, slot, KEEP_OPEN, true, false);
+		close_frames(ts, t, slot, slot, KEEP_OPEN, true, check_slots);
 	return 0;
 }
 
@@ -92,14 +93,14 @@ static __always_inline int returned(__u64 slot)
 SEC("uprobe")
 int BPF_KPROBE(tp_ret)
 {
-	return returned(PT_REGS_SP(ctx));
+	return returned(PT_REGS_SP(ctx), false);
 }
 
 /* uretprobe: the return address has been popped */
 SEC("uretprobe")
 int BPF_KRETPROBE(tp_uret)
 {
-	return returned(PT_REGS_SP(ctx) - 8);
+	return returned(PT_REGS_SP(ctx) - 8, false);
 }
 
 /*
@@ -112,7 +113,10 @@ int BPF_KRETPROBE(tp_uret)
 SEC("uprobe")
 int BPF_KPROBE(tp_site)
 {
-	return returned(PT_REGS_SP(ctx) + (__s64)(__s32)bpf_get_attach_cookie(ctx));
+	/* the caller has pushed nothing over the slot yet (a push is emulated:
+	 * the probe goes before it), so a slot that changed since a cut says a
+	 * longjmp left the frame and a later call from the caller wrote there */
+	return returned(PT_REGS_SP(ctx) + (__s64)(__s32)bpf_get_attach_cookie(ctx), true);
 }
 
 /*

@@ -11,7 +11,8 @@ INTEG_TESTS := test_metrics test_frames test_trees test_kill test_tracers test_c
 INTEG_BINS := $(INTEG_TESTS:%=$(TBUILD)/%)
 FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD)/libfix.so \
 	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped $(TBUILD)/fix_backtrace \
-	    $(TBUILD)/fix_calls_gcc $(TBUILD)/fix_calls_clang $(TBUILD)/fix_calls_nopie
+	    $(TBUILD)/fix_calls_gcc $(TBUILD)/fix_calls_clang $(TBUILD)/fix_calls_nopie \
+	    $(TBUILD)/fix_calls_cxx $(TBUILD)/fix_clone $(TBUILD)/fix_clone_cxx
 # rustup's, else Debian's (scripts/deps.sh installs it when there is neither)
 RUSTC ?= $(shell command -v rustc 2>/dev/null || ls $$HOME/.cargo/bin/rustc 2>/dev/null)
 RUST_TARGET := $(if $(RUSTC),$(TBUILD)/rust_target)
@@ -94,6 +95,12 @@ $(TBUILD)/fix_calls_clang: tests/fixtures/fix_calls.c | $(TBUILD)
 	$(Q)clang -O2 -g -fPIE -pie -o $@ $<
 $(TBUILD)/fix_calls_nopie: tests/fixtures/fix_calls.c | $(TBUILD)
 	$(Q)gcc -O2 -g -fno-PIE -no-pie -o $@ $<
+$(TBUILD)/fix_calls_cxx: tests/fixtures/fix_calls_cxx.cc | $(TBUILD)
+	$(Q)g++ -O3 -g -o $@ $<
+$(TBUILD)/fix_clone: tests/fixtures/fix_clone.c | $(TBUILD)
+	$(Q)gcc -O3 -g -o $@ $<
+$(TBUILD)/fix_clone_cxx: tests/fixtures/fix_clone.c | $(TBUILD)
+	$(Q)g++ -x c++ -O3 -g -o $@ $<
 $(TBUILD)/fix_stripped: $(TBUILD)/fix_c_pie
 	$(Q)strip -s -o $@ $<
 

@@ -339,9 +339,14 @@ static long decode_at(struct scan *s, uint64_t at)
 	return -1;
 }
 
-/* Where the probe for the return address at insn[i] goes: the first
+/*
+ * Where the probe for the return address at insn[i] goes: the first
  * instruction the kernel emulates on the straight line from it, with how
- * far SP moved on the way, else the return address itself. */
+ * far SP moved on the way, else the return address itself. Not past an
+ * instruction that lowers SP: what follows may write over the returned
+ * frame's return slot, which BPF reads at the probe (a push is emulated,
+ * so the probe goes before it).
+ */
 static void place_site(const cs_insn *insn, size_t count, size_t i, struct ret_site *site)
 {
 	int64_t moved = 0, d;
@@ -357,7 +362,7 @@ static void place_site(const cs_insn *insn, size_t count, size_t i, struct ret_s
 			site->emulated = true;
 			return;
 		}
-		if (x86insn__branches(&insn[k]) || !x86insn__rsp_delta(&insn[k], &d))
+		if (x86insn__branches(&insn[k]) || !x86insn__rsp_delta(&insn[k], &d) || d < 0)
 			return;
 		moved += d;
 	}

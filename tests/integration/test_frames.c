@@ -282,10 +282,11 @@ static void test_cxx_exceptions_on_many_threads(void **s)
 }
 
 
-/* A frame left by an exception ends at its throw, even when the next task
- * is called from deeper down, nothing returns over it, and that task then
- * throws (and catches) an exception of its own. */
-static void test_exception_ends_at_the_throw(void **s)
+/* A frame left by an exception ends where the exception lands in its
+ * caller, moments after the throw, even when the next task is called from
+ * deeper down, nothing returns over it, and that task then throws (and
+ * catches) an exception of its own. */
+static void test_exception_ends_where_it_lands(void **s)
 {
 	const char *tasks[] = { "Pipeline::risky_slow", "Pipeline::slow_step", NULL };
 	char *cmd[] = { exc_target, "deeper", NULL };
@@ -366,7 +367,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_process_exit_exited),
 		cmocka_unit_test(test_cxx_exceptions),
 		cmocka_unit_test(test_cxx_exceptions_on_many_threads),
-		cmocka_unit_test(test_exception_ends_at_the_throw),
+		cmocka_unit_test(test_exception_ends_where_it_lands),
 		cmocka_unit_test(test_rust_panic_caught_by_caller),
 		cmocka_unit_test(test_rust_panic_caught_inside),
 		cmocka_unit_test(test_rust_panic_escaping_main),

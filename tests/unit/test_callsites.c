@@ -15,6 +15,7 @@
 
 #include "tp.h"
 #include "callsites.h"
+#include "ehframe.h"
 
 static const char *fixdir = "build/tests";
 static const char *const builds[] = { "fix_calls_gcc", "fix_calls_clang", "fix_calls_nopie" };
@@ -173,6 +174,64 @@ static void test_auto_mechanism(void **s)
 	assert_true(nrets >= 1);
 }
 
+/*
+ * An exception from a task lands in its caller's landing pad: each caller
+ * of a task has its pads among the probes, inside the caller; a function
+ * without language data has none.
+ */
+static void test_landing_pads(void **s)
+{
+	struct elf_file *ef = open_fix("fix_calls_cxx");
+	const struct elf_sym *main_fn = find1(ef, "main");
+	uint64_t *pads = NULL;
+	struct callers c;
+	size_t n = 0;
+
+	sites_of(ef, "risky", &c);
+	assert_true(c.complete);
+	assert_int_equal(c.n, 1);
+	assert_true(c.npads >= 1);
+	for (size_t i = 0; i < c.npads; i++) {
+		const struct elf_sym *in = NULL;
+
+		/* in main, or in its .cold part */
+		for (size_t k = 0; k < ef->nsyms; k++)
+			if (ef->syms[k].size && c.pads[i].ra >= ef->syms[k].addr &&
+			    c.pads[i].ra < ef->syms[k].addr + ef->syms[k].size)
+				in = &ef->syms[k];
+		assert_non_null(in);
+		assert_non_null(strstr(in->name, "main"));
+		assert_true(c.pads[i].caller == main_fn->addr);
+	}
+	callers__free(&c);
+	assert_int_equal(eh__landing_pads(ef, find1(ef, "scaled")->addr, &pads, &n), 0);
+	assert_int_equal(n, 0);
+	free(pads);
+	elf_file__close(ef);
+}
+
+/* A task is found with its GCC clones, C and C++ alike, not its .cold part. */
+static void test_clones_with_the_function(void **s)
+{
+	static const char *const fixes[] = { "fix_clone", "fix_clone_cxx" };
+
+	for (size_t f = 0; f < 2; f++) {
+		struct elf_file *ef = open_fix(fixes[f]);
+		struct elf_sym **m = NULL;
+		bool clone = false;
+		int n = elf_file__find(ef, "printed", &m);
+
+		assert_int_equal(n, 2);
+		for (int i = 0; i < n; i++) {
+			assert_null(strstr(m[i]->name, ".cold"));
+			clone |= strstr(m[i]->name, ".constprop.") != NULL;
+		}
+		assert_true(clone);
+		free(m);
+		elf_file__close(ef);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +239,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_tail_calls),
 		cmocka_unit_test(test_unknown_callers),
 		cmocka_unit_test(test_auto_mechanism),
+		cmocka_unit_test(test_landing_pads),
+		cmocka_unit_test(test_clones_with_the_function),
 	};
 
 	if (argc > 1)
