@@ -1,10 +1,91 @@
 // SPDX-License-Identifier: MIT
 //! Rust panics through profiled frames, for the integration tests.
-//! usage: rust_target caught|inside|escape
+//! usage: rust_target caught|inside|escape|tails
 //!   caught: 3 of 6 calls of `panicky` panic, caught by catch_unwind in main
 //!   inside: `guarded` panics and catches it itself, 3 times
 //!   escape: a panic leaves `panicky` and main: the process exits 101
+//!   tails:  tasks whose last call is a tail call (into libc, through a
+//!           trait object), each 3 times, the caller's clocks into $TP_GT
+use std::io::Write;
 use std::panic;
+use std::time::Instant;
+
+extern "C" {
+    fn usleep(us: u32) -> i32;
+    fn clock_gettime(clk: i32, ts: *mut [i64; 2]) -> i32;
+}
+
+fn thread_cpu() -> f64 {
+    let mut ts = [0i64; 2];
+    unsafe { clock_gettime(3, &mut ts) }; // CLOCK_THREAD_CPUTIME_ID
+    ts[0] as f64 + ts[1] as f64 / 1e9
+}
+
+fn wall() -> f64 {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    d.as_secs_f64()
+}
+
+#[inline(never)]
+fn burn(ms: u64) -> u64 {
+    let end = thread_cpu() + ms as f64 / 1e3;
+    let mut x = 0u64;
+    while thread_cpu() < end {
+        x = std::hint::black_box(x + 1);
+    }
+    x
+}
+
+trait Stage {
+    fn run(&self, ms: u64) -> u64;
+}
+
+struct Burn;
+
+impl Stage for Burn {
+    #[inline(never)]
+    fn run(&self, ms: u64) -> u64 {
+        burn(ms)
+    }
+}
+
+/// its last statement is a call into libc: jmp usleep@plt
+#[no_mangle]
+#[inline(never)]
+pub fn rs_sleep_tail(us: u32) -> i32 {
+    unsafe { usleep(us) }
+}
+
+/// its last statement is a call through a trait object: jmp *
+#[no_mangle]
+#[inline(never)]
+pub fn rs_dyn_tail(s: &dyn Stage, ms: u64) -> u64 {
+    s.run(ms)
+}
+
+fn tails() {
+    let path = std::env::var("TP_GT").ok();
+    let mut gt = path.and_then(|p| std::fs::File::create(p).ok());
+    let stage: Box<dyn Stage> = Box::new(Burn);
+    let mut put = |task: &str, i: usize, w0: f64, t0: Instant, c0: f64| {
+        if let Some(f) = gt.as_mut() {
+            let _ = writeln!(f, "{}.{}.t0 {:.9}", task, i, w0);
+            let _ = writeln!(f, "{}.{}.rt {:.9}", task, i, t0.elapsed().as_secs_f64());
+            let _ = writeln!(f, "{}.{}.cpu {:.9}", task, i, thread_cpu() - c0);
+            let _ = writeln!(f, "{}.{}.unwound 0", task, i);
+        }
+    };
+    for i in 0..3 {
+        let (w0, t0, c0) = (wall(), Instant::now(), thread_cpu());
+        std::hint::black_box(rs_sleep_tail(30000));
+        put("rs_sleep_tail", i, w0, t0, c0);
+        unsafe { usleep(15000) };
+        let (w0, t0, c0) = (wall(), Instant::now(), thread_cpu());
+        std::hint::black_box(rs_dyn_tail(stage.as_ref(), 20));
+        put("rs_dyn_tail", i, w0, t0, c0);
+        burn(5);
+    }
+}
 
 #[no_mangle]
 #[inline(never)]
@@ -46,6 +127,7 @@ fn main() {
             println!("escaping");
             panicky(true);
         }
+        "tails" => tails(),
         _ => std::process::exit(2),
     }
 }
