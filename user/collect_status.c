@@ -56,12 +56,25 @@ void collector__sample_bpf(struct collector *c)
 	b->t0 = now;
 }
 
-static const char *returns_of(const struct collector *c, const char *path)
+/* How the returns of the file's tasks are seen, each way once: "returns by
+ * uretprobe, return sites" (record -v says it function by function). */
+static const char *returns_of(const struct collector *c, const char *path, char *buf, size_t len)
 {
-	for (size_t i = 0; i < c->plan->n; i++)
-		if (c->plan->v[i].prog == TP_PROG_URET && !strcmp(c->plan->v[i].path, path))
-			return "uretprobe returns";
-	return "ret-instruction returns";
+	bool uret = false, sites = false, insn = false;
+
+	for (size_t i = 0; i < c->plan->n; i++) {
+		const struct uprobe_req *r = &c->plan->v[i];
+
+		if (r->prog != TP_PROG_ENTER || strcmp(r->path, path))
+			continue;
+		uret |= (r->cookie & TP_COOKIE_URET) != 0;
+		sites |= (r->cookie & TP_COOKIE_SITES) != 0;
+		insn |= !(r->cookie & (TP_COOKIE_URET | TP_COOKIE_SITES));
+	}
+	snprintf(buf, len, "returns by%s%s%s%s%s", uret ? " uretprobe" : "",
+		 uret && (sites || insn) ? "," : "", sites ? " return sites" : "",
+		 sites && insn ? "," : "", insn ? " ret instructions" : "");
+	return buf;
 }
 
 /* The processes mapping watched file w, on one line. */
@@ -102,7 +115,10 @@ static void tasks(FILE *f, const struct collector *c)
 			if (!w)
 				continue;
 			any = true;
-			fprintf(f, "  %s (%s): processes ", w->path, returns_of(c, w->path));
+			char how[96];
+
+			fprintf(f, "  %s (%s): processes ", w->path,
+				returns_of(c, w->path, how, sizeof(how)));
 			pids_of(f, c, w);
 			fputc('\n', f);
 		}
