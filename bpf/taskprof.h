@@ -123,6 +123,22 @@ struct tp_marker_rec {
 	char env[TP_MARKER_NAME];
 };
 
+/*
+ * A task whose callers are not all known left its frame by a tail call:
+ * the collector is asked to probe the return address of its call, once per
+ * (process, address), so the next calls from there end exactly
+ * (user/dynsites.c). The first is stored approximate.
+ */
+#define TP_SITE_REQ_MAGIC 0x71657265746973ULL /* "sitereq" */
+#define TP_MAX_SITE_REQS 4096                   /* (process, address) pairs remembered */
+
+struct tp_site_req {
+	__u64 magic;        /* TP_SITE_REQ_MAGIC */
+	__u64 ra;           /* the return address, in the process */
+	__u32 pid;
+	__u32 reserved;
+};
+
 /* Bits of tp_event.flags. */
 enum tp_event_flags {
 	TP_EV_MEM_APPROX = 0x1, /* rss_peak from entry/exit readings only */

@@ -119,6 +119,55 @@ int BPF_KPROBE(tp_site)
 	return returned(PT_REGS_SP(ctx) + (__s64)(__s32)bpf_get_attach_cookie(ctx), true);
 }
 
+/* (process, return address) pairs whose site the collector was asked for */
+struct site_key {
+	__u64 ra;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TP_MAX_SITE_REQS);
+	__type(key, struct site_key);
+	__type(value, __u8);
+} sites_asked SEC(".maps");
+
+/*
+ * uprobe on a jump that may leave a task whose returns are seen at its ret
+ * instructions (insn: its callers are not all known): with the stack back
+ * at the frame's return slot it is a tail call, whose return no ret probe
+ * sees. The collector is asked once to probe where that call returns.
+ */
+SEC("uprobe")
+int BPF_KPROBE(tp_tail)
+{
+	struct thread_state *ts = thread_of(bpf_get_current_task_btf());
+	__u64 sp = PT_REGS_SP(ctx);
+	struct site_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct tp_site_req *r;
+	struct frame *top;
+	__u8 one = 1;
+
+	if (!ts || !(top = frame_top(ts)) || top->entry_sp != sp)
+		return 0; /* a switch's jump, or a frame this thread did not open */
+	if (bpf_probe_read_user(&k.ra, sizeof(k.ra), (void *)sp) ||
+	    bpf_map_lookup_elem(&sites_asked, &k))
+		return 0;
+	bpf_map_update_elem(&sites_asked, &k, &one, BPF_ANY);
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		bpf_map_delete_elem(&sites_asked, &k); /* asked by the next call from there */
+		return 0;
+	}
+	r->magic = TP_SITE_REQ_MAGIC;
+	r->ra = k.ra;
+	r->pid = k.tgid;
+	r->reserved = 0;
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
 /*
  * uprobe on a landing pad of a function that calls tasks: an exception
  * thrown through its call resumes here, in the caller's frame, so every

@@ -539,6 +539,34 @@ static int find_pads(struct scan *s, struct callers *c)
 	return err;
 }
 
+int callers__site_at(const struct elf_file *ef, uint64_t ra, struct callers *out)
+{
+	struct ret_site site;
+	struct scan s;
+	long i;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = scan__open(&s, ef);
+	i = err ? -1 : decode_at(&s, ra);
+	/* ra must begin an instruction that a call ends right before */
+	if (!err && (i < 1 || s.d.insn[i].address != ra ||
+		     !x86insn__in_group(&s.d.insn[i - 1], CS_GRP_CALL)))
+		err = -ENOENT;
+	if (!err) {
+		place_site(s.d.insn, s.d.count, (size_t)i, &site);
+		site.caller = s.d.start;
+		err = push_site(out, &site);
+	}
+	if (!err)
+		err = find_pads(&s, out);
+	out->complete = !err;
+	scan__close(&s);
+	if (err)
+		callers__free(out);
+	return err;
+}
+
 int callers__find(const struct elf_file *ef, const struct elf_sym *fn, struct callers *out)
 {
 	struct scan s;

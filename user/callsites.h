@@ -50,6 +50,10 @@ struct callers {
 /* The return sites of fn in ef; 0, or a negative errno (a read error). An
  * incomplete list is not an error: out->complete says, and out->why why. */
 int callers__find(const struct elf_file *ef, const struct elf_sym *fn, struct callers *out);
+/* The site of the call that returns to ra in ef (any call: through a
+ * pointer too), with its function's landing pads; -ENOENT if no decoded
+ * call ends at ra. */
+int callers__site_at(const struct elf_file *ef, uint64_t ra, struct callers *out);
 void callers__free(struct callers *c);
 
 #endif /* TP_CALLSITES_H */

@@ -345,6 +345,25 @@ int elf_file__offset(const struct elf_file *ef, uint64_t vaddr, uint64_t *off)
 	return -ENOENT;
 }
 
+int elf_file__vaddr(const struct elf_file *ef, uint64_t off, uint64_t *vaddr)
+{
+	size_t n;
+
+	if (elf_getphdrnum(ef->elf, &n))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(ef->elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (off >= ph.p_offset && off < ph.p_offset + ph.p_filesz) {
+			*vaddr = off - ph.p_offset + ph.p_vaddr;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int elf_file__read(const struct elf_file *ef, uint64_t vaddr, void *buf, size_t len)
 {
 	uint64_t off;

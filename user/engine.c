@@ -18,7 +18,12 @@
 #include <bpf/libbpf.h>
 
 #include "tp.h"
+#include "dynsites.h"
 #include "taskprof.skel.h"
+
+/* Return sites asked for at most this often between two polls (the rest are
+ * asked again by the next call that needs them). */
+#define MAX_SITE_REQS 256
 
 struct engine {
 	struct engine_opts opts;
@@ -30,6 +35,13 @@ struct engine {
 	struct bpf_link *sw;
 	struct bpf_link *rss;
 	struct sink *sink;
+	/* the plan applied, which return sites found while running join */
+	struct plan *plan;
+	struct attacher_sync sync; /* the owner's rules for a sync (collect) */
+	bool have_sync;
+	struct dynsites *dyn;
+	struct tp_site_req reqs[MAX_SITE_REQS];
+	size_t nreqs;
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -116,7 +128,8 @@ struct engine *engine__new(const struct engine_opts *opts)
 	err = load(e);
 	if (!err)
 		calibrate(e);
-	e->att = err ? NULL : attacher__new(e->skel);
+	e->dyn = err ? NULL : dynsites__new();
+	e->att = err || !e->dyn ? NULL : attacher__new(e->skel);
 	if (!err && !e->att)
 		err = -ENOMEM;
 	if (err) {
@@ -271,10 +284,17 @@ static int attach_tracepoints(struct engine *e)
 }
 
 /* The plan's probes on files, changed from the last plan's (collect). */
-int engine__sync(struct engine *e, const struct plan *p, const struct attacher_sync *s)
+int engine__sync(struct engine *e, struct plan *p, const struct attacher_sync *s)
 {
-	int err = markers__set(e->skel, p);
+	int err = dynsites__reapply(e->dyn, p);
 
+	if (!err)
+		err = markers__set(e->skel, p);
+	e->plan = p;
+	if (s) {
+		e->sync = *s;
+		e->have_sync = true;
+	}
 	return err ? err : attacher__sync(e->att, p, s);
 }
 
@@ -320,10 +340,11 @@ void engine__prog_stats(struct engine *e, uint64_t *run_ns, uint64_t *runs)
 }
 
 /* Tracepoints, then the plan's probes on files; what is tracked is covered. */
-int engine__attach(struct engine *e, const struct plan *p)
+int engine__attach(struct engine *e, struct plan *p)
 {
 	int err = attach_tracepoints(e);
 
+	e->plan = p;
 	if (!err)
 		err = markers__set(e->skel, p);
 	if (!err)
@@ -334,6 +355,14 @@ int engine__attach(struct engine *e, const struct plan *p)
 	return err;
 }
 
+static void on_site_req(void *ctx, const struct tp_site_req *r)
+{
+	struct engine *e = ctx;
+
+	if (e->nreqs < MAX_SITE_REQS)
+		e->reqs[e->nreqs++] = *r;
+}
+
 int engine__sink(struct engine *e, struct agg *agg)
 {
 	e->sink = sink__new(bpf_map__fd(e->skel->maps.events), agg);
@@ -341,12 +370,32 @@ int engine__sink(struct engine *e, struct agg *agg)
 		tp_err("engine: cannot open the ring buffer: %s", strerror(errno));
 		return -errno;
 	}
+	sink__on_site(e->sink, on_site_req, e);
 	return 0;
+}
+
+/* The return sites asked for since the last poll, probed. */
+static void add_sites(struct engine *e)
+{
+	bool added = false;
+	int n, err;
+
+	for (size_t i = 0; i < e->nreqs && e->plan; i++) {
+		n = dynsites__add(e->dyn, e->plan, e->reqs[i].pid, e->reqs[i].ra);
+		if (n < 0)
+			tp_warn("engine: cannot plan a return site: %s", strerror(-n));
+		added |= n > 0;
+	}
+	e->nreqs = 0;
+	if (added && (err = attacher__sync(e->att, e->plan, e->have_sync ? &e->sync : NULL)))
+		tp_warn("engine: cannot probe a return site: %s", strerror(-err));
 }
 
 void engine__poll(struct engine *e, int timeout_ms)
 {
 	sink__poll(e->sink, timeout_ms);
+	if (e->nreqs)
+		add_sites(e);
 }
 
 static void detach(struct engine *e)
@@ -400,6 +449,7 @@ void engine__free(struct engine *e)
 		return;
 	detach(e);
 	sink__free(e->sink);
+	dynsites__free(e->dyn);
 	taskprof_bpf__destroy(e->skel);
 	free(e);
 }

@@ -195,11 +195,13 @@ static int add_site(struct plan *p, struct elf_file *ef, const struct ret_site *
 		err = elf_file__offset(ef, rs->ra, &off);
 		break;
 	}
+	size_t n0 = p->n;
+
 	if (!err)
 		err = plan__add(p, prog, ef->path, off, cookie);
-	if (!err && prog == TP_PROG_SITE)
+	if (!err && p->n > n0 && prog == TP_PROG_SITE)
 		p->nsites++;
-	else if (!err)
+	else if (!err && p->n > n0)
 		p->npads++;
 	return err;
 }
@@ -246,17 +248,31 @@ static int add_returns(struct plan *p, struct elf_file *ef, const struct elf_sym
 		p->nuret++;
 		return plan__add(p, TP_PROG_URET, ef->path, entry_off, 0);
 	case TP_RET_SITES:
-		for (size_t i = 0; i < c->n && !err; i++)
-			err = add_site(p, ef, &c->v[i], TP_PROG_SITE);
-		for (size_t i = 0; i < c->npads && !err; i++)
-			err = add_site(p, ef, &c->pads[i], TP_PROG_LANDED);
-		return err;
+		err = plan__add_sites(p, ef, c);
+		return err < 0 ? err : 0;
 	default:
 		err = add_rets(p, ef, pp->rets, pp->nrets);
 		if (!err)
 			err = add_tail_closers(p, ef, pp, 0);
+		/* where it may leave by a tail call: the return site is asked
+		 * for then (dynsites.c), its first call ending approximate */
+		for (size_t i = 0; i < pp->ntail_jmps && !err; i++)
+			if (!(err = elf_file__offset(ef, pp->tail_jmps[i], &entry_off)))
+				err = plan__add(p, TP_PROG_TAIL, ef->path, entry_off, 0);
 		return err ? err : add_cold_part(p, ef, s);
 	}
+}
+
+int plan__add_sites(struct plan *p, struct elf_file *ef, const struct callers *c)
+{
+	size_t before = p->nsites;
+	int err = 0;
+
+	for (size_t i = 0; i < c->n && !err; i++)
+		err = add_site(p, ef, &c->v[i], TP_PROG_SITE);
+	for (size_t i = 0; i < c->npads && !err; i++)
+		err = add_site(p, ef, &c->pads[i], TP_PROG_LANDED);
+	return err ? err : (int)(p->nsites - before);
 }
 
 static const char *mode_name(enum tp_ret_mode m)

@@ -104,6 +104,7 @@ void probe_plan__free(struct probe_plan *p)
 		return;
 	free(p->rets);
 	free(p->tails);
+	free(p->tail_jmps);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -126,10 +127,14 @@ static int classify(const cs_insn *insn, size_t count, uint64_t start, uint64_t 
 			t = direct_target(in);
 			if (!t)
 				out->indirect_jmp = true;
-			else if (t >= start && t < end)
+			if (t >= start && t < end)
 				err = push_u64(targets, ntargets, t);
-			else
+			else if (t)
 				err = push_u64(&out->tails, &out->ntails, t);
+			/* may leave the function: a tail call (an indirect one
+			 * may also be a switch's, told apart at run time) */
+			if (!err && (!t || t < start || t >= end))
+				err = push_u64(&out->tail_jmps, &out->ntail_jmps, in->address);
 		}
 	}
 	return err;

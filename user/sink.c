@@ -2,6 +2,7 @@
 /*
  * The event sink: drains the ring buffer into the aggregator and writes a
  * batch at least every FLUSH_NS, so rows appear while a long run goes on.
+ * Requests for return sites (tp_site_req) go to whoever asked for them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,9 +18,30 @@
 struct sink {
 	struct ring_buffer *rb;
 	struct agg *agg;
+	void (*on_site)(void *ctx, const struct tp_site_req *r);
+	void *site_ctx;
 	uint64_t last_flush;
 	bool said;
 };
+
+static int record_of(void *ctx, void *data, size_t len)
+{
+	struct sink *s = ctx;
+	const struct tp_site_req *r = data;
+
+	if (len == sizeof(*r) && r->magic == TP_SITE_REQ_MAGIC) {
+		if (s->on_site)
+			s->on_site(s->site_ctx, r);
+		return 0;
+	}
+	return agg__handle(s->agg, data, len);
+}
+
+void sink__on_site(struct sink *s, void (*fn)(void *ctx, const struct tp_site_req *r), void *ctx)
+{
+	s->on_site = fn;
+	s->site_ctx = ctx;
+}
 
 struct sink *sink__new(int ringbuf_fd, struct agg *agg)
 {
@@ -30,7 +52,7 @@ struct sink *sink__new(int ringbuf_fd, struct agg *agg)
 		return NULL;
 	}
 	s->agg = agg;
-	s->rb = ring_buffer__new(ringbuf_fd, agg__handle, agg, NULL);
+	s->rb = ring_buffer__new(ringbuf_fd, record_of, s, NULL);
 	if (!s->rb) {
 		int err = errno;
 

@@ -97,6 +97,8 @@ int elf_file__find(const struct elf_file *ef, const char *query, struct elf_sym 
 void elf_file__suggest(const struct elf_file *ef, const char *query, char *buf, size_t len);
 const struct elf_sym *elf_file__sym_at(const struct elf_file *ef, uint64_t addr);
 int elf_file__offset(const struct elf_file *ef, uint64_t vaddr, uint64_t *off);
+/* The address a file offset is loaded at; -ENOENT if no segment holds it. */
+int elf_file__vaddr(const struct elf_file *ef, uint64_t off, uint64_t *vaddr);
 int elf_file__read(const struct elf_file *ef, uint64_t vaddr, void *buf, size_t len);
 /* --- demangle.c ---------------------------------------------------------- */
 /* Strips parameters and qualifiers off a demangled name; caller frees. */
@@ -132,6 +134,8 @@ struct probe_plan {
 	size_t nrets;
 	uint64_t *tails;       /* direct tail-call targets outside the function */
 	size_t ntails;
+	uint64_t *tail_jmps;   /* jumps that may leave it: out of it, or indirect */
+	size_t ntail_jmps;
 	bool indirect_jmp;     /* has jmp *reg/mem: a switch or a tail call */
 	bool has_call;
 	bool entry_emulated;   /* the kernel emulates the probed instruction */
@@ -148,6 +152,7 @@ enum tp_prog {
 	TP_PROG_URET,    /* tp_uret: a task's return, as a uretprobe */
 	TP_PROG_SITE,    /* tp_site: where a task's caller resumes */
 	TP_PROG_LANDED,  /* tp_landed: a landing pad of a task's caller */
+	TP_PROG_TAIL,    /* tp_tail: a jump that may leave a task (insn returns) */
 	TP_PROG_RAISE,   /* tp_raise: _Unwind_RaiseException */
 	TP_PROG_FORCED,  /* tp_forced: _Unwind_ForcedUnwind */
 	TP_PROG_JUMP,    /* tp_jump: longjmp and its aliases */
@@ -214,6 +219,9 @@ int plan__add(struct plan *p, enum tp_prog prog, const char *path, uint64_t off,
 struct elf_file *plan__elf(struct plan *p, const char *path);
 int plan__add_function(struct plan *p, struct elf_file *ef, const struct elf_sym *s,
 		       uint32_t task, enum tp_ret_mode mode);
+struct callers;
+/* Probes at return sites and landing pads; how many sites were new. */
+int plan__add_sites(struct plan *p, struct elf_file *ef, const struct callers *c);
 bool plan__image_quiet(struct plan *p, const char *exe, char *const *extra, size_t nextra);
 /* Why ef has no such symbol, and what to do (resolve.c). */
 void plan__explain_missing(const struct elf_file *ef, const char *symbol, char *buf, size_t len);
@@ -321,6 +329,8 @@ void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct
 /* --- sink.c: ring buffer to aggregator ----------------------------------- */
 struct sink;
 struct sink *sink__new(int ringbuf_fd, struct agg *agg);
+/* Requests for return sites go to fn (dynsites.h). */
+void sink__on_site(struct sink *s, void (*fn)(void *ctx, const struct tp_site_req *r), void *ctx);
 void sink__poll(struct sink *s, int timeout_ms);
 void sink__drain(struct sink *s);
 void sink__free(struct sink *s);
@@ -439,9 +449,10 @@ void engine__prune_dead(struct engine *e);
 /* The plan's allocation probes for pid (before tracking it). */
 int engine__attach_allocs(struct engine *e, const struct plan *p, pid_t pid);
 /* Tracepoints and the plan's probes on files. */
-int engine__attach(struct engine *e, const struct plan *p);
+/* Keeps p: return sites found while running are added to it (dynsites.h). */
+int engine__attach(struct engine *e, struct plan *p);
 /* The plan's file probes, changed from the last (collect); see attacher__sync. */
-int engine__sync(struct engine *e, const struct plan *p, const struct attacher_sync *s);
+int engine__sync(struct engine *e, struct plan *p, const struct attacher_sync *s);
 void engine__retire(struct engine *e, uint32_t task);
 int engine__drop_file(struct engine *e, dev_t dev, ino_t ino, const struct attacher_sync *s);
 /* Takes every record so far and writes it (before the task table changes). */

@@ -29,9 +29,10 @@ static const char *const builds[] = {
 /* In C and C++; then in C++ only. */
 static const char *const tasks[] = {
 	"plt_sleep", "plt_flush", "plt_printf", "mem_burn", "reg_burn", "chain_task", "outer_task",
-	"inner_task", "ret_leaf", "ptr_leaf", "ptr_ret", "virt_task", "fn_task", "throw_task", NULL,
+	"inner_task", "ret_leaf", "ptr_leaf", "ptr_ret", "ptr_tail", "virt_task", "fn_task",
+	"throw_task", NULL,
 };
-#define C_TASKS 11
+#define C_TASKS 12
 #define ALL_TASKS (sizeof(tasks) / sizeof(*tasks) - 1)
 
 static char *returns_bin(const char *build)
@@ -100,6 +101,11 @@ static void check_task(const char *what, const char *db, int64_t session, const 
 		if (!p)
 			continue;
 		matched++;
+		/* a task called through a pointer that tail-calls: its first call
+		 * returns where nothing was probed yet (in C++: in C a uretprobe
+		 * sees it), and is said to */
+		if (p->approximate && !strcmp(task, "ptr_tail") && i == 0)
+			continue;
 		if (p->approximate)
 			fail_msg("%s: %s call %d is stored approximate", what, task, i);
 		if (strcmp(p->status, truth(gt, tr, i, "unwound") > 0 ? "unwound" : "completed"))
@@ -121,7 +127,9 @@ static void check_rows(const char *what, const char *db, const char *gt)
 	for (size_t t = 0; t < ntasks; t++)
 		check_task(what, db, 0, tasks[t], gt, CALLS, 0);
 	session_of(db, 1, &ses);
-	if (ses.events_lost)
+	/* nothing lost but that first call of ptr_tail, stored approximate */
+	if (ses.events_lost > 1 || (ses.events_lost && !strstr(ses.loss_detail,
+							      "returns_unseen=1 ")))
 		fail_msg("%s: %lld lost: %s", what, (long long)ses.events_lost, ses.loss_detail);
 	session__free(&ses);
 }
