@@ -36,6 +36,7 @@ struct close_ctx {
 	__u32 check_slots; /* a frame whose return slot changed since the cut is dead */
 	__u32 ret_status;  /* status of the frame at ret_sp: completed, or a marker's own */
 	__u32 landed;      /* at a landing pad: frames a cut left end now, not at the cut */
+	__u64 tailed_at;   /* close only frames entered here that left by a tail call */
 };
 
 /* Whether the frame's return address slot holds another value than at the cut. */
@@ -208,7 +209,13 @@ static long close_one(__u32 i, void *arg)
 	f = frame_top(ts);
 	if (!f)
 		return 1;
-	if (f->entry_sp < c->dead_below ||
+	if (c->tailed_at) {
+		if (f->entry_sp != c->tailed_at || !(f->flags & F_TAILED))
+			return 1;
+		/* its tail callee has returned, where no probe saw it */
+		status = TP_COMPLETED;
+		f->flags |= F_END_UNSEEN;
+	} else if (f->entry_sp < c->dead_below ||
 	    (c->check_slots && ts->cut_ns > f->start_ns && slot_changed(f))) {
 		if (ts->cut_ns > f->start_ns) {
 			/* the unwind that began at the cut has just brought
@@ -226,6 +233,10 @@ static long close_one(__u32 i, void *arg)
 		}
 	} else if (c->ret_sp && f->entry_sp == c->ret_sp) {
 		status = c->ret_status;
+	} else if (c->rest != KEEP_OPEN && (f->flags & F_TAILED)) {
+		/* it had left by a tail call, and returned where no probe saw */
+		status = TP_COMPLETED;
+		f->flags |= F_END_UNSEEN;
 	} else if (c->rest != KEEP_OPEN) {
 		status = c->rest;
 	} else {
@@ -283,6 +294,16 @@ static __always_inline void close_frames_as(struct thread_state *ts, struct task
 		.check_slots = check_slots,
 		.ret_status = ret_status,
 	};
+
+	close_run(&c, ts, t);
+}
+
+/* A new call from another place at sp: the frames entered there that had
+ * left by a tail call returned unseen; those below them are their caller's
+ * own (a task that tail-called them), still open. */
+static __always_inline void close_tailed(struct thread_state *ts, struct task_struct *t, __u64 sp)
+{
+	struct close_ctx c = { .tailed_at = sp, .rest = KEEP_OPEN, .mm_alive = true };
 
 	close_run(&c, ts, t);
 }

@@ -69,6 +69,7 @@ enum frame_flags {
 	F_URET = 0x10,      /* a uretprobe waits for its return (counted in nuret) */
 	F_END_UNSEEN = 0x20, /* found left without a return seen: its end approximate */
 	F_SITES = 0x40,     /* returns seen at its callers' sites, and left at their pads */
+	F_TAILED = 0x80,    /* left its body by a tail call (tp_tail): its return may go unseen */
 };
 
 struct thread_state {

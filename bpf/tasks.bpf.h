@@ -31,6 +31,25 @@ static __always_inline struct thread_state *thread_enter(struct task_struct *t)
 	return ts;
 }
 
+/*
+ * A call at the SP of a frame that left by a tail call no probe followed
+ * (F_TAILED, tp_tail). From another place (its slot holds another return
+ * address) it is a new call: that frame returned, unseen. From the same
+ * place it is the tail call's target, a task (the two end together), or a
+ * new call from a loop there: either way the old frame's end is in doubt,
+ * and said to be.
+ */
+static __always_inline void entered_after_tail(struct thread_state *ts, struct task_struct *t,
+					       struct frame *top, __u64 sp)
+{
+	__u64 ra = 0;
+
+	if (!bpf_probe_read_user(&ra, sizeof(ra), (void *)sp) && top->ret_addr && ra != top->ret_addr)
+		close_tailed(ts, t, sp);
+	else
+		top->flags |= F_END_UNSEEN;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(tp_enter)
 {
@@ -56,6 +75,8 @@ int BPF_KPROBE(tp_enter)
 	if (top && top->entry_sp == sp && ts->cut_ns > top->start_ns &&
 	    (!(top->flags & F_SITES) || ts->cut_jump))
 		dead_below = sp + 1;
+	else if (top && top->entry_sp == sp && (top->flags & F_TAILED))
+		entered_after_tail(ts, t, top, sp);
 	reap_dead(ts, t, dead_below);
 	if (uret && ts->nuret >= TP_URET_DEPTH) {
 		/* no return will be seen: the frame would end, wrongly, unwound */
@@ -67,6 +88,10 @@ int BPF_KPROBE(tp_enter)
 	top = frame_top(ts);
 	if (top && (cookie & TP_COOKIE_SITES))
 		top->flags |= F_SITES;
+	/* its return may go unseen: what its slot holds tells a new call later */
+	if (top && !(cookie & (TP_COOKIE_SITES | TP_COOKIE_URET)) &&
+	    bpf_probe_read_user(&top->ret_addr, sizeof(top->ret_addr), (void *)sp))
+		top->ret_addr = 0;
 	if (top && uret) {
 		top->flags |= F_URET;
 		ts->nuret++;
@@ -151,6 +176,7 @@ int BPF_KPROBE(tp_tail)
 
 	if (!ts || !(top = frame_top(ts)) || top->entry_sp != sp)
 		return 0; /* a switch's jump, or a frame this thread did not open */
+	top->flags |= F_TAILED;
 	if (bpf_probe_read_user(&k.ra, sizeof(k.ra), (void *)sp) ||
 	    bpf_map_lookup_elem(&sites_asked, &k))
 		return 0;
@@ -165,6 +191,31 @@ int BPF_KPROBE(tp_tail)
 	r->pid = k.tgid;
 	r->reserved = 0;
 	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/*
+ * uprobe on a task's own call to _Unwind_Resume, in a landing pad of its
+ * (user/resumes.c): its cleanups, destructors among them, have run, and
+ * the unwind goes on past its frame now. Frames below SP were left before;
+ * the innermost above it is the task's own (its index is the cookie). A
+ * frame whose callers' landing pads are probed would end there, moments
+ * later; this one ends here also when the exception lands further up.
+ */
+SEC("uprobe")
+int BPF_KPROBE(tp_resume)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct thread_state *ts = thread_of(t);
+	__u64 sp = PT_REGS_SP(ctx);
+	struct frame *top;
+
+	if (!ts || !ts->depth)
+		return 0;
+	reap_dead(ts, t, sp);
+	top = frame_top(ts);
+	if (top && top->entry_sp > sp && top->task == (__u32)bpf_get_attach_cookie(ctx))
+		close_landed(ts, t, top->entry_sp);
 	return 0;
 }
 

@@ -12,7 +12,8 @@ INTEG_BINS := $(INTEG_TESTS:%=$(TBUILD)/%)
 FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD)/libfix.so \
 	    $(TBUILD)/fix_shapes $(TBUILD)/fix_stripped $(TBUILD)/fix_backtrace \
 	    $(TBUILD)/fix_calls_gcc $(TBUILD)/fix_calls_clang $(TBUILD)/fix_calls_nopie \
-	    $(TBUILD)/fix_calls_cxx $(TBUILD)/fix_clone $(TBUILD)/fix_clone_cxx
+	    $(TBUILD)/fix_calls_cxx $(TBUILD)/fix_clone $(TBUILD)/fix_clone_cxx \
+	    $(TBUILD)/fix_dlopen $(TBUILD)/fix_signals
 # rustup's, else Debian's (scripts/deps.sh installs it when there is neither)
 RUSTC ?= $(shell command -v rustc 2>/dev/null || ls $$HOME/.cargo/bin/rustc 2>/dev/null)
 RUST_TARGET := $(if $(RUSTC),$(TBUILD)/rust_target)
@@ -21,7 +22,8 @@ RETURNS_BUILDS := c_gcc_O0 c_gcc_O2 c_gcc_O3 c_clang_O2 cxx_gcc_O0 cxx_gcc_O2 cx
 		  cxx_clang_O2 cxx_clang_O3
 RETURNS_TARGETS := $(RETURNS_BUILDS:%=$(TBUILD)/returns_%)
 TARGETS := $(TBUILD)/target $(TBUILD)/pipeline $(TBUILD)/marker_target $(TBUILD)/exc_target $(TBUILD)/tree_target $(TBUILD)/tree_child \
-	   $(TBUILD)/asan_target $(RUST_TARGET) $(RETURNS_TARGETS)
+	   $(TBUILD)/asan_target $(RUST_TARGET) $(RETURNS_TARGETS) $(TBUILD)/stackwalk_target \
+	   $(TBUILD)/plugin_host $(TBUILD)/libstackwalk_plugin.so
 
 
 $(TBUILD):
@@ -65,6 +67,15 @@ $(TBUILD)/test_collect $(TBUILD)/test_service $(TBUILD)/test_systemd $(TBUILD)/t
 		tests/integration/harness.c tests/integration/sandbox.c $(BUILD)/libtaskprof.a \
 		-lsqlite3 $(CMOCKA)
 
+$(TBUILD)/stackwalk_target: tests/integration/stackwalk_target.cc | $(TBUILD)
+	$(call msg,CXX,$@)
+	$(Q)g++ -O2 -g -fnon-call-exceptions -o $@ $<
+$(TBUILD)/plugin_host: tests/integration/plugin_host.c | $(TBUILD)
+	$(call msg,CC,$@)
+	$(Q)gcc -O2 -g -o $@ $< -ldl
+$(TBUILD)/libstackwalk_plugin.so: tests/integration/stackwalk_plugin.cc | $(TBUILD)
+	$(call msg,CXX,$@)
+	$(Q)g++ -O2 -g -fPIC -shared -o $@ $<
 $(TBUILD)/libreturns.so: tests/integration/libreturns.c | $(TBUILD)
 	$(Q)gcc -O2 -g -fPIC -shared -o $@ $<
 # returns_LANG_CC_OPT: the language, the compiler (gcc or clang), the -O level
@@ -97,6 +108,10 @@ $(TBUILD)/fix_calls_nopie: tests/fixtures/fix_calls.c | $(TBUILD)
 	$(Q)gcc -O2 -g -fno-PIE -no-pie -o $@ $<
 $(TBUILD)/fix_calls_cxx: tests/fixtures/fix_calls_cxx.cc | $(TBUILD)
 	$(Q)g++ -O3 -g -o $@ $<
+$(TBUILD)/fix_dlopen: tests/fixtures/fix_image.c | $(TBUILD)
+	$(Q)gcc -O2 -g -DFIX_DLOPEN -o $@ $< -ldl
+$(TBUILD)/fix_signals: tests/fixtures/fix_image.c | $(TBUILD)
+	$(Q)g++ -x c++ -O2 -g -DFIX_SIGNALS -o $@ $<
 $(TBUILD)/fix_clone: tests/fixtures/fix_clone.c | $(TBUILD)
 	$(Q)gcc -O3 -g -o $@ $<
 $(TBUILD)/fix_clone_cxx: tests/fixtures/fix_clone.c | $(TBUILD)

@@ -61,6 +61,7 @@ static struct bpf_program *prog_of(struct taskprof_bpf *skel, enum tp_prog prog)
 	case TP_PROG_SITE: return skel->progs.tp_site;
 	case TP_PROG_LANDED: return skel->progs.tp_landed;
 	case TP_PROG_TAIL: return skel->progs.tp_tail;
+	case TP_PROG_RESUME: return skel->progs.tp_resume;
 	case TP_PROG_RAISE: return skel->progs.tp_raise;
 	case TP_PROG_FORCED: return skel->progs.tp_forced;
 	case TP_PROG_JUMP: return skel->progs.tp_jump;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tp.h"
 #include "callsites.h"
@@ -28,13 +29,14 @@
 #define MAX_WALK 24        /* instructions looked at after a return address */
 #define MAX_FUNC_BYTES (1 << 22)
 
-/* Code of one section, as the file maps it. */
+/* Code of one section, as the file holds it. */
 struct region {
 	uint64_t vaddr;
 	const uint8_t *b;
 	size_t len;
 	bool exec;
 	bool write;
+	uint8_t *owned;    /* b, read for us: code is never read through a mapping */
 };
 
 /* One decoded function (or a stretch of code no symbol covers). */
@@ -69,21 +71,45 @@ static bool skipped(const char *name)
 	return false;
 }
 
+/*
+ * A section's bytes. Code is read with pread, never through libelf's
+ * mapping: uprobes go into every private mapping of the file that may
+ * execute, this process's read-only one included (valid_vma wants only
+ * VM_MAYEXEC), so once probes are attached a mapped copy shows their int3s.
+ */
 static int add_region(struct scan *s, const GElf_Shdr *sh, Elf_Scn *scn)
 {
-	Elf_Data *data = elf_getdata(scn, NULL);
-	struct region *nr;
+	bool exec = sh->sh_flags & SHF_EXECINSTR;
+	Elf_Data *data = exec ? NULL : elf_getdata(scn, NULL);
+	struct region *nr, r = { .vaddr = sh->sh_addr, .exec = exec,
+				 .write = sh->sh_flags & SHF_WRITE };
 
-	if (!data || !data->d_buf || data->d_size < 8)
+	if (exec) {
+		if (sh->sh_size < 8 || sh->sh_size > ((size_t)1 << 31))
+			return 0;
+		r.owned = malloc(sh->sh_size);
+		if (!r.owned)
+			return -ENOMEM;
+		if (pread(s->ef->fd, r.owned, sh->sh_size, (off_t)sh->sh_offset) !=
+		    (ssize_t)sh->sh_size) {
+			free(r.owned);
+			return -EIO;
+		}
+		r.b = r.owned;
+		r.len = sh->sh_size;
+	} else if (!data || !data->d_buf || data->d_size < 8) {
 		return 0;
+	} else {
+		r.b = data->d_buf;
+		r.len = data->d_size;
+	}
 	nr = realloc(s->r, (s->nr + 1) * sizeof(*nr));
-	if (!nr)
+	if (!nr) {
+		free(r.owned);
 		return -ENOMEM;
+	}
 	s->r = nr;
-	nr[s->nr++] = (struct region){ .vaddr = sh->sh_addr, .b = data->d_buf,
-				       .len = data->d_size,
-				       .exec = sh->sh_flags & SHF_EXECINSTR,
-				       .write = sh->sh_flags & SHF_WRITE };
+	nr[s->nr++] = r;
 	return 0;
 }
 
@@ -124,6 +150,8 @@ static void scan__close(struct scan *s)
 		cs_free(s->d.insn, s->d.count);
 	if (s->cs)
 		cs_close(&s->cs);
+	for (size_t i = 0; i < s->nr; i++)
+		free(s->r[i].owned);
 	free(s->r);
 }
 

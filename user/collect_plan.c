@@ -113,8 +113,7 @@ static enum tp_ret_mode mode_of(struct plan *p, const struct elf_file *ef, enum 
 	 */
 	if (m != TP_RET_AUTO)
 		return m;
-	return ef->is_exec && plan__image_quiet(p, ef->path, NULL, 0) ? TP_RET_URETPROBE
-								       : TP_RET_AUTO;
+	return plan__image_mode(p, ef->path, NULL, 0);
 }
 
 /* The task in one file; 0 if the file lacks the symbol and others may have it. */

@@ -22,23 +22,37 @@
  * Whether code looks at its own stack: unwinds it (C++ exceptions, Rust
  * panics, -fexceptions cleanups), walks it (backtrace, libunwind) or records
  * it (sanitizers). A hijacked return address would show there, so such
- * images get no uretprobes (user/plan.c). Importing one of these names is
- * using it; defining one of the second list is carrying the runtime itself
- * (static libstdc++, libgcc_eh, a sanitizer runtime).
+ * images get no uretprobes (user/plan.c), but on leaves, which nothing
+ * they run can walk past: unless the image walks stacks (a signal handler
+ * may call backtrace() during a leaf), handles signals and unwinds (a
+ * handler may throw, with -fnon-call-exceptions), or loads code the
+ * analysis cannot see (dlopen). Importing one of these names is using it;
+ * defining one of the runtime lists is carrying the runtime itself (static
+ * libstdc++, libgcc_eh, a sanitizer runtime).
  */
-static const char *const stack_imports[] = {
+static const char *const unwind_imports[] = {
 	"__cxa_throw", "__cxa_begin_catch", "__cxa_rethrow", "__gxx_personality_v0",
 	"__gcc_personality_v0", "rust_eh_personality", "_Unwind_Resume",
-	"_Unwind_RaiseException", "_Unwind_ForcedUnwind", "_Unwind_Backtrace",
-	"_Unwind_GetIP", "_Unwind_Find_FDE", "backtrace", "backtrace_symbols",
-	"backtrace_symbols_fd", "unw_backtrace", "unw_init_local", "_ULx86_64_init_local",
-	"__asan_", "__hwasan_", "__tsan_", "__msan_", "__lsan_", "__ubsan_", "__sanitizer_",
+	"_Unwind_RaiseException", "_Unwind_ForcedUnwind",
 };
-static const char *const stack_runtimes[] = {
+static const char *const walk_imports[] = {
+	"_Unwind_Backtrace", "_Unwind_GetIP", "_Unwind_Find_FDE", "backtrace",
+	"backtrace_symbols", "backtrace_symbols_fd", "unw_backtrace", "unw_init_local",
+	"_ULx86_64_init_local", "__asan_", "__hwasan_", "__tsan_", "__msan_", "__lsan_",
+	"__ubsan_", "__sanitizer_",
+};
+static const char *const unwind_runtimes[] = {
 	"__gxx_personality_v0", "__gcc_personality_v0", "rust_eh_personality",
-	"_Unwind_RaiseException", "__asan_init", "__hwasan_init", "__tsan_init", "__msan_init",
-	"__lsan_init", "__ubsan_handle_", "__sanitizer_",
+	"_Unwind_RaiseException",
 };
+static const char *const walk_runtimes[] = {
+	"__asan_init", "__hwasan_init", "__tsan_init", "__msan_init", "__lsan_init",
+	"__ubsan_handle_", "__sanitizer_",
+};
+static const char *const signal_imports[] = {
+	"sigaction", "signal", "sigset", "bsd_signal", "sysv_signal", "__sysv_signal",
+};
+static const char *const load_imports[] = { "dlopen", "dlmopen" };
 
 /*
  * What can leave a frame without its return (a cut, bpf/cuts.bpf.h), by
@@ -123,16 +137,24 @@ static int read_symbols(struct elf_file *ef, Elf *elf, Elf_Scn *scn, GElf_Shdr *
 		if (sym_in(name, throw_names, ARRAY_SIZE(throw_names)))
 			ef->cuts |= ELF_CUT_THROW;
 		if (sym.st_shndx == SHN_UNDEF) {
-			if (sym_in(name, stack_imports, ARRAY_SIZE(stack_imports)))
+			if (sym_in(name, unwind_imports, ARRAY_SIZE(unwind_imports)))
 				ef->walks_stack = true;
+			if (sym_in(name, walk_imports, ARRAY_SIZE(walk_imports)))
+				ef->walks_stack = ef->walker = true;
+			if (sym_in(name, signal_imports, ARRAY_SIZE(signal_imports)))
+				ef->handles_signals = true;
+			if (sym_in(name, load_imports, ARRAY_SIZE(load_imports)))
+				ef->loads_code = true;
 			if (sym_in(name, forced_imports, ARRAY_SIZE(forced_imports)))
 				ef->cuts |= ELF_CUT_FORCED;
 			if (sym_in(name, jump_imports, ARRAY_SIZE(jump_imports)))
 				ef->cuts |= ELF_CUT_JUMP;
 			continue;
 		}
-		if (sym_in(name, stack_runtimes, ARRAY_SIZE(stack_runtimes)))
+		if (sym_in(name, unwind_runtimes, ARRAY_SIZE(unwind_runtimes)))
 			ef->walks_stack = true;
+		if (sym_in(name, walk_runtimes, ARRAY_SIZE(walk_runtimes)))
+			ef->walks_stack = ef->walker = true;
 		if (!strcmp(name, "runtime.main") || !strcmp(name, "runtime.goexit"))
 			ef->is_go = true;
 		type = GELF_ST_TYPE(sym.st_info);

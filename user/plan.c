@@ -21,6 +21,7 @@
 
 #include "tp.h"
 #include "callsites.h"
+#include "resumes.h"
 
 struct plan *plan__new(void)
 {
@@ -50,7 +51,7 @@ void plan__free(struct plan *p)
 		free(p->tasks[i].stage);
 	}
 	free(p->tasks);
-	free(p->quiet);
+	free(p->images);
 	free(p->markers);
 	free(p);
 }
@@ -259,7 +260,12 @@ static int add_returns(struct plan *p, struct elf_file *ef, const struct elf_sym
 		for (size_t i = 0; i < pp->ntail_jmps && !err; i++)
 			if (!(err = elf_file__offset(ef, pp->tail_jmps[i], &entry_off)))
 				err = plan__add(p, TP_PROG_TAIL, ef->path, entry_off, 0);
-		return err ? err : add_cold_part(p, ef, s);
+		if (!err)
+			err = add_cold_part(p, ef, s);
+		/* the callers that are known end it exactly from the start */
+		if (!err && (err = plan__add_sites(p, ef, c)) > 0)
+			err = 0;
+		return err;
 	}
 }
 
@@ -273,6 +279,22 @@ int plan__add_sites(struct plan *p, struct elf_file *ef, const struct callers *c
 	for (size_t i = 0; i < c->npads && !err; i++)
 		err = add_site(p, ef, &c->pads[i], TP_PROG_LANDED);
 	return err ? err : (int)(p->nsites - before);
+}
+
+/* Where its own cleanups send an exception on: its frame ends there, its
+ * destructors run (a uretprobe's task, a leaf or plain C, has none). */
+static int add_resumes(struct plan *p, struct elf_file *ef, const struct elf_sym *s,
+		       uint32_t task)
+{
+	uint64_t *v = NULL, off;
+	size_t n = 0;
+	int err = resumes__find(ef, s, &v, &n);
+
+	for (size_t i = 0; i < n && !err; i++)
+		if (!(err = elf_file__offset(ef, v[i], &off)))
+			err = plan__add(p, TP_PROG_RESUME, ef->path, off, task);
+	free(v);
+	return err;
 }
 
 static const char *mode_name(enum tp_ret_mode m)
@@ -323,6 +345,8 @@ int plan__add_function(struct plan *p, struct elf_file *ef, const struct elf_sym
 					(chosen == TP_RET_SITES && c.complete ? TP_COOKIE_SITES : 0));
 	if (!err)
 		err = add_returns(p, ef, s, &pp, &c, off);
+	if (!err && chosen != TP_RET_URETPROBE)
+		err = add_resumes(p, ef, s, task);
 	tp_debug("task %s: entry %s+0x%llx%s; returns by %s (%zu ret, %zu sites of which %zu "
 		 "emulated, %zu landing pads): %s", s->name, ef->path,
 		 (unsigned long long)(pp.entry_vaddr - s->addr),
@@ -339,22 +363,32 @@ int plan__add_function(struct plan *p, struct elf_file *ef, const struct elf_sym
  * stack: exe, the libraries it loads, and those the target was seen to map
  * (extra: /proc/PID/maps for -p, LD_PRELOAD for a launch).
  */
-bool plan__image_quiet(struct plan *p, const char *exe, char *const *extra, size_t nextra)
+enum tp_ret_mode plan__image_mode(struct plan *p, const char *exe, char *const *extra,
+				  size_t nextra)
 {
 	struct elf_file *ef = plan__elf(p, exe);
+	bool unwinds = false, walks = false, signals = false, loads = false;
 	char **libs = NULL;
 	size_t nlibs = 0;
-	bool quiet;
 
-	if (!ef || !ef->is_exec || ef->walks_stack || tp_libs_of_exe(exe, &libs, &nlibs))
-		return false;
-	quiet = true;
-	for (size_t i = 0; i < nlibs + nextra && quiet; i++) {
-		const char *lib = i < nlibs ? libs[i] : extra[i - nlibs];
-		struct elf_file *l = plan__elf(p, lib);
+	/* a library runs in images it cannot know */
+	if (!ef || !ef->is_exec || tp_libs_of_exe(exe, &libs, &nlibs))
+		return TP_RET_SAFE;
+	for (size_t i = 0; i <= nlibs + nextra; i++) {
+		const char *path = !i ? exe : i <= nlibs ? libs[i - 1] : extra[i - 1 - nlibs];
+		struct elf_file *f = plan__elf(p, path);
 
-		quiet = l && !l->walks_stack;
+		if (!f) {
+			walks = true; /* unread: assume the worst */
+			break;
+		}
+		unwinds |= f->walks_stack;
+		walks |= f->walker;
+		signals |= f->handles_signals;
+		loads |= f->loads_code;
 	}
 	tp_strv_free(libs, nlibs);
-	return quiet;
+	if (!unwinds && !loads)
+		return TP_RET_URETPROBE;
+	return walks || loads || (signals && unwinds) ? TP_RET_SAFE : TP_RET_AUTO;
 }

@@ -107,33 +107,32 @@ static int not_found(const struct elf_file *ef, const struct task_spec *ts)
 }
 
 /*
- * AUTO: a uretprobe wherever nothing in the process looks at the stack;
- * elsewhere plan.c chooses function by function (AUTO goes on). Decided
- * once per file: specs often share one, and its image's closure takes
- * every library's ELF to read.
+ * AUTO: what the image allows (plan__image_mode), plan.c then choosing
+ * function by function. Decided once per file: specs often share one, and
+ * its image's closure takes every library's ELF to read.
  */
 static enum tp_ret_mode mode_for(struct plan *p, const struct elf_file *ef,
 				 const struct plan_target *t, enum tp_ret_mode mode)
 {
-	struct plan_quiet *q;
+	struct plan_image *q;
 
 	if (mode != TP_RET_AUTO)
 		return mode;
-	for (size_t i = 0; i < p->nquiet; i++)
-		if (!strcmp(p->quiet[i].path, ef->path))
-			return p->quiet[i].quiet ? TP_RET_URETPROBE : TP_RET_AUTO;
-	q = realloc(p->quiet, (p->nquiet + 1) * sizeof(*q));
+	for (size_t i = 0; i < p->nimages; i++)
+		if (!strcmp(p->images[i].path, ef->path))
+			return p->images[i].mode;
+	q = realloc(p->images, (p->nimages + 1) * sizeof(*q));
 	if (!q)
 		return TP_RET_SAFE; /* the safe answer needs no memory */
-	p->quiet = q;
-	q = &p->quiet[p->nquiet];
+	p->images = q;
+	q = &p->images[p->nimages];
 	q->path = ef->path; /* the plan's own ELF: it lives as long */
 	if (!strcmp(ef->path, t->exe))
-		q->quiet = plan__image_quiet(p, ef->path, t->libs, t->nlibs);
+		q->mode = plan__image_mode(p, ef->path, t->libs, t->nlibs);
 	else
-		q->quiet = plan__image_quiet(p, ef->path, t->preload, t->npreload);
-	p->nquiet++;
-	return q->quiet ? TP_RET_URETPROBE : TP_RET_AUTO;
+		q->mode = plan__image_mode(p, ef->path, t->preload, t->npreload);
+	p->nimages++;
+	return q->mode;
 }
 
 static int resolve_spec(struct plan *p, const struct task_spec *ts, uint32_t idx,

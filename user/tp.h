@@ -78,6 +78,9 @@ struct elf_file {
 	bool has_symtab;    /* not stripped */
 	bool is_go;
 	bool walks_stack;   /* unwinds, walks or records its own stack (elfsym.c) */
+	bool walker;        /* ...walks or records it, not only unwinds it */
+	bool handles_signals; /* installs signal handlers */
+	bool loads_code;    /* dlopen: code the analysis of its image cannot see */
 	unsigned int cuts;  /* enum elf_cuts it can cause */
 	bool is_dyn;        /* ET_DYN (PIE or shared library) */
 	bool is_exec;       /* an executable, PIE or not */
@@ -153,6 +156,7 @@ enum tp_prog {
 	TP_PROG_SITE,    /* tp_site: where a task's caller resumes */
 	TP_PROG_LANDED,  /* tp_landed: a landing pad of a task's caller */
 	TP_PROG_TAIL,    /* tp_tail: a jump that may leave a task (insn returns) */
+	TP_PROG_RESUME,  /* tp_resume: a task's own cleanup sends an exception on */
 	TP_PROG_RAISE,   /* tp_raise: _Unwind_RaiseException */
 	TP_PROG_FORCED,  /* tp_forced: _Unwind_ForcedUnwind */
 	TP_PROG_JUMP,    /* tp_jump: longjmp and its aliases */
@@ -190,11 +194,11 @@ struct plan {
 	size_t nuret;             /* ...of which return by uretprobe */
 	size_t nsites;            /* return-site probes */
 	size_t npads;             /* landing-pad probes */
-	struct plan_quiet {       /* files whose whole image is quiet, decided */
+	struct plan_image {       /* what the image of each file allows, decided */
 		const char *path;
-		bool quiet;
-	} *quiet;
-	size_t nquiet;
+		enum tp_ret_mode mode;
+	} *images;
+	size_t nimages;
 	struct plan_marker {      /* declared marker names (markers.c) */
 		const char *name; /* borrowed from the spec */
 		uint32_t task;
@@ -222,7 +226,15 @@ int plan__add_function(struct plan *p, struct elf_file *ef, const struct elf_sym
 struct callers;
 /* Probes at return sites and landing pads; how many sites were new. */
 int plan__add_sites(struct plan *p, struct elf_file *ef, const struct callers *c);
-bool plan__image_quiet(struct plan *p, const char *exe, char *const *extra, size_t nextra);
+/*
+ * The returns the image of a process running exe allows (exe, the
+ * libraries it loads, and extra: /proc/PID/maps for -p, LD_PRELOAD):
+ * URETPROBE when nothing in it looks at its stack or loads unseen code;
+ * AUTO (uretprobes on leaves) unless it walks stacks, loads code, or
+ * handles signals and unwinds; SAFE otherwise, and for a library.
+ */
+enum tp_ret_mode plan__image_mode(struct plan *p, const char *exe, char *const *extra,
+				  size_t nextra);
 /* Why ef has no such symbol, and what to do (resolve.c). */
 void plan__explain_missing(const struct elf_file *ef, const char *symbol, char *buf, size_t len);
 /* Resolves every declared task (resolve.c). */

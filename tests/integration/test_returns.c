@@ -30,7 +30,7 @@ static const char *const builds[] = {
 static const char *const tasks[] = {
 	"plt_sleep", "plt_flush", "plt_printf", "mem_burn", "reg_burn", "chain_task", "outer_task",
 	"inner_task", "ret_leaf", "ptr_leaf", "ptr_ret", "ptr_tail", "virt_task", "fn_task",
-	"throw_task", NULL,
+	"throw_task", "guard_task", NULL,
 };
 #define C_TASKS 12
 #define ALL_TASKS (sizeof(tasks) / sizeof(*tasks) - 1)
@@ -247,6 +247,48 @@ static void test_rust(void **s)
 		check_task("rust", db, 0, *k, gt, CALLS, 0);
 }
 
+/* --- never harm: walks of the stack the image analysis must foresee ---------------- */
+
+/* Profiled, a program prints what it prints unprofiled, and exits the same. */
+static void same_as_unprofiled(char *const *cmd, const char *const *t)
+{
+	char reference[4096];
+	int status, rc;
+
+	reference_run(cmd, reference, sizeof(reference), &status);
+	rc = record_gt(fresh_db("walk.db"), t, NULL, cmd, NULL);
+	if (rc != status || strcmp(out_buf, reference))
+		fail_msg("%s: profiled it exited %d and printed\n%s\nunprofiled %d and\n%s", cmd[0],
+			 rc, out_buf, status, reference);
+}
+
+/*
+ * A leaf task, left by an exception a signal handler throws, and walked
+ * past by a backtrace a signal handler takes: a leaf's uretprobe would end
+ * the program in std::terminate and cut the backtrace short.
+ */
+static void test_signal_handlers_walk_leaves(void **s)
+{
+	const char *t[] = { "leaf_read", "leaf_spin", NULL };
+	char *cmd[] = { (char *)test_bin("stackwalk_target"), NULL };
+
+	same_as_unprofiled(cmd, t);
+	assert_non_null(strstr(out_buf, "caught segv"));
+	assert_non_null(strstr(out_buf, "backtrace from the handler: whole"));
+}
+
+/* A C program's task, through which a plugin loaded with dlopen throws: a
+ * uretprobe, right for the image alone, would end it in std::terminate. */
+static void test_plugin_throws_through_a_task(void **s)
+{
+	const char *t[] = { "plugin_cb", NULL };
+	char *cmd[] = { (char *)test_bin("plugin_host"), (char *)test_bin("libstackwalk_plugin.so"),
+			NULL };
+
+	same_as_unprofiled(cmd, t);
+	assert_non_null(strstr(out_buf, "plugin caught"));
+}
+
 /* --- under the collector ------------------------------------------------------- */
 
 static char sb_returns[PATH_MAX];
@@ -338,6 +380,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_attached),
 		cmocka_unit_test(test_never_returns),
 		cmocka_unit_test(test_rust),
+		cmocka_unit_test(test_signal_handlers_walk_leaves),
+		cmocka_unit_test(test_plugin_throws_through_a_task),
 	};
 	const struct CMUnitTest collect[] = {
 		cmocka_unit_test_setup(test_collected, fresh),

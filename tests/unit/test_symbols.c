@@ -249,10 +249,37 @@ static void test_auto_returns_where_stack_is_quiet(void **s)
 	assert_int_equal(urets_for("fix_cxx", "main"), 0);
 	/* backtrace() walks them */
 	assert_int_equal(urets_for("fix_backtrace", "extract_records"), 0);
-	/* a library may be mapped by anything: only its leaves, which call
-	 * nothing that could walk past the return */
+	/* a library may be mapped by anything */
 	snprintf(lib, sizeof(lib), "%s/libfix.so:lib_task", fixdir);
-	assert_int_equal(urets_for("fix_c_pie", lib), 1);
+	assert_int_equal(urets_for("fix_c_pie", lib), 0);
+}
+
+/*
+ * What an image allows: every return by uretprobe where nothing looks at
+ * the stack; only leaves' in C++ that neither walks stacks nor handles
+ * signals; none where code is loaded unseen (dlopen) or stacks walked.
+ */
+static void test_image_modes(void **s)
+{
+	static const struct {
+		const char *exe;
+		enum tp_ret_mode mode;
+	} want[] = {
+		{ "fix_c_pie", TP_RET_URETPROBE }, { "fix_cxx", TP_RET_AUTO },
+		{ "fix_signals", TP_RET_SAFE },    { "fix_dlopen", TP_RET_SAFE },
+		{ "fix_backtrace", TP_RET_SAFE },  { "libfix.so", TP_RET_SAFE },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+		char path[4096];
+		struct plan *p = plan__new();
+
+		snprintf(path, sizeof(path), "%s/%s", fixdir, want[i].exe);
+		if (plan__image_mode(p, path, NULL, 0) != want[i].mode)
+			fail_msg("%s: mode %d, not %d", want[i].exe,
+				 plan__image_mode(p, path, NULL, 0), want[i].mode);
+		plan__free(p);
+	}
 }
 
 static void test_stack_walkers_and_executables(void **s)
@@ -301,6 +328,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_strip_params),
 		cmocka_unit_test(test_plan_shapes),
 		cmocka_unit_test(test_auto_returns_where_stack_is_quiet),
+		cmocka_unit_test(test_image_modes),
 		cmocka_unit_test(test_stack_walkers_and_executables),
 		cmocka_unit_test(test_libs_of_exe),
 	};
