@@ -39,7 +39,7 @@ msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 endif
 
 REPO_SRC := repo/columns.c repo/helpers.c repo/open.c repo/profiles.c repo/sessions.c repo/collector.c
-USER_SRC := user/spec.c user/elfsym.c user/symmatch.c user/demangle.c user/libs.c user/x86insn.c user/ehframe.c user/callsites.c user/dynsites.c user/imports.c user/resumes.c user/probeplan.c user/plan.c user/resolve.c user/hooks.c \
+USER_SRC := user/spec.c user/elfsym.c user/symmatch.c user/demangle.c user/libs.c user/x86insn.c user/ehframe.c user/codescan.c user/callsites.c user/dynsites.c user/imports.c user/resumes.c user/probeplan.c user/plan.c user/resolve.c user/hooks.c \
 	    user/uprobe_multi.c user/attach.c user/ratelimit.c user/agg.c user/sink.c user/losses.c \
 	    user/target.c user/launch.c user/guardian.c user/engine.c user/record.c user/util.c \
 	    user/config.c user/collect_plan.c user/dbfile.c user/procscan.c \

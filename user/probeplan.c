@@ -75,21 +75,6 @@ static uint64_t direct_target(const cs_insn *in)
 	return 0;
 }
 
-static int push_u64(uint64_t **v, size_t *n, uint64_t x)
-{
-	uint64_t *nv;
-
-	for (size_t i = 0; i < *n; i++)
-		if ((*v)[i] == x)
-			return 0;
-	nv = realloc(*v, (*n + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	nv[(*n)++] = x;
-	*v = nv;
-	return 0;
-}
-
 static bool contains(const uint64_t *v, size_t n, uint64_t x)
 {
 	for (size_t i = 0; i < n; i++)
@@ -120,7 +105,7 @@ static int classify(const cs_insn *insn, size_t count, uint64_t start, uint64_t 
 		uint64_t t;
 
 		if (in_group(in, CS_GRP_RET)) {
-			err = push_u64(&out->rets, &out->nrets, in->address);
+			err = tp_u64_push(&out->rets, &out->nrets, in->address);
 		} else if (in_group(in, CS_GRP_CALL)) {
 			out->has_call = true;
 		} else if (in_group(in, CS_GRP_JUMP)) {
@@ -128,13 +113,13 @@ static int classify(const cs_insn *insn, size_t count, uint64_t start, uint64_t 
 			if (!t)
 				out->indirect_jmp = true;
 			if (t >= start && t < end)
-				err = push_u64(targets, ntargets, t);
+				err = tp_u64_push(targets, ntargets, t);
 			else if (t)
-				err = push_u64(&out->tails, &out->ntails, t);
+				err = tp_u64_push(&out->tails, &out->ntails, t);
 			/* may leave the function: a tail call (an indirect one
 			 * may also be a switch's, told apart at run time) */
 			if (!err && (!t || t < start || t >= end))
-				err = push_u64(&out->tail_jmps, &out->ntail_jmps, in->address);
+				err = tp_u64_push(&out->tail_jmps, &out->ntail_jmps, in->address);
 		}
 	}
 	return err;

@@ -34,6 +34,8 @@ int tp_parse_iso_us(const char *s, int64_t *us);
 uint64_t tp_now_ns(int clock);
 char *tp_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool tp_ends_with(const char *s, const char *suffix);
+/* Appends x to *v unless it holds it already; 0 or -ENOMEM. */
+int tp_u64_push(uint64_t **v, size_t *n, uint64_t x);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -143,3 +143,18 @@ char *tp_strdup_printf(const char *fmt, ...)
 	va_end(ap);
 	return s;
 }
+
+int tp_u64_push(uint64_t **v, size_t *n, uint64_t x)
+{
+	uint64_t *nv;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i] == x)
+			return 0;
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	nv[(*n)++] = x;
+	*v = nv;
+	return 0;
+}
