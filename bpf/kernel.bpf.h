@@ -17,6 +17,8 @@
  *   exit_mm, so an exiting thread's user memory is still readable there
  *   (measured on 6.18; where it is not, the read fails and its frames are
  *   closed as exited);
+ * - tp_btf signal_generate fires for the exit signal do_notify_parent
+ *   sends, in the exiting task, after exit_mm (long-standing);
  * - task storage with BPF_F_NO_PREALLOC (5.11), bpf_loop (5.17),
  *   bpf_find_vma (5.17), multi-uprobe links (6.6).
  */
@@ -25,6 +27,8 @@
 
 /* task->__state of a task switched out for the last time (include/linux/sched.h) */
 #define TP_TASK_DEAD 0x80
+/* task->flags of a task in do_exit (include/linux/sched.h) */
+#define TP_PF_EXITING 0x00000004
 #define AF_INET 2
 #define AF_INET6 10
 #define MSG_PEEK 2

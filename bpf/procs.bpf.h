@@ -2,8 +2,8 @@
 /*
  * Process and thread lifetime: a tracked process's children are tracked
  * from their fork, before they run; threads and processes an invocation
- * starts charge it what they did when they exit; frames still open at exit
- * or exec are closed.
+ * starts charge it what they did when they exit (and when their parent is
+ * told); frames still open at exit or exec are closed.
  */
 #ifndef TP_PROCS_BPF_H
 #define TP_PROCS_BPF_H
@@ -64,6 +64,29 @@ int BPF_PROG(tp_exit, struct task_struct *p, bool group_dead)
 	}
 	if (cfg.count_allocs) /* a miss still takes the bucket lock */
 		bpf_map_delete_elem(&alloc_vma, &tgid);
+	return 0;
+}
+
+/*
+ * A process's parent is told of its exit (do_notify_parent, under
+ * tasklist_lock, so before any wait can reap it) after exit_mm tore its
+ * address space down: what it ran to here is what the parent's wait and
+ * RUSAGE_CHILDREN see, so its owner is charged it here. Its last switch
+ * (iowait.bpf.h) comes after the parent is woken: on a loaded 2-CPU machine
+ * a parent that returned first left 2.9 ms of a 0.71 s child uncharged.
+ */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(tp_notify, int sig, struct kernel_siginfo *info, struct task_struct *to, int group,
+	     int result)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct thread_state *ts;
+
+	if (!(cur->flags & TP_PF_EXITING))
+		return 0;
+	ts = thread_of(cur);
+	if (ts && ts->owner)
+		charge_owner(ts, cur, true);
 	return 0;
 }
 

@@ -267,8 +267,8 @@ int engine__set_task_files(struct engine *e, const struct file_id *ids, size_t n
 static int attach_tracepoints(struct engine *e)
 {
 	struct bpf_program *tps[] = { e->skel->progs.tp_fork, e->skel->progs.tp_exit,
-				      e->skel->progs.tp_exec, e->skel->progs.tp_send,
-				      e->skel->progs.tp_recv };
+				      e->skel->progs.tp_exec, e->skel->progs.tp_notify,
+				      e->skel->progs.tp_send, e->skel->progs.tp_recv };
 	int err = engine__check_rss(e, false);
 
 	for (size_t i = 0; i < ARRAY_SIZE(tps) && !err; i++) {
