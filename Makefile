@@ -39,23 +39,28 @@ msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 endif
 
 REPO_SRC := repo/columns.c repo/helpers.c repo/open.c repo/profiles.c repo/sessions.c repo/collector.c
-USER_SRC := user/spec.c user/elfsym.c user/symmatch.c user/demangle.c user/libs.c user/x86insn.c user/ehframe.c user/codescan.c user/callsites.c user/dynsites.c user/imports.c user/resumes.c user/probeplan.c user/plan.c user/resolve.c user/hooks.c \
-	    user/uprobe_multi.c user/attach.c user/ratelimit.c user/agg.c user/sink.c user/losses.c \
-	    user/target.c user/launch.c user/guardian.c user/engine.c user/record.c user/util.c \
-	    user/config.c user/collect_plan.c user/dbfile.c user/procscan.c \
-	    user/collect.c user/collect_lock.c user/collect_reload.c user/collect_status.c \
-	    user/statistics.c user/summary.c user/compare.c user/nesting.c user/json.c user/trace.c \
-	    user/markers.c user/task_table.c
-MAIN_SRC := user/main.c user/cli_record.c user/cli_query.c user/cli_collect.c user/format.c \
-	    user/cli_analyze.c user/cli_report.c user/format_analysis.c user/format_diff.c \
-	    user/report.c
+# the collector's modules, by folder (each folder's README says what it owns
+# and what it may call): cli -> service, record, analysis -> session ->
+# engine -> sink, plan -> elf -> base; repo/ below the sinks
+BASE_SRC := $(wildcard user/base/*.c)
+ELF_SRC := $(wildcard user/elf/*.c)
+PLAN_SRC := $(wildcard user/plan/*.c)
+ENGINE_SRC := $(wildcard user/engine/*.c)
+SINK_SRC := $(wildcard user/sink/*.c)
+SESSION_SRC := $(wildcard user/session/*.c)
+RECORD_SRC := $(wildcard user/record/*.c)
+SERVICE_SRC := $(wildcard user/service/*.c)
+ANALYSIS_SRC := $(wildcard user/analysis/*.c)
+USER_SRC := $(BASE_SRC) $(ELF_SRC) $(PLAN_SRC) $(SINK_SRC) $(ENGINE_SRC) $(SESSION_SRC) \
+	    $(RECORD_SRC) $(SERVICE_SRC) $(ANALYSIS_SRC)
+MAIN_SRC := $(wildcard user/cli/*.c)
 
 REPO_OBJ := $(REPO_SRC:%.c=$(OBJ)/%.o)
 USER_OBJ := $(USER_SRC:%.c=$(OBJ)/%.o)
 MAIN_OBJ := $(MAIN_SRC:%.c=$(OBJ)/%.o) $(OBJ)/report_assets.o
 # the report's page: report_*.js define, report.js runs them
-REPORT_JS := $(sort $(wildcard user/report/report_*.js)) user/report/report.js
-REPORT_ASSETS := user/report/report.html user/report/report.css $(REPORT_JS)
+REPORT_JS := $(sort $(wildcard user/analysis/report/report_*.js)) user/analysis/report/report.js
+REPORT_ASSETS := user/analysis/report/report.html user/analysis/report/report.css $(REPORT_JS)
 
 BPF_OBJ := $(OBJ)/taskprof.bpf.o
 SKEL := $(BUILD)/taskprof.skel.h
@@ -79,8 +84,8 @@ $(OBJ)/%.o: %.c | $(OBJ)
 
 $(OBJ)/report_assets.c: $(REPORT_ASSETS) scripts/embed.sh | $(OBJ)
 	$(call msg,GEN,$@)
-	$(Q){ scripts/embed.sh report_html user/report/report.html && \
-	     scripts/embed.sh report_css user/report/report.css && \
+	$(Q){ scripts/embed.sh report_html user/analysis/report/report.html && \
+	     scripts/embed.sh report_css user/analysis/report/report.css && \
 	     scripts/embed.sh report_js $(REPORT_JS); } > $@.tmp && mv $@.tmp $@
 
 $(OBJ)/report_assets.o: $(OBJ)/report_assets.c
@@ -88,8 +93,8 @@ $(OBJ)/report_assets.o: $(OBJ)/report_assets.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # these include the generated skeleton
-$(OBJ)/user/engine.o $(OBJ)/user/attach.o $(OBJ)/user/markers.o: $(SKEL)
-$(OBJ)/user/markers.o: ALL_CFLAGS += -DTP_LIBDIR='"$(PREFIX)/lib"'
+$(OBJ)/user/engine/engine.o $(OBJ)/user/engine/attach.o $(OBJ)/user/engine/marker_names.o: $(SKEL)
+$(OBJ)/user/plan/markers.o: ALL_CFLAGS += -DTP_LIBDIR='"$(PREFIX)/lib"'
 
 # the repository as a shared library, for the Python package to create
 # databases with the one schema (python/taskprof/_native.py)

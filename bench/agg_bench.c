@@ -12,7 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tp.h"
+#include "taskprof.h"
+#include "base/util.h"
+#include "engine/agg.h"
+#include "plan/plan.h"
 
 int main(int argc, char **argv)
 {

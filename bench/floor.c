@@ -23,9 +23,11 @@
 
 #include <bpf/libbpf.h>
 
-#include "tp.h"
-#include "callsites.h"
 #include "floor.skel.h"
+#include "elf/elf_file.h"
+#include "elf/elf_find.h"
+#include "plan/callsites.h"
+#include "plan/probeplan.h"
 
 #define MAX_LINKS 64
 

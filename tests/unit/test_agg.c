@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "tp.h"
+#include "profile_repo.h"
+#include "taskprof.h"
+#include "engine/agg.h"
+#include "engine/ratelimit.h"
+#include "plan/plan.h"
 
 static const struct agg_task tasks[] = {
 	{ .name = "extract_records", .symbol = "extract_records", .binary = "/bin/p" },

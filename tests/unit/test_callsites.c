@@ -13,9 +13,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tp.h"
-#include "callsites.h"
-#include "ehframe.h"
+#include "elf/ehframe.h"
+#include "elf/elf_file.h"
+#include "elf/elf_find.h"
+#include "plan/callsites.h"
+#include "plan/plan.h"
+#include "plan/probeplan.h"
 
 static const char *fixdir = "build/tests";
 static const char *const builds[] = { "fix_calls_gcc", "fix_calls_clang", "fix_calls_nopie" };

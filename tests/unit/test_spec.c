@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "tp.h"
+#include "plan/spec.h"
 
 static void check(const char *in, const char *name, const char *binary, const char *symbol)
 {

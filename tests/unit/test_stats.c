@@ -9,11 +9,16 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
-#include "analyze.h"
+#include "profile_repo.h"
+#include "analysis/compare.h"
+#include "analysis/nesting.h"
+#include "analysis/statistics.h"
+#include "analysis/summary.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define assert_close(a, e, tol)                                                            \

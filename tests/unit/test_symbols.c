@@ -10,7 +10,15 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tp.h"
+#include "base/util.h"
+#include "elf/demangle.h"
+#include "elf/elf_file.h"
+#include "elf/elf_find.h"
+#include "elf/libs.h"
+#include "plan/plan.h"
+#include "plan/probeplan.h"
+#include "plan/resolve.h"
+#include "plan/spec.h"
 
 static const char *fixdir = "build/tests";
 
@@ -224,7 +232,7 @@ static size_t urets_for(const char *exe, const char *spec_text)
 	t.libs = libs;
 	t.nlibs = n;
 	assert_int_equal(task_spec__parse(spec_text, &spec), 0);
-	assert_int_equal(plan__add_tasks(p, &spec, 1, &t, TP_RET_AUTO), 0);
+	assert_int_equal(resolve__tasks(p, &spec, 1, &t, TP_RET_AUTO), 0);
 	assert_true(p->nfuncs >= 1);
 	nuret = p->nuret;
 	task_spec__free(&spec);
