@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The profile columns (profile_columns.h) as data: the SQL that creates,
- * inserts and selects them, binding a struct profile to a statement, and
- * decoding a row back, all by walking the one table.
+ * inserts and selects them, binding a struct profile to a statement,
+ * decoding a row back and freeing it, all by walking the one table.
  */
 #include <errno.h>
 #include <math.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "repo_columns.h"
 #include "repo_internal.h"
 
 const struct profile_column profile_columns[PROFILE_NCOLS] = {
@@ -42,6 +43,19 @@ static const void *field(const struct profile *p, enum profile_col c)
 static void *field_mut(struct profile *p, enum profile_col c)
 {
 	return (char *)p + profile_columns[c].offset;
+}
+
+void profile__free(struct profile *p)
+{
+	if (!p)
+		return;
+	free(p->env);
+	free(p->stage);
+	free(p->process_name);
+	free(p->symbol);
+	free(p->binary);
+	free(p->status);
+	p->env = p->stage = p->process_name = p->symbol = p->binary = p->status = NULL;
 }
 
 int64_t profile__i64(const struct profile *p, enum profile_col c)
@@ -264,7 +278,8 @@ static inline void bind_real(sqlite3_stmt *st, int i, double v)
 #define BIND_PROFILE_REAL(i, x) bind_real(st, i, x)
 #define BIND_PROFILE_TEXT(i, x) bind_text(st, i, x)
 #define BIND_PROFILE_TIME(i, x) bind_text(st, i, x)
-#define BIND_PROFILE_STATUS(i, x) bind_text(st, i, (x) ? (x) : "completed")
+#define BIND_PROFILE_STATUS(i, x)                                                       \
+	bind_text(st, i, (x) ? (x) : profile_status__name(PROFILE_COMPLETED))
 
 /*
  * The hot path of every batch: one statement per column, expanded from the

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * Opening a repository: look before writing (a corrupt or foreign file
- * stays untouched), create or migrate the schema (user_version), WAL and
- * busy_timeout, and prepare every statement once.
+ * stays untouched), WAL and busy_timeout, the schema created or migrated
+ * (schema.c) and every statement prepared once (statements.c); closing it.
+ * Its steps return 0 or a positive errno, which open leaves in errno.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,139 +16,12 @@
 #include <unistd.h>
 
 #include "repo_internal.h"
+#include "repo_schema.h"
+#include "repo_statements.h"
 
-/* Statements with fixed text; the profile ones come from the column table. */
-static const char *const fixed_sql[ST_NR] = {
-	[ST_EXISTS] = "SELECT 1 FROM profiles WHERE id = ?",
-	[ST_REMOVE] = "DELETE FROM profiles WHERE id = ?",
-	[ST_REMOVE_BY_PROCESS] = "DELETE FROM profiles WHERE process_name = ?",
-	[ST_SESSION_BEGIN] = "INSERT INTO sessions (target, tasks, started_at, status) "
-			     "VALUES (?,?,?,'running')",
-	[ST_SESSION_END] = "UPDATE sessions SET ended_at = ?, events_seen = ?, events_lost = ?, "
-			   "loss_detail = ?, status = 'completed' WHERE id = ?",
-	/* only a session still running: a late guardian never rewrites an end */
-	[ST_SESSION_ABORT] = "UPDATE sessions SET ended_at = ?, loss_detail = ?, "
-			     "status = 'aborted' WHERE id = ? AND status = 'running'",
-	[ST_SESSION_GET] = "SELECT id, target, tasks, started_at, ended_at, events_seen, "
-			   "events_lost, loss_detail, status, config FROM sessions WHERE id = ?",
-	[ST_ROLLED_UP] = "SELECT COALESCE(SUM(invocations), 0) FROM rollups "
-			 "WHERE (?1 = 0 OR session_id = ?1) AND (?2 IS NULL OR process_name = ?2)",
-	[ST_SESSION_LAST] = "SELECT MAX(id) FROM sessions",
-	[ST_SESSION_SET_CONFIG] = "UPDATE sessions SET tasks = ?, config = ? WHERE id = ?",
-	/* only a collector holding the database's lock calls it: any other
-	 * collector session still running has lost its collector */
-	[ST_SESSION_ABORT_STALE] = "UPDATE sessions SET status = 'aborted', ended_at = ?, "
-				   "loss_detail = ? WHERE status = 'running' AND id IN "
-				   "(SELECT session_id FROM collector_status)",
-	[ST_STATUS_PUT] = "INSERT OR REPLACE INTO collector_status "
-			  "(session_id, updated_at, collector_pid, report) VALUES (?,?,?,?)",
-	[ST_STATUS_GET] = "SELECT c.session_id, c.updated_at, c.collector_pid, c.report, "
-			  "s.status, s.ended_at FROM collector_status c "
-			  "JOIN sessions s ON s.id = c.session_id "
-			  "ORDER BY c.session_id DESC LIMIT 1",
-	/*
-	 * Rows go in as invocations end, so the oldest come first by id: a
-	 * batch looks at the first 4 x batch rows only. Scanning for an end
-	 * time (no index, which every insert would pay for) took 130 ms on a
-	 * million rows when none was old.
-	 */
-	[ST_EXPIRE_PROFILES] = "DELETE FROM profiles WHERE id IN (SELECT id FROM (SELECT id, "
-			       "task_end_time FROM profiles ORDER BY id LIMIT ?2 * 4) "
-			       "WHERE task_end_time < ?1 LIMIT ?2)",
-	[ST_EXPIRE_ROLLUPS] = "DELETE FROM rollups WHERE id IN (SELECT id FROM rollups "
-			      "WHERE second < ? ORDER BY id LIMIT ?)",
-	[ST_BEGIN] = "BEGIN IMMEDIATE",
-	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
-};
+#define BUSY_TIMEOUT_MS 5000
 
-/* Older files read as they are: v1 sessions had no status, v2 no config. */
-static const char session_get_v1[] =
-	"SELECT id, target, tasks, started_at, ended_at, events_seen, events_lost, "
-	"loss_detail, 'completed', NULL FROM sessions WHERE id = ?";
-static const char session_get_v2[] =
-	"SELECT id, target, tasks, started_at, ended_at, events_seen, events_lost, "
-	"loss_detail, status, NULL FROM sessions WHERE id = ?";
-
-/* Each session with its profile count: one scan of profiles, not one a session. */
-static char *session_list(const char *get)
-{
-	static const char counts[] = " LEFT JOIN (SELECT session_id AS sid, COUNT(*) AS n "
-				     "FROM profiles GROUP BY session_id) ON sid = id ORDER BY id";
-	const char *from = strstr(get, " FROM sessions");
-	char *s = malloc(strlen(get) + sizeof(counts) + 32);
-
-	if (s)
-		sprintf(s, "%.*s, COALESCE(n, 0) FROM sessions%s", (int)(from - get), get, counts);
-	return s;
-}
-
-static const char create_sessions[] =
-	"CREATE TABLE sessions ("
-	" id INTEGER PRIMARY KEY,"
-	" target TEXT NOT NULL,"
-	" tasks TEXT NOT NULL,"
-	" started_at TEXT NOT NULL,"
-	" ended_at TEXT,"
-	" events_seen INTEGER NOT NULL DEFAULT 0,"
-	" events_lost INTEGER NOT NULL DEFAULT 0,"
-	" loss_detail TEXT,"
-	" status TEXT NOT NULL DEFAULT 'completed'"
-	"  CHECK (status IN ('running', 'completed', 'aborted')));"
-	"CREATE INDEX profiles_process_name ON profiles(process_name);";
-
-/*
- * Upgrades of older files: entry i moves a file from version i to i + 1. A
- * new file gets the version 2 schema at once (profiles from the column
- * table, sessions with their status), then the later entries. NULL: the
- * step's SQL is generated (generated_step).
- */
-static const char *const migrations[SCHEMA_VERSION] = {
-	[1] = "ALTER TABLE sessions ADD COLUMN status TEXT NOT NULL DEFAULT 'completed'"
-	      " CHECK (status IN ('running', 'completed', 'aborted'));",
-	[2] = NULL, /* v3: rollups, collector_status, sessions.config */
-	[3] = NULL, /* v4: profiles.approximate */
-};
-#define BASE_VERSION 2
-
-static const char create_status[] =
-	"ALTER TABLE sessions ADD COLUMN config TEXT;"
-	"CREATE TABLE collector_status ("
-	" session_id INTEGER PRIMARY KEY REFERENCES sessions(id),"
-	" updated_at TEXT NOT NULL,"
-	" collector_pid INTEGER NOT NULL,"
-	" report TEXT NOT NULL);";
-
-/* A step whose SQL comes from the column table; caller frees. */
-static char *generated_step(int v)
-{
-	char *rollups, *sql;
-
-	if (v != 2)
-		return columns__add_since(v + 1);
-	rollups = columns__create_rollups();
-	sql = rollups ? malloc(strlen(rollups) + sizeof(create_status)) : NULL;
-	if (sql) {
-		strcpy(sql, rollups);
-		strcat(sql, create_status);
-	}
-	free(rollups);
-	return sql;
-}
-
-static int run_step(struct profile_repo *repo, int v, char **msg)
-{
-	char *sql;
-	int rc;
-
-	if (migrations[v])
-		return sqlite3_exec(repo->db, migrations[v], NULL, NULL, msg);
-	sql = generated_step(v);
-	rc = sql ? sqlite3_exec(repo->db, sql, NULL, NULL, msg) : SQLITE_NOMEM;
-	free(sql);
-	return rc;
-}
-
+/* How many tables the file holds, and its user_version; an SQLite result code. */
 static int read_user_version(sqlite3 *db, int *version, int *ntables)
 {
 	sqlite3_stmt *st = NULL;
@@ -166,115 +42,6 @@ static int read_user_version(sqlite3 *db, int *version, int *ntables)
 		rc = sqlite3_errcode(db);
 	sqlite3_finalize(st);
 	return rc;
-}
-
-/* The current schema for a new file, or the upgrades an older one needs,
- * then user_version: one transaction. */
-static int write_schema(struct profile_repo *repo, int from)
-{
-	char pragma[64], *msg = NULL, *profiles = NULL;
-	int rc, v;
-
-	if (from >= SCHEMA_VERSION)
-		return 0;
-	rc = sqlite3_exec(repo->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
-	if (from == 0 && rc == SQLITE_OK) {
-		profiles = columns__create_table(BASE_VERSION);
-		rc = profiles ? sqlite3_exec(repo->db, profiles, NULL, NULL, &msg) : SQLITE_NOMEM;
-		if (rc == SQLITE_OK)
-			rc = sqlite3_exec(repo->db, create_sessions, NULL, NULL, &msg);
-		free(profiles);
-		from = BASE_VERSION;
-	}
-	for (v = from; v < SCHEMA_VERSION && rc == SQLITE_OK; v++)
-		rc = run_step(repo, v, &msg);
-	/* PRAGMA takes no bound parameters; the version is our own integer */
-	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", SCHEMA_VERSION);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(repo->db, pragma, NULL, NULL, &msg);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(repo->db, "COMMIT", NULL, NULL, &msg);
-	else
-		sqlite3_exec(repo->db, "ROLLBACK", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		repo__set_err(repo->err, sizeof(repo->err), "repo: cannot write the schema: %s",
-			      msg ? msg : sqlite3_errstr(rc));
-	sqlite3_free(msg);
-	return repo__errno(rc);
-}
-
-bool repo__read_only_stmt(enum stmt_id i)
-{
-	return i == ST_GET_ALL || i == ST_GET_BY_PROCESS || i == ST_FIND || i == ST_GET ||
-	       i == ST_EXISTS || i == ST_SESSION_GET || i == ST_SESSION_LAST || i == ST_SESSION_LIST ||
-	       i == ST_ROLLED_UP || i == ST_STATUS_GET;
-}
-
-/* The statement's text; *owned is set when the caller frees it. */
-static const char *stmt_text(enum stmt_id i, int version, bool readonly, char **owned)
-{
-	switch (i) {
-	case ST_INSERT:
-		return *owned = columns__insert(1);
-	case ST_INSERT_MANY:
-		return *owned = columns__insert(INSERT_ROWS);
-	case ST_GET_ALL:
-		return *owned = columns__select(" ORDER BY id", version);
-	case ST_GET_BY_PROCESS:
-		return *owned = columns__select(" WHERE process_name = ? ORDER BY id", version);
-	case ST_FIND:
-		return *owned = columns__select(" WHERE (?1 = 0 OR session_id = ?1) AND "
-						"(?2 IS NULL OR process_name = ?2) ORDER BY id",
-						version);
-	case ST_GET:
-		return *owned = columns__select(" WHERE id = ?", version);
-	case ST_ROLLED_UP:
-		/* files before v3 have no rollups: nothing was rolled up */
-		return version < 3 && readonly ? "SELECT 0" : fixed_sql[i];
-	case ST_SESSION_GET:
-		if (readonly && version < 3)
-			return version < 2 ? session_get_v1 : session_get_v2;
-		return fixed_sql[i];
-	case ST_SESSION_LIST:
-		return *owned = session_list(stmt_text(ST_SESSION_GET, version, readonly, owned));
-	case ST_ROLLUP_INSERT:
-		return *owned = columns__insert_rollup();
-	case ST_STATUS_GET:
-		/* an older file read as it is has no collector table: nothing runs */
-		return version < 3 && readonly ? "SELECT 1 WHERE 0" : fixed_sql[i];
-	default:
-		return fixed_sql[i];
-	}
-}
-
-static int prepare_all(struct profile_repo *repo, int version, const char *path)
-{
-	bool readonly = repo->flags & PROFILE_REPO_READONLY;
-
-	for (int i = 0; i < ST_NR; i++) {
-		char *owned = NULL;
-		const char *sql;
-		int rc;
-
-		if (readonly && !repo__read_only_stmt(i))
-			continue;
-		sql = stmt_text(i, version, readonly, &owned);
-		if (!sql) {
-			repo__set_err(repo_open_err, sizeof(repo_open_err), "repo: cannot prepare %s: %s", path,
-				      strerror(ENOMEM));
-			return ENOMEM;
-		}
-		rc = sqlite3_prepare_v3(repo->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &repo->st[i],
-					NULL);
-		free(owned);
-		if (rc != SQLITE_OK) {
-			repo__set_err(repo_open_err, sizeof(repo_open_err),
-				      "repo: cannot prepare a statement on %s: %s", path,
-				      sqlite3_errmsg(repo->db));
-			return EIO;
-		}
-	}
-	return 0;
 }
 
 void profile_repo__close(struct profile_repo *repo)
@@ -387,11 +154,36 @@ static int make_writable(struct profile_repo *repo, const char *path, int versio
 		sqlite3_free(msg);
 		return -repo__errno(rc);
 	}
-	err = write_schema(repo, version);
+	err = schema__write(repo, version);
 	if (err)
 		repo__set_err(repo_open_err, sizeof(repo_open_err), "%s: pass --db with a writable path",
 			      repo->err);
 	return -err;
+}
+
+/* The database opened again read-only and immutable: for a reader who may
+ * not create its -shm. 0 or a positive errno, with repo_open_err set. */
+static int reopen_immutable(struct profile_repo *repo, const char *path)
+{
+	char uri[3 * PATH_MAX + 32], *o = uri;
+	int rc;
+
+	/* a URI: every byte but the unreserved ones percent-encoded */
+	o += sprintf(o, "file:");
+	for (const unsigned char *s = (const unsigned char *)path; *s && o < uri + sizeof(uri) - 32;
+	     s++)
+		o += isalnum(*s) || strchr("/-._~", *s) ? sprintf(o, "%c", *s) : sprintf(o, "%%%02X", *s);
+	strcpy(o, "?immutable=1");
+	sqlite3_close(repo->db);
+	repo->db = NULL;
+	rc = sqlite3_open_v2(uri, &repo->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+						 SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		repo__set_err(repo_open_err, sizeof(repo_open_err), "repo: cannot read %s: %s", path,
+			      repo->db ? sqlite3_errmsg(repo->db) : sqlite3_errstr(rc));
+		return EIO;
+	}
+	return 0;
 }
 
 struct profile_repo *profile_repo__open(const char *path, unsigned int flags)
@@ -417,7 +209,7 @@ struct profile_repo *profile_repo__open(const char *path, unsigned int flags)
 	/* WAL without its -shm, in a directory a reader may not write: the
 	 * file as it stands, unlocked (no writer has it open, or -shm would be) */
 	if (err == EILSEQ && readonly && sqlite3_errcode(repo->db) == SQLITE_READONLY) {
-		err = repo__reopen_immutable(repo, path);
+		err = reopen_immutable(repo, path);
 		if (!err)
 			err = inspect(repo, path, &version);
 	}
@@ -427,7 +219,7 @@ struct profile_repo *profile_repo__open(const char *path, unsigned int flags)
 	}
 	/* an empty file read as it is: nothing to read, nothing to prepare */
 	if (!err && (!readonly || version > 0))
-		err = prepare_all(repo, version, path);
+		err = -statements__prepare(repo, version, path);
 	if (!err)
 		return repo;
 	profile_repo__close(repo);

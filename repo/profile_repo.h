@@ -24,6 +24,43 @@ extern "C" {
 #define PROFILE_TIME_LEN 32 /* "2026-11-24T04:07:00.123456Z" */
 #define PROFILE_NULL_I64 INT64_MIN /* integer column holds NULL; a REAL one holds NAN */
 
+/*
+ * An invocation's status (struct profile's status), stored as a word:
+ * completed (it returned), unwound (it left its frame through an exception
+ * or longjmp), exited (its thread or process ended inside it). The words
+ * are the ones the profiles table's CHECK allows (PROFILE_STATUS_CHECK).
+ */
+enum profile_status {
+	PROFILE_COMPLETED,
+	PROFILE_UNWOUND,
+	PROFILE_EXITED,
+	PROFILE_NSTATUS,
+};
+
+/* Its word; NULL for a value that is not a status. */
+const char *profile_status__name(enum profile_status s);
+/* The status a word names, or -EINVAL; NULL is PROFILE_COMPLETED, as a
+ * profile stored with no status is. */
+int profile_status__parse(const char *s);
+
+/*
+ * A session's status (struct session's, struct collector_status's), stored
+ * as a word: running, completed, or aborted (its collector died). The words
+ * are the ones the sessions table's CHECK allows.
+ */
+enum session_status {
+	SESSION_RUNNING,
+	SESSION_COMPLETED,
+	SESSION_ABORTED,
+	SESSION_NSTATUS,
+};
+
+/* Its word; NULL for a value that is not a status. */
+const char *session_status__name(enum session_status s);
+/* The status a word names, or -EINVAL; NULL is SESSION_COMPLETED, as the
+ * column's default and a file from before it (v1) read. */
+int session_status__parse(const char *s);
+
 /* One row of `profiles`; its columns are declared in profile_columns.h. */
 struct profile {
 	int64_t id;
@@ -51,7 +88,7 @@ struct profile {
 	int64_t tid;
 	char *symbol;
 	char *binary;
-	char *status; /* completed, unwound, exited */
+	char *status; /* completed, unwound, exited (enum profile_status) */
 	int64_t approximate; /* 1: its return went unseen, its end is when it was found
 			      * left; 0: exact; PROFILE_NULL_I64: a file before v4 */
 };
@@ -71,7 +108,7 @@ struct session {
 	int64_t events_seen;
 	int64_t events_lost;
 	char *loss_detail;
-	char *status;  /* running, completed, aborted (the collector died) */
+	char *status;  /* running, completed, aborted (enum session_status) */
 	char *config;  /* a collector's configuration file, as loaded; else NULL */
 	int64_t profiles; /* rows it stored (list_sessions only) */
 };
@@ -94,7 +131,7 @@ struct collector_status {
 	char updated_at[PROFILE_TIME_LEN];
 	int64_t collector_pid;
 	char *report;
-	char session_status[16];         /* its session's: running, completed, aborted */
+	char session_status[16];         /* its session's (enum session_status) */
 	char ended_at[PROFILE_TIME_LEN]; /* empty while running */
 };
 

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * Profiles: add in batches (one transaction a batch, 32 rows a statement,
- * with the batch's rollups),
- * get, list, test and remove, every value bound, rows bound and decoded by
- * the column table (columns.c).
+ * with the batch's rollups), get, list, test and remove; every value
+ * bound, rows bound and decoded by the column table (columns.c).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "repo_columns.h"
 #include "repo_internal.h"
+#include "repo_rollups.h"
 
 /* Inserts n profiles (1 or INSERT_ROWS) with one statement step. */
 static int insert_rows(struct profile_repo *repo, struct profile *p, int n)
@@ -252,19 +253,6 @@ int profile_repo__remove_by_process(struct profile_repo *repo, const char *proce
 		return err;
 	repo__bind_text(repo->st[ST_REMOVE_BY_PROCESS], 1, process_name);
 	return delete_where(repo, repo->st[ST_REMOVE_BY_PROCESS]);
-}
-
-void profile__free(struct profile *p)
-{
-	if (!p)
-		return;
-	free(p->env);
-	free(p->stage);
-	free(p->process_name);
-	free(p->symbol);
-	free(p->binary);
-	free(p->status);
-	p->env = p->stage = p->process_name = p->symbol = p->binary = p->status = NULL;
 }
 
 void profile_list__free(struct profile_list *l)

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* What the repository's files share: the handle, its statements, helpers. */
+/*
+ * The repository's handle and its bottom layer (stmt.c), which every other
+ * file of repo/ builds on: the statements a handle prepares once, and
+ * running them with errors said in words and as negative errno values.
+ */
 #ifndef REPO_INTERNAL_H
 #define REPO_INTERNAL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sqlite3.h>
 
 #include "profile_repo.h"
 
-#define SCHEMA_VERSION 4
 /* rows per multi-row INSERT: one statement step per 32 rows is ~2x faster */
 #define INSERT_ROWS 32
-#define BUSY_TIMEOUT_MS 5000
 
+/* Every statement a handle runs; open prepares each once (statements.c). */
 enum stmt_id {
 	ST_INSERT,
 	ST_INSERT_MANY,
@@ -44,48 +49,38 @@ enum stmt_id {
 
 struct profile_repo {
 	sqlite3 *db;
-	sqlite3_stmt *st[ST_NR];
-	unsigned int flags;
-	char err[512];
+	sqlite3_stmt *st[ST_NR]; /* NULL: not prepared (empty file, or read-only) */
+	unsigned int flags;      /* enum profile_repo_flags */
+	char err[512];           /* what failed last, for profile_repo__errmsg() */
 };
 
-/* columns.c: SQL text made from the column table; callers free it */
-/* The profiles table as schema version `version` has it. */
-char *columns__create_table(int version);
-/* ALTER TABLE for the columns version `version` added. */
-char *columns__add_since(int version);
-char *columns__insert(int rows);
-/* SELECT id and every column; those the file (at version) predates as NULL. */
-char *columns__select(const char *where, int version);
-char *columns__create_rollups(void);
-/* "INSERT INTO rollups (...) VALUES (?,...)" for one rollup */
-char *columns__insert_rollup(void);
-/* Binds p's columns from parameter first on. */
-void columns__bind(sqlite3_stmt *st, int first, const struct profile *p);
-/* Fills p from a row of columns__select(); -ENOMEM leaves p empty. */
-int columns__decode(sqlite3_stmt *st, struct profile *p);
-
-/* collector.c: one rollup, added to its (session, task, second) row */
-int repo__insert_rollup(struct profile_repo *repo, const struct rollup *r);
-
-/* helpers.c */
-/* What the last failed profile_repo__open said (profile_repo__open_error). */
+/* What the last failed profile_repo__open said (profile_repo__open_error):
+ * there is no handle to hold it when open fails. */
 extern char repo_open_err[512];
+
+/* snprintf into buf: repo->err, or repo_open_err while opening. */
 void repo__set_err(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* An SQLite result code as 0 or a negative errno. */
 int repo__errno(int sqlite_rc);
-/* Says what failed in repo->err; returns the negative errno. */
+/* Says what failed, and SQLite's message, in repo->err; returns the
+ * negative errno of rc. */
 int repo__fail(struct profile_repo *repo, int rc, const char *what);
+/* Steps statement id (no row expected) and resets it; 0 or repo__fail(). */
 int repo__exec(struct profile_repo *repo, enum stmt_id id, const char *what);
-/* 0 if statement id is prepared; -ENOENT on an empty file, -EROFS read-only. */
-/* The database opened again read-only and immutable: for a reader who may
- * not create its -shm. 0 or a positive errno, with repo_open_err set. */
-int repo__reopen_immutable(struct profile_repo *repo, const char *path);
-/* Statements a read-only handle prepares. */
+/* Steps statement id, whose parameters the caller bound, for its one
+ * integer answer (a count or an id); resets it and clears its bindings. */
+int64_t repo__scalar(struct profile_repo *repo, enum stmt_id id, const char *what);
+/* Whether a read-only handle prepares statement i: the ones that only read. */
 bool repo__read_only_stmt(enum stmt_id i);
+/* 0 if statement id is prepared; -ENOENT on an empty file (no tables yet),
+ * -EROFS on a read-only handle, with repo->err set. */
 int repo__need(struct profile_repo *repo, enum stmt_id id);
+/* Binds s, or NULL when s is; s must outlive the statement's next step. */
 void repo__bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Column i as a malloc'd string; NULL for NULL, or when out of memory. */
 char *repo__col_strdup(sqlite3_stmt *st, int i);
+/* Column i into dst, cut to len; NULL reads as "". */
 void repo__col_copy(sqlite3_stmt *st, int i, char *dst, size_t len);
 
 #endif /* REPO_INTERNAL_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Sessions: one row per recording, begun running, ended completed, or
- * aborted by the guardian when the collector died first.
+ * aborted when its collector died first (by the guardian, or by the next
+ * collector to hold the database); read one, all, or the newest.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -78,6 +79,28 @@ int profile_repo__session_abort(struct profile_repo *repo, int64_t id, const cha
 	if (rc != SQLITE_DONE)
 		return repo__fail(repo, rc, "cannot mark the session aborted");
 	return sqlite3_changes(repo->db) ? 0 : -ENOENT;
+}
+
+int profile_repo__abort_stale_collectors(struct profile_repo *repo, const char *ended_at,
+					 const char *why)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !ended_at)
+		return -EINVAL;
+	err = repo__need(repo, ST_SESSION_ABORT_STALE);
+	if (err)
+		return err;
+	st = repo->st[ST_SESSION_ABORT_STALE];
+	repo__bind_text(st, 1, ended_at);
+	repo__bind_text(st, 2, why);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return repo__fail(repo, rc, "cannot close the sessions of dead collectors");
+	return sqlite3_changes(repo->db);
 }
 
 /* A row of ST_SESSION_GET or ST_SESSION_LIST (which adds the profile count). */
@@ -205,43 +228,14 @@ void session__free(struct session *s)
 	s->target = s->tasks = s->loss_detail = s->status = s->config = NULL;
 }
 
-/* A one-integer query's answer: a count or an id. */
-static int64_t scalar(struct profile_repo *repo, enum stmt_id id, int64_t arg, const char *text,
-		      const char *what)
-{
-	sqlite3_stmt *st;
-	int64_t v = 0;
-	int rc, err;
-
-	err = repo__need(repo, id);
-	if (err)
-		return err == -ENOENT ? 0 : err;
-	st = repo->st[id];
-	if (id == ST_ROLLED_UP) {
-		sqlite3_bind_int64(st, 1, arg);
-		repo__bind_text(st, 2, text);
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_ROW)
-		return repo__fail(repo, rc, what);
-	return v;
-}
-
-int64_t profile_repo__rolled_up(struct profile_repo *repo, int64_t session_id,
-				const char *process_name)
-{
-	if (!repo || session_id < 0)
-		return -EINVAL;
-	return scalar(repo, ST_ROLLED_UP, session_id, process_name, "cannot read rollups");
-}
-
 int64_t profile_repo__last_session(struct profile_repo *repo)
 {
+	int err;
+
 	if (!repo)
 		return -EINVAL;
-	return scalar(repo, ST_SESSION_LAST, 0, NULL, "cannot read sessions");
+	err = repo__need(repo, ST_SESSION_LAST);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	return repo__scalar(repo, ST_SESSION_LAST, "cannot read sessions");
 }

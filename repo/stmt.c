@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * What the repository's files share: errors in words and as errno values,
- * running a prepared statement, binding and reading text.
+ * Running a handle's prepared statements: which ones it has, stepping
+ * them, binding and reading text, and saying what failed, in words and as
+ * a negative errno. The bottom layer: it calls no other file of repo/.
  */
-#include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "repo_internal.h"
@@ -79,6 +77,29 @@ int repo__exec(struct profile_repo *repo, enum stmt_id id, const char *what)
 	return 0;
 }
 
+int64_t repo__scalar(struct profile_repo *repo, enum stmt_id id, const char *what)
+{
+	sqlite3_stmt *st = repo->st[id];
+	int64_t v = 0;
+	int rc;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW)
+		return repo__fail(repo, rc, what);
+	return v;
+}
+
+bool repo__read_only_stmt(enum stmt_id i)
+{
+	return i == ST_GET_ALL || i == ST_GET_BY_PROCESS || i == ST_FIND || i == ST_GET ||
+	       i == ST_EXISTS || i == ST_SESSION_GET || i == ST_SESSION_LAST || i == ST_SESSION_LIST ||
+	       i == ST_ROLLED_UP || i == ST_STATUS_GET;
+}
+
 int repo__need(struct profile_repo *repo, enum stmt_id id)
 {
 	if (repo->st[id])
@@ -112,26 +133,3 @@ void repo__col_copy(sqlite3_stmt *st, int i, char *dst, size_t len)
 	snprintf(dst, len, "%s", s ? (const char *)s : "");
 }
 
-
-int repo__reopen_immutable(struct profile_repo *repo, const char *path)
-{
-	char uri[3 * PATH_MAX + 32], *o = uri;
-	int rc;
-
-	/* a URI: every byte but the unreserved ones percent-encoded */
-	o += sprintf(o, "file:");
-	for (const unsigned char *s = (const unsigned char *)path; *s && o < uri + sizeof(uri) - 32;
-	     s++)
-		o += isalnum(*s) || strchr("/-._~", *s) ? sprintf(o, "%c", *s) : sprintf(o, "%%%02X", *s);
-	strcpy(o, "?immutable=1");
-	sqlite3_close(repo->db);
-	repo->db = NULL;
-	rc = sqlite3_open_v2(uri, &repo->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
-						 SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		repo__set_err(repo_open_err, sizeof(repo_open_err), "repo: cannot read %s: %s", path,
-			      repo->db ? sqlite3_errmsg(repo->db) : sqlite3_errstr(rc));
-		return EIO;
-	}
-	return 0;
-}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Rollups: the invocations beyond a task's rate limit, counted by status
+ * and summed per (session, task, second) instead of stored as rows; and
+ * how many there were.
+ */
+#include <errno.h>
+
+#include "repo_internal.h"
+#include "repo_rollups.h"
+
+void rollup__add(struct rollup *r, const struct profile *p)
+{
+	r->invocations++;
+	switch (profile_status__parse(p->status)) {
+	case PROFILE_COMPLETED:
+		r->completed++;
+		break;
+	case PROFILE_UNWOUND:
+		r->unwound++;
+		break;
+	default: /* exited, and any word that is not a status */
+		r->exited++;
+	}
+	for (int c = 0; c < PROFILE_NCOLS; c++) {
+		double v;
+
+		if (!profile_columns[c].metric || profile__is_null(p, c))
+			continue;
+		v = profile_columns[c].kind == PROFILE_REAL ? profile__real(p, c)
+							    : (double)profile__i64(p, c);
+		r->sum[c] = r->has[c] ? r->sum[c] + v : v;
+		r->max[c] = r->has[c] && r->max[c] > v ? r->max[c] : v;
+		r->has[c] = true;
+	}
+}
+
+static void bind_real_or_null(sqlite3_stmt *st, int i, bool has, double v)
+{
+	if (has)
+		sqlite3_bind_double(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int repo__insert_rollup(struct profile_repo *repo, const struct rollup *r)
+{
+	sqlite3_stmt *st = repo->st[ST_ROLLUP_INSERT];
+	int i = 1, rc;
+
+	sqlite3_bind_int64(st, i++, r->session_id);
+	repo__bind_text(st, i++, r->process_name);
+	repo__bind_text(st, i++, r->second);
+	sqlite3_bind_int64(st, i++, r->invocations);
+	sqlite3_bind_int64(st, i++, r->completed);
+	sqlite3_bind_int64(st, i++, r->unwound);
+	sqlite3_bind_int64(st, i++, r->exited);
+	for (int c = 0; c < PROFILE_NCOLS; c++) {
+		if (!profile_columns[c].metric)
+			continue;
+		bind_real_or_null(st, i++, r->has[c], r->sum[c]);
+		bind_real_or_null(st, i++, r->has[c], r->max[c]);
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : repo__fail(repo, rc, "cannot add a rollup");
+}
+
+int64_t profile_repo__rolled_up(struct profile_repo *repo, int64_t session_id,
+				const char *process_name)
+{
+	sqlite3_stmt *st;
+	int err;
+
+	if (!repo || session_id < 0)
+		return -EINVAL;
+	err = repo__need(repo, ST_ROLLED_UP);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	st = repo->st[ST_ROLLED_UP];
+	sqlite3_bind_int64(st, 1, session_id);
+	repo__bind_text(st, 2, process_name);
+	return repo__scalar(repo, ST_ROLLED_UP, "cannot read rollups");
+}
