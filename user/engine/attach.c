@@ -29,6 +29,7 @@
 
 #include "taskprof.h"
 #include "taskprof.skel.h"
+#include "base/file_id.h"
 #include "base/log.h"
 #include "elf/elf_file.h"
 #include "engine/uprobe_multi.h"
@@ -40,8 +41,7 @@
 struct group {
 	enum tp_prog prog;
 	uint32_t task;      /* an entry group's task, else NO_TASK */
-	dev_t dev;
-	ino_t ino;
+	struct file_id file;
 	char *path;
 	uint64_t *offs;
 	uint64_t *cookies;
@@ -115,7 +115,7 @@ static uint32_t task_of(const struct uprobe_req *r)
 
 static bool same_group(const struct group *g, const struct uprobe_req *r, dev_t dev, ino_t ino)
 {
-	return g->prog == r->prog && g->task == task_of(r) && g->dev == dev && g->ino == ino;
+	return g->prog == r->prog && g->task == task_of(r) && file_id__eq(&g->file, dev, ino);
 }
 
 static int push(struct group **v, size_t *n, const struct group *g)
@@ -132,8 +132,8 @@ static int push(struct group **v, size_t *n, const struct group *g)
 /* Adds r to its group in the list, or starts the group. */
 static int add_req(struct group **v, size_t *n, const struct uprobe_req *r, dev_t dev, ino_t ino)
 {
-	struct group *g = NULL, fresh = { .prog = r->prog, .task = task_of(r), .dev = dev,
-					  .ino = ino, .fd = -1 };
+	struct group *g = NULL, fresh = { .prog = r->prog, .task = task_of(r), .file = { dev, ino },
+					  .fd = -1 };
 	uint64_t *o, *c;
 
 	for (size_t i = 0; i < *n && !g; i++)
@@ -271,7 +271,7 @@ static int drop_groups(struct attacher *a, bool entry, const struct attacher_syn
 		struct group *g = &a->g[i];
 
 		if (!g->wanted && (g->prog == TP_PROG_ENTER) == entry &&
-		    !(s && s->keep && s->keep(s->ctx, g->dev, g->ino, g->task))) {
+		    !(s && s->keep && s->keep(s->ctx, g->file.dev, g->file.ino, g->task))) {
 			if (g->task != NO_TASK && s && s->retire) {
 				s->retire(s->ctx, g->task);
 				retired[(*nretired)++] = g->task;
@@ -328,8 +328,8 @@ int attacher__sync(struct attacher *a, const struct plan *p, const struct attach
 		a->g[i].wanted = false;
 		for (size_t k = 0; k < nwant && !err; k++)
 			if (!want[k].wanted && a->g[i].prog == want[k].prog &&
-			    a->g[i].task == want[k].task && a->g[i].dev == want[k].dev &&
-			    a->g[i].ino == want[k].ino && same_probes(&a->g[i], &want[k]))
+			    a->g[i].task == want[k].task && a->g[i].file.dev == want[k].file.dev &&
+			    a->g[i].file.ino == want[k].file.ino && same_probes(&a->g[i], &want[k]))
 				a->g[i].wanted = want[k].wanted = true;
 	}
 	if (!err)
@@ -363,7 +363,7 @@ int attacher__drop_file(struct attacher *a, dev_t dev, ino_t ino, const struct a
 	if (!retired)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->ng; i++)
-		a->g[i].wanted = a->g[i].dev != dev || a->g[i].ino != ino;
+		a->g[i].wanted = !file_id__eq(&a->g[i].file, dev, ino);
 
 	err = drop_groups(a, true, &only_retire, retired, &nretired);
 	if (!err)

@@ -60,7 +60,7 @@ static int watch(struct watched_file **v, size_t *n, const char *path, int fd)
 	if (!nv)
 		return -ENOMEM;
 	*v = nv;
-	nv[*n] = (struct watched_file){ .path = strdup(path), .dev = st.st_dev, .ino = st.st_ino,
+	nv[*n] = (struct watched_file){ .path = strdup(path), .id = { st.st_dev, st.st_ino },
 					.mtime_ns = st.st_mtim.tv_sec * 1000000000LL +
 						    st.st_mtim.tv_nsec,
 					.size = st.st_size, .probed = fd >= 0 };
@@ -273,7 +273,7 @@ static bool same_file(const struct watched_file *w)
 {
 	struct stat st;
 
-	return !stat(w->path, &st) && st.st_dev == w->dev && st.st_ino == w->ino &&
+	return !stat(w->path, &st) && file_id__eq(&w->id, st.st_dev, st.st_ino) &&
 	       st.st_size == w->size &&
 	       st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec == w->mtime_ns;
 }

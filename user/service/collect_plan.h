@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/file_id.h"
+
 struct collect_config;
 struct plan;
 struct task_table;
@@ -18,8 +20,7 @@ struct task_table;
 /* One file a task's binary names now, as the plan read it. */
 struct watched_file {
 	char *path;
-	dev_t dev;
-	ino_t ino;
+	struct file_id id;
 	int64_t mtime_ns;
 	off_t size;
 	bool probed;            /* holds probes (else only matched) */

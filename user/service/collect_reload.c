@@ -52,7 +52,7 @@ static struct file_id *probed_ids(const struct collector *c, size_t *which, size
 	for (size_t i = 0; ids && i < c->nfiles; i++)
 		if (c->files[i].probed) {
 			which[*n] = i;
-			ids[(*n)++] = (struct file_id){ c->files[i].dev, c->files[i].ino };
+			ids[(*n)++] = c->files[i].id;
 		}
 	return ids;
 }
@@ -139,7 +139,7 @@ int collector__store_config(struct collector *c)
 static bool in_ids(const struct file_id *v, size_t n, dev_t dev, ino_t ino)
 {
 	for (size_t i = 0; i < n; i++)
-		if (v[i].dev == dev && v[i].ino == ino)
+		if (file_id__eq(&v[i], dev, ino))
 			return true;
 	return false;
 }
@@ -178,15 +178,15 @@ static void note_gone(struct collector *c, const struct watched_file *old, size_
 		bool still = false;
 
 		for (size_t k = 0; k < c->nfiles && !still; k++)
-			still = c->files[k].probed && c->files[k].dev == old[i].dev &&
-				c->files[k].ino == old[i].ino;
-		if (!old[i].probed || still || in_ids(c->gone, c->ngone, old[i].dev, old[i].ino))
+			still = c->files[k].probed &&
+				file_id__eq(&c->files[k].id, old[i].id.dev, old[i].id.ino);
+		if (!old[i].probed || still || in_ids(c->gone, c->ngone, old[i].id.dev, old[i].id.ino))
 			continue;
 		nv = realloc(c->gone, (c->ngone + 1) * sizeof(*nv));
 		if (!nv)
 			return; /* then its probes go now: safe, only less coverage */
 		c->gone = nv;
-		c->gone[c->ngone++] = (struct file_id){ old[i].dev, old[i].ino };
+		c->gone[c->ngone++] = old[i].id;
 	}
 }
 
@@ -342,7 +342,7 @@ static void written(struct collector *c, int wd)
 			continue;
 		tp_warn("collect: %s is being rewritten in place: its probes are off until it is "
 			"written", c->files[i].path);
-		engine__drop_file(c->engine, c->files[i].dev, c->files[i].ino, &s);
+		engine__drop_file(c->engine, c->files[i].id.dev, c->files[i].id.ino, &s);
 		c->files[i].probed = false;
 		c->plan_dirty = true; /* the running plan's offsets for it are void */
 	}
