@@ -41,6 +41,14 @@ struct timeline {
 	size_t bad;              /* rows whose start time could not be read */
 };
 
+/* The timeline's status digit: an index into TP.STATUS (report/report_fmt.js). */
+static char status_digit(const char *status)
+{
+	int st = profile_status__parse(status);
+
+	return st == PROFILE_COMPLETED ? '0' : st == PROFILE_UNWOUND ? '1' : '2';
+}
+
 static void write_sessions(FILE *f, const struct report_input *in)
 {
 	fputs(",\"sessions\":[", f);
@@ -169,8 +177,7 @@ static void write_timeline(FILE *f, const struct report_input *in, struct timeli
 	TIMELINE_COLUMN(f, t, in, "dur_us", fprintf(f, "%lld", (long long)e->dur));
 	TIMELINE_COLUMN(f, t, in, "runtime", json__num(f, p->runtime_seconds, 7));
 	TIMELINE_COLUMN(f, t, in, "status",
-			fputc(!p->status || !strcmp(p->status, "completed") ? '0' :
-			      !strcmp(p->status, "unwound") ? '1' : '2', f));
+			fputc(status_digit(p->status), f));
 	TIMELINE_COLUMN(f, t, in, "id", fprintf(f, "%lld", (long long)p->id));
 	TIMELINE_COLUMN(f, t, in, "cpu_user", json__num(f, p->cpu_user_seconds, 6));
 	TIMELINE_COLUMN(f, t, in, "cpu_system", json__num(f, p->cpu_system_seconds, 6));

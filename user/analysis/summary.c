@@ -96,10 +96,10 @@ static void summarize(const struct profile_list *l, const size_t *rows, size_t n
 	t->task = l->items[rows[0]].process_name;
 	for (size_t i = 0; i < n; i++) {
 		const struct profile *p = &l->items[rows[i]];
-		const char *st = p->status ? p->status : "completed";
+		int st = profile_status__parse(p->status);
 
-		v[!strcmp(st, "unwound") ? SUMMARY_unwound :
-		  !strcmp(st, "exited")  ? SUMMARY_exited : SUMMARY_completed]++;
+		v[st == PROFILE_UNWOUND ? SUMMARY_unwound :
+		  st == PROFILE_EXITED  ? SUMMARY_exited : SUMMARY_completed]++;
 		rt[i] = p->runtime_seconds;
 		v[SUMMARY_runtime_total] += p->runtime_seconds;
 		add_known(&user, p->cpu_user_seconds, p->runtime_seconds);

@@ -18,10 +18,11 @@
 #include "engine/ratelimit.h"
 #include "plan/plan.h"
 
-static const char *const status_names[] = {
-	[TP_COMPLETED] = "completed",
-	[TP_UNWOUND] = "unwound",
-	[TP_EXITED] = "exited",
+/* BPF's end of a frame (taskprof.h) as the status column says it */
+static const enum profile_status status_of[TP_NR_STATUS] = {
+	[TP_COMPLETED] = PROFILE_COMPLETED,
+	[TP_UNWOUND] = PROFILE_UNWOUND,
+	[TP_EXITED] = PROFILE_EXITED,
 };
 
 int agg__init(struct agg *a, size_t batch)
@@ -87,7 +88,8 @@ void agg__event_to_profile(const struct agg *a, const struct tp_event *e, struct
 	p->binary = t ? t->binary : NULL;
 	if (e->marker)
 		marker_names(a, e, p);
-	p->status = (char *)status_names[e->status < TP_NR_STATUS ? e->status : TP_EXITED];
+	p->status = (char *)profile_status__name(e->status < TP_NR_STATUS ? status_of[e->status]
+								 : PROFILE_EXITED);
 	p->approximate = (e->flags & TP_EV_END_APPROX) != 0;
 	tp_iso_time(e->start_ns + a->mono_to_real_ns, p->task_start_time,
 		    sizeof(p->task_start_time));

@@ -232,7 +232,7 @@ int status__print(const char *db)
 		tp_err("status: cannot read %s: %s", db, strerror(-err));
 		return 1;
 	}
-	running = !strcmp(cs.session_status, "running") && collect_lock__held(db);
+	running = session_status__parse(cs.session_status) == SESSION_RUNNING && collect_lock__held(db);
 	if (running && age_of(cs.updated_at) > STALE_S)
 		printf("collector running, but its last report is %.0f s old (it reports every "
 		       "2 s): it is stopped (SIGSTOP) or stuck; rows may be waiting: session %lld, "
@@ -241,7 +241,7 @@ int status__print(const char *db)
 	else if (running)
 		printf("collector running: session %lld, database %s, report of %s\n",
 		       (long long)cs.session_id, db, cs.updated_at);
-	else if (!strcmp(cs.session_status, "running"))
+	else if (session_status__parse(cs.session_status) == SESSION_RUNNING)
 		printf("collector NOT running: session %lld never ended (its collector, PID %lld, "
 		       "is gone: it was killed): its last report, of %s:\n", (long long)cs.session_id,
 		       (long long)cs.collector_pid, cs.updated_at);
