@@ -93,7 +93,8 @@ $(OBJ)/report_assets.o: $(OBJ)/report_assets.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # these include the generated skeleton
-$(OBJ)/user/engine/engine.o $(OBJ)/user/engine/attach.o $(OBJ)/user/engine/marker_names.o: $(SKEL)
+$(OBJ)/user/engine/engine.o $(OBJ)/user/engine/tracepoints.o $(OBJ)/user/engine/attach.o \
+	$(OBJ)/user/engine/marker_names.o: $(SKEL)
 $(OBJ)/user/plan/markers.o: ALL_CFLAGS += -DTP_LIBDIR='"$(PREFIX)/lib"'
 
 # the repository as a shared library, for the Python package to create

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * ELF files (libelf): their symbols, whether they are executables and
- * whether their code looks at its own stack, and from address to file
- * offset and bytes. Matching a user's query is symmatch.c's; libraries,
- * libs.c's.
+ * ELF files (libelf): symbols, executable or not, whether the code looks at
+ * its own stack, address to file offset and bytes. Queries: elf_find.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +23,7 @@
  * Whether code looks at its own stack: unwinds it (C++ exceptions, Rust
  * panics, -fexceptions cleanups), walks it (backtrace, libunwind) or records
  * it (sanitizers). A hijacked return address would show there, so such
- * images get no uretprobes (user/plan.c), but on leaves, which nothing
+ * images get no uretprobes (plan/image.c), but on leaves, which nothing
  * they run can walk past: unless the image walks stacks (a signal handler
  * may call backtrace() during a leaf), handles signals and unwinds (a
  * handler may throw, with -fnon-call-exceptions), or loads code the
@@ -400,6 +398,3 @@ int elf_file__read(const struct elf_file *ef, uint64_t vaddr, void *buf, size_t 
 		return -EIO;
 	return 0;
 }
-
-/* --- libraries ------------------------------------------------------------- */
-

@@ -9,10 +9,7 @@
  * process would tax them all). Teardowns run in parallel: 64 links go in
  * about one grace period (~80 ms here), not 64.
  *
- * A link is one group: a program's probes in one file, and for entry
- * probes one task's. Groups are named by the file's inode, through the
- * descriptor the plan read it with, so the offsets always belong to the
- * bytes they were computed from even if the path is replaced meanwhile.
+ * A link is one group (probe_groups.h).
  */
 #include <errno.h>
 #include <limits.h>
@@ -26,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "engine/attach.h"
+#include "engine/probe_groups.h"
 
 #include "taskprof.h"
 #include "taskprof.skel.h"
@@ -36,23 +34,11 @@
 #include "plan/plan.h"
 
 #define MAX_CLOSERS 64
-#define NO_TASK UINT32_MAX
 
-struct group {
-	enum tp_prog prog;
-	uint32_t task;      /* an entry group's task, else NO_TASK */
-	struct file_id file;
-	char *path;
-	uint64_t *offs;
-	uint64_t *cookies;
-	size_t n;
-	int fd;             /* the link, or -1 */
-	bool wanted;        /* sync: the new plan has it too */
-};
 
 struct attacher {
 	struct taskprof_bpf *skel;
-	struct group *g;          /* multi-uprobe links */
+	struct probe_group *g;          /* multi-uprobe links */
 	size_t ng;
 	struct bpf_link **links;  /* per-process perf-event uprobes */
 	size_t nlinks;
@@ -101,96 +87,7 @@ struct attacher *attacher__new(struct taskprof_bpf *skel)
 	return a;
 }
 
-static void group__fini(struct group *g)
-{
-	free(g->path);
-	free(g->offs);
-	free(g->cookies);
-}
-
-static uint32_t task_of(const struct uprobe_req *r)
-{
-	return r->prog == TP_PROG_ENTER ? TP_COOKIE_TASK(r->cookie) : NO_TASK;
-}
-
-static bool same_group(const struct group *g, const struct uprobe_req *r, dev_t dev, ino_t ino)
-{
-	return g->prog == r->prog && g->task == task_of(r) && file_id__eq(&g->file, dev, ino);
-}
-
-static int push(struct group **v, size_t *n, const struct group *g)
-{
-	struct group *nv = realloc(*v, (*n + 1) * sizeof(*nv));
-
-	if (!nv)
-		return -ENOMEM;
-	nv[(*n)++] = *g;
-	*v = nv;
-	return 0;
-}
-
-/* Adds r to its group in the list, or starts the group. */
-static int add_req(struct group **v, size_t *n, const struct uprobe_req *r, dev_t dev, ino_t ino)
-{
-	struct group *g = NULL, fresh = { .prog = r->prog, .task = task_of(r), .file = { dev, ino },
-					  .fd = -1 };
-	uint64_t *o, *c;
-
-	for (size_t i = 0; i < *n && !g; i++)
-		if (same_group(&(*v)[i], r, dev, ino))
-			g = &(*v)[i];
-	if (!g) {
-		fresh.path = strdup(r->path);
-		if (!fresh.path || push(v, n, &fresh)) {
-			free(fresh.path);
-			return -ENOMEM;
-		}
-		g = &(*v)[*n - 1];
-	}
-	o = realloc(g->offs, (g->n + 1) * sizeof(*o));
-	if (o)
-		g->offs = o;
-	c = o ? realloc(g->cookies, (g->n + 1) * sizeof(*c)) : NULL;
-	if (!c)
-		return -ENOMEM;
-	g->cookies = c;
-	g->offs[g->n] = r->offset;
-	g->cookies[g->n++] = r->cookie;
-	return 0;
-}
-
-/* The plan as groups, each named by the inode its file was read from. */
-static int plan_groups(const struct plan *p, struct group **out, size_t *n)
-{
-	int err = 0;
-
-	*out = NULL;
-	*n = 0;
-	for (size_t i = 0; i < p->n && !err; i++) {
-		const struct uprobe_req *r = &p->v[i];
-		struct elf_file *ef = NULL;
-		struct stat st;
-
-		if (r->prog == TP_PROG_ALLOC)
-			continue; /* per process: attacher__attach_allocs */
-		for (size_t k = 0; k < p->nelves && !ef; k++)
-			if (!strcmp(p->elves[k]->path, r->path))
-				ef = p->elves[k];
-		if (!ef || fstat(ef->fd, &st))
-			err = -ENOENT;
-		else
-			err = add_req(out, n, r, st.st_dev, st.st_ino);
-	}
-	return err;
-}
-
-static bool same_probes(const struct group *a, const struct group *b)
-{
-	return a->n == b->n && !memcmp(a->offs, b->offs, a->n * sizeof(*a->offs)) &&
-	       !memcmp(a->cookies, b->cookies, a->n * sizeof(*a->cookies));
-}
-
-static int attach_group(struct attacher *a, struct group *g, const struct plan *p)
+static int attach_group(struct attacher *a, struct probe_group *g, const struct plan *p)
 {
 	char fdpath[PATH_MAX];
 	int fd;
@@ -268,7 +165,7 @@ static int drop_groups(struct attacher *a, bool entry, const struct attacher_syn
 	if (!fds)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->ng; i++) {
-		struct group *g = &a->g[i];
+		struct probe_group *g = &a->g[i];
 
 		if (!g->wanted && (g->prog == TP_PROG_ENTER) == entry &&
 		    !(s && s->keep && s->keep(s->ctx, g->file.dev, g->file.ino, g->task))) {
@@ -277,7 +174,7 @@ static int drop_groups(struct attacher *a, bool entry, const struct attacher_syn
 				retired[(*nretired)++] = g->task;
 			}
 			fds[n++] = g->fd;
-			group__fini(g);
+			probe_group__fini(g);
 			continue;
 		}
 		a->g[k++] = *g;
@@ -288,18 +185,18 @@ static int drop_groups(struct attacher *a, bool entry, const struct attacher_syn
 	return 0;
 }
 
-static int add_groups(struct attacher *a, struct group *want, size_t nwant, bool entry,
+static int add_groups(struct attacher *a, struct probe_group *want, size_t nwant, bool entry,
 		      const struct plan *p)
 {
 	int err = 0;
 
 	for (size_t i = 0; i < nwant && !err; i++) {
-		struct group *g = &want[i];
+		struct probe_group *g = &want[i];
 
 		if (g->wanted || (g->prog == TP_PROG_ENTER) != entry)
 			continue; /* already attached, or not this phase's */
 		err = attach_group(a, g, p);
-		if (!err && (err = push(&a->g, &a->ng, g))) {
+		if (!err && (err = probe_groups__push(&a->g, &a->ng, g))) {
 			close(g->fd);
 			g->fd = -1;
 		}
@@ -318,18 +215,18 @@ static int add_groups(struct attacher *a, struct group *want, size_t nwant, bool
  */
 int attacher__sync(struct attacher *a, const struct plan *p, const struct attacher_sync *s)
 {
-	struct group *want = NULL;
+	struct probe_group *want = NULL;
 	uint32_t *retired = calloc(a->ng + 1, sizeof(*retired));
 	size_t nwant = 0, nretired = 0;
 	int err;
 
-	err = retired ? plan_groups(p, &want, &nwant) : -ENOMEM;
+	err = retired ? probe_groups__of_plan(p, &want, &nwant) : -ENOMEM;
 	for (size_t i = 0; i < a->ng; i++) {
 		a->g[i].wanted = false;
 		for (size_t k = 0; k < nwant && !err; k++)
 			if (!want[k].wanted && a->g[i].prog == want[k].prog &&
 			    a->g[i].task == want[k].task && a->g[i].file.dev == want[k].file.dev &&
-			    a->g[i].file.ino == want[k].file.ino && same_probes(&a->g[i], &want[k]))
+			    a->g[i].file.ino == want[k].file.ino && probe_group__same_probes(&a->g[i], &want[k]))
 				a->g[i].wanted = want[k].wanted = true;
 	}
 	if (!err)
@@ -345,7 +242,7 @@ int attacher__sync(struct attacher *a, const struct plan *p, const struct attach
 		s->retire(s->ctx, retired[i]);
 	for (size_t i = 0; i < nwant; i++)
 		if (want[i].fd < 0)
-			group__fini(&want[i]); /* the attacher did not take it */
+			probe_group__fini(&want[i]); /* the attacher did not take it */
 	free(want);
 	free(retired);
 	return err;
@@ -434,7 +331,7 @@ void attacher__free(struct attacher *a)
 		close_all(fds, fds ? n : 0, entry ? NULL : a->links, entry ? 0 : a->nlinks);
 	}
 	for (size_t i = 0; i < a->ng; i++)
-		group__fini(&a->g[i]);
+		probe_group__fini(&a->g[i]);
 	free(fds);
 	free(a->g);
 	free(a->links);

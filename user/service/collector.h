@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The collector's state, shared by the files of service/ that run it:
- * collect.c (its phases), collect_reload.c (SIGHUP, files that change),
- * collect_tick.c (the 2 s tick, processes), collect_status.c (status).
+ * collect.c (its phases), collect_reload.c (SIGHUP, files that change, the
+ * 2 s tick), collect_procs.c (the processes covered), collect_status.c
+ * (the status report).
  * Private to service/.
  */
 #ifndef TP_SERVICE_COLLECTOR_H

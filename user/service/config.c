@@ -21,6 +21,7 @@
 #include <ini.h>
 
 #include "service/config.h"
+#include "service/config_file.h"
 
 #include "taskprof.h"
 #include "plan/probeplan.h"
@@ -237,34 +238,6 @@ static int on_pair(void *user, const char *section, const char *key, const char 
 	return 0;
 }
 
-/* The file, if it is a regular one: a FIFO would block the collector. */
-static FILE *open_regular(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
-	FILE *f;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st)) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = S_ISDIR(st.st_mode) ? EISDIR : ENOEXEC; /* ENOEXEC: said as below */
-		return NULL;
-	}
-	fcntl(fd, F_SETFL, 0); /* back to blocking reads, of a regular file */
-	f = fdopen(fd, "r");
-	if (!f)
-		close(fd);
-	return f;
-}
-
 /* What no single line shows: required keys, the group, at least one task. */
 static void check_whole(struct parse *ps)
 {
@@ -306,31 +279,6 @@ static void check_whole(struct parse *ps)
 		fail(ps, "database '%s' must be an absolute path", c->database);
 }
 
-/* The whole file, for the session row: what the collector ran with. */
-static char *slurp(FILE *f)
-{
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	do {
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap + 65536);
-
-			if (!nb) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-	} while (n > 0);
-	buf[len] = 0;
-	rewind(f);
-	return buf;
-}
-
 struct collect_config *collect_config__load(const char *path, char **text, char *err,
 					    size_t errlen)
 {
@@ -341,14 +289,14 @@ struct collect_config *collect_config__load(const char *path, char **text, char 
 	if (text)
 		*text = NULL;
 	ps.c = calloc(1, sizeof(*ps.c));
-	ps.f = open_regular(path);
+	ps.f = config_file__open(path);
 	if (!ps.c || !ps.f) {
 		snprintf(err, errlen, "config: cannot read %s: %s%s", path,
 			 errno == ENOEXEC ? "not a regular file" : strerror(errno),
 			 strcmp(path, TP_COLLECT_CONF) ? "" : ": write it, or give --config FILE");
 		goto fail;
 	}
-	if (text && !(*text = slurp(ps.f))) {
+	if (text && !(*text = config_file__slurp(ps.f))) {
 		snprintf(err, errlen, "config: cannot read %s: %s", path, strerror(ENOMEM));
 		goto fail;
 	}
