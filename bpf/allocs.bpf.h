@@ -3,9 +3,18 @@
  * Allocation counting (--allocs): uprobes on the malloc family, placed per
  * process by the collector, since a probe on libc's malloc for every
  * process on the machine would tax all of them.
+ *
+ * Provides the program tp_alloc and the map alloc_vma (which procs.bpf.h
+ * empties at exec and exit). Relies on state.bpf.h (thread_of).
  */
 #ifndef TP_ALLOCS_BPF_H
 #define TP_ALLOCS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "taskprof.h"
+#include "state.bpf.h"
 
 struct vma_range {
 	__u64 start;

@@ -5,11 +5,23 @@
  *
  * CPU is the kernel's own per-task accounting, the same that getrusage
  * reports. sum_exec_runtime of a running task lags by up to a tick (see
- * cpu_now for what is added to it). IO wait is counted at context switches
- * (iowait.bpf.h): delay accounting's blkio_delay is wrong on 6.18.
+ * cpu_now for what is added to it). IO wait is the thread's own count,
+ * kept at context switches from in_iowait (iowait.bpf.h).
+ *
+ * Provides the program tp_calibrate, and for the others snapshot (a
+ * frame's counters at entry, at exit, at a cut), desc_add, charge_owner,
+ * charge_live_threads and allocs_counted. Relies on state.bpf.h (threads,
+ * inv_desc, tracked, stat_inc) and kernel.bpf.h (lookup_or_init).
  */
 #ifndef TP_COUNTERS_BPF_H
 #define TP_COUNTERS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "taskprof.h"
+#include "kernel.bpf.h"
+#include "state.bpf.h"
 
 /*
  * The on-CPU time of t up to now. The scheduler adds to sum_exec_runtime
@@ -23,8 +35,9 @@
  * to sched_clock (the runqueue is found through se.cfs_rq, which needs
  * CONFIG_FAIR_GROUP_SCHED; without it the two clocks are taken as one,
  * which they are unless IRQ or steal time is accounted; `runqueues` is
- * not in kallsyms without CONFIG_KALLSYMS_ALL, so __ksym cannot reach it), which runs apart from bpf_ktime_get_ns by an offset only
- * NTP's slew moves. That offset is learned per CPU as the least gap seen:
+ * not in kallsyms without CONFIG_KALLSYMS_ALL, so __ksym cannot reach it),
+ * which runs apart from bpf_ktime_get_ns by an offset only NTP's slew
+ * moves. That offset is learned per CPU as the least gap seen:
  * a task just scheduled in shows it exactly; the estimate rises by 50 ppm
  * of elapsed time so it follows a slew. What is added never exceeds the
  * gap seen, so an estimate too high only adds too little, as before.
@@ -201,7 +214,7 @@ static __always_inline void charge_owner(struct thread_state *ts, struct task_st
 			continue;
 		d = v - ts->charged[i];
 		/* a thread's CPU and IO wait fit in its life, as a frame's
-		 * own do in its span (frames.bpf.h, emit) */
+		 * own do in its span (emit.bpf.h, emit) */
 		if ((i == TP_CPU_NS || i == TP_IOWAIT_NS) && d > life)
 			d = life;
 		ts->charged[i] = v;

@@ -9,9 +9,21 @@
  * These uprobes are on the runtime's own functions (libgcc_s, libc) for
  * every process that maps them; they cost a trap only where a program
  * throws or jumps, and act only for threads with taskprof state.
+ *
+ * Provides the programs tp_raise, tp_forced and tp_jump. Relies on
+ * frames.bpf.h (reap_dead), counters.bpf.h (snapshot) and state.bpf.h (the
+ * thread's frames and cut fields).
  */
 #ifndef TP_CUTS_BPF_H
 #define TP_CUTS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "taskprof.h"
+#include "state.bpf.h"
+#include "counters.bpf.h"
+#include "frames.bpf.h"
 
 /* Every frame still open is alive now: note what its return slot holds. */
 struct note_ctx {

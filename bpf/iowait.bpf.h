@@ -15,9 +15,22 @@
  * older start or from boot; not verified (lockdown forbids turning the
  * feature off). It also needed kernel.task_delayacct on when a thread was
  * made.
+ *
+ * Provides the program tp_switch; the count it keeps, thread_state's
+ * ctr[TP_IOWAIT_NS], counters.bpf.h reads. Relies on counters.bpf.h
+ * (charge_owner), state.bpf.h (thread_of) and kernel.bpf.h (TP_TASK_DEAD).
  */
 #ifndef TP_IOWAIT_BPF_H
 #define TP_IOWAIT_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "taskprof.h"
+#include "kernel.bpf.h"
+#include "state.bpf.h"
+#include "counters.bpf.h"
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tp_switch, bool preempt, struct task_struct *prev, struct task_struct *next,

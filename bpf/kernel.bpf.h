@@ -21,9 +21,18 @@
  *   sends, in the exiting task, after exit_mm (long-standing);
  * - task storage with BPF_F_NO_PREALLOC (5.11), bpf_loop (5.17),
  *   bpf_find_vma (5.17), multi-uprobe links (6.6).
+ *
+ * Provides the kernel's constants the programs test (TP_TASK_DEAD,
+ * TP_PF_EXITING, AF_INET*, MSG_PEEK), readers of its structures (rss_of,
+ * hiwater_of, mm_id_of, user_sp_of) and lookup_or_init. The bottom layer:
+ * relies on vmlinux.h and libbpf's headers only.
  */
 #ifndef TP_KERNEL_BPF_H
 #define TP_KERNEL_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 /* task->__state of a task switched out for the last time (include/linux/sched.h) */
 #define TP_TASK_DEAD 0x80

@@ -8,9 +8,23 @@
  * top (coroutines interleave): it is emitted then and the frames above it
  * move down a place, so staggered coroutines never pile up toward the
  * depth limit. And Python's exceptions, counted once each.
+ *
+ * Provides the programs tp_mark_begin, tp_mark_end, tp_py_raise and
+ * tp_py_frame, the maps marker_names and marker_ids and the global
+ * marker_any. Relies on frames.bpf.h (thread_enter, open_frame, closing),
+ * emit.bpf.h (a region's record when it ends below the top) and
+ * state.bpf.h (cfg, tgids, the thread's frames, events).
  */
 #ifndef TP_MARKERS_BPF_H
 #define TP_MARKERS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "taskprof.h"
+#include "state.bpf.h"
+#include "emit.bpf.h"
+#include "frames.bpf.h"
 
 /* Declared marker names: their task indexes (user space fills it). */
 struct {

@@ -4,9 +4,22 @@
  * even if it freed the memory before returning. Each open invocation holds
  * a slot in its mm's entry; rss_stat, which fires on every change of the
  * counters, raises the maximum of every held slot.
+ *
+ * Provides the program tp_rss and the mm_hint array, and for the others
+ * mempeak_track and mempeak_untrack (a process's entry, at its first frame,
+ * its exec and its exit) and slot_open and slot_close (a frame's slot).
+ * Relies on state.bpf.h (mm_peaks, mm_index, free_peaks) and kernel.bpf.h
+ * (rss_of, mm_id_of).
  */
 #ifndef TP_MEMPEAK_BPF_H
 #define TP_MEMPEAK_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "taskprof.h"
+#include "kernel.bpf.h"
+#include "state.bpf.h"
 
 /*
  * rss_stat fires on every change of any process's RSS counters, page faults

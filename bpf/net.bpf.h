@@ -1,7 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Network bytes: what the thread sent and received on IPv4 and IPv6 sockets. */
+/*
+ * Network bytes: what the thread sent and received on IPv4 and IPv6 sockets.
+ *
+ * Provides the programs tp_send and tp_recv; the counts they keep,
+ * thread_state's ctr[TP_NET_TX] and ctr[TP_NET_RX], counters.bpf.h reads.
+ * Relies on state.bpf.h (thread_of) and kernel.bpf.h (AF_INET*, MSG_PEEK).
+ */
 #ifndef TP_NET_BPF_H
 #define TP_NET_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "taskprof.h"
+#include "kernel.bpf.h"
+#include "state.bpf.h"
 
 static __always_inline void count_net(struct sock *sk, int ret, int idx)
 {

@@ -4,9 +4,27 @@
  * from their fork, before they run; threads and processes an invocation
  * starts charge it what they did when they exit (and when their parent is
  * told); frames still open at exit or exec are closed.
+ *
+ * Provides the programs tp_fork, tp_exit, tp_notify, tp_exec and the task
+ * iterator count_open. Relies on frames.bpf.h (close_frames, ask_rss),
+ * counters.bpf.h (charge_owner), mempeak.bpf.h (mempeak_untrack),
+ * allocs.bpf.h (alloc_vma), state.bpf.h (tgids, threads, inv_desc,
+ * task_files) and kernel.bpf.h (lookup_or_init, user_sp_of).
  */
 #ifndef TP_PROCS_BPF_H
 #define TP_PROCS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "taskprof.h"
+#include "kernel.bpf.h"
+#include "state.bpf.h"
+#include "counters.bpf.h"
+#include "mempeak.bpf.h"
+#include "frames.bpf.h"
+#include "allocs.bpf.h"
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(tp_fork, struct task_struct *parent, struct task_struct *child)

@@ -1,11 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The BPF side's state: per thread (open frames, counters), per tracked
- * process, per memory peak, and the loss counters. Maps only; the code that
- * uses them is in the other *.bpf.h files.
+ * process, per memory peak, and the loss counters. Maps and their accessors
+ * only; the code that acts on them is in the other *.bpf.h files.
+ *
+ * Provides the configuration (cfg, task_gen, rss_on, rss_wanted), the maps
+ * (threads, tgids, inv_desc, deep_frames, mm_peaks, mm_index, free_peaks,
+ * task_files, stats, events), struct frame, thread_state, desc and mm_peak,
+ * and their accessors: stat_inc, tracked, thread_of, thread_new, frame_at,
+ * frame_top, deep_key. Relies on taskprof.h (the wire types and limits) and
+ * kernel.bpf.h (lookup_or_init).
  */
 #ifndef TP_STATE_BPF_H
 #define TP_STATE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "taskprof.h"
+#include "kernel.bpf.h"
 
 const volatile struct tp_config cfg = {};
 

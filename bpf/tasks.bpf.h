@@ -2,34 +2,23 @@
 /*
  * Probes on the declared tasks: one at entry, and at return a uretprobe,
  * uprobes on the function's ret instructions, or uprobes at the sites its
- * callers resume at (user/plan.c chooses). They are attached to the file, for every process that maps it,
- * and act only in tracked processes.
+ * callers resume at (user/plan.c chooses). They are attached to the file,
+ * for every process that maps it, and act only in tracked processes.
+ *
+ * Provides the programs tp_enter, tp_ret, tp_uret, tp_site, tp_tail,
+ * tp_resume and tp_landed, and the map sites_asked. Relies on frames.bpf.h
+ * (opening, closing and reaping frames) and state.bpf.h (the thread's
+ * frames, events).
  */
 #ifndef TP_TASKS_BPF_H
 #define TP_TASKS_BPF_H
 
-/* The thread's state, created with its first frame if its process is tracked. */
-static __always_inline struct thread_state *thread_enter(struct task_struct *t)
-{
-	struct thread_state *ts = thread_of(t);
-	__u64 mm_key = (__u64)t->mm;
-	struct tp_proc *p;
-
-	if (ts && ts->mm_key == mm_key)
-		return ts;
-	/* first task of this thread, or the first after an exec: is it ours? */
-	p = tracked();
-	if (!p)
-		return NULL;
-	if (!ts)
-		ts = thread_new(t);
-	if (!ts)
-		return NULL;
-	mempeak_track(p, t->mm);
-	ts->mm_key = mm_key;
-	ts->mm_idx = p->mm_idx;
-	return ts;
-}
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "taskprof.h"
+#include "state.bpf.h"
+#include "frames.bpf.h"
 
 /*
  * A call at the SP of a frame that left by a tail call no probe followed
