@@ -28,7 +28,7 @@
 /*
  * Default ring buffer, MiB; --ringbuf-mb overrides it before load. Small
  * enough to stay in the caches: each event written into memory no cache
- * held cost ~300 ns more (tp_uret 330-430 ns a call with 8 MiB, 530 with
+ * held cost ~300 ns more (tp_ret as a uretprobe 330-430 ns a call with 8 MiB, 530 with
  * 16, 600-790 with 32 and 64; bpf_stats, 6.18, 32 MiB of L3), while the
  * reader empties it every few ms.
  */
@@ -87,6 +87,10 @@ enum tp_stat {
 /* Return-site probe cookie: the returning frame's slot is SP + (s32)cookie;
  * ra_sp is SP at the return address minus SP at the probe (callsites.h). */
 #define TP_SITE_COOKIE(ra_sp) ((__u64)(__u32)((__s32)(ra_sp) - 8))
+/* Return probe cookies (tp_ret): the slot is SP + (s64)cookie; a uretprobe
+ * runs after the ret popped the return address. */
+#define TP_RET_COOKIE_INSN 0ULL
+#define TP_RET_COOKIE_URET ((__u64)-8LL)
 /*
  * Returns a thread may have pending in uretprobes: the kernel hijacks no
  * more (MAX_URETPROBE_DEPTH, include/linux/uprobes.h, 64 since 2.6.39 and

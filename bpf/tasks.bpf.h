@@ -5,7 +5,7 @@
  * callers resume at (user/plan.c chooses). They are attached to the file,
  * for every process that maps it, and act only in tracked processes.
  *
- * Provides the programs tp_enter, tp_ret, tp_uret, tp_site, tp_tail,
+ * Provides the programs tp_enter, tp_ret (ret and uretprobe), tp_site, tp_tail,
  * tp_resume and tp_landed, and the map sites_asked. Relies on frames.bpf.h
  * (opening, closing and reaping frames) and state.bpf.h (the thread's
  * frames, events).
@@ -103,18 +103,17 @@ static __always_inline int returned(__u64 slot, bool check_slots)
 	return 0;
 }
 
-/* uprobe on a ret instruction: SP points at the return address */
+/*
+ * A task's return, seen where SP is the cookie's distance from the slot
+ * its return address was in: 0 at a ret instruction (SP points at it), and
+ * TP_RET_COOKIE_URET (-8) for a uretprobe, which runs after the pop. The
+ * same program serves both links (a multi-uprobe link's return flag is
+ * the link's, not the program's).
+ */
 SEC("uprobe")
 int BPF_KPROBE(tp_ret)
 {
-	return returned(PT_REGS_SP(ctx), false);
-}
-
-/* uretprobe: the return address has been popped */
-SEC("uretprobe")
-int BPF_KRETPROBE(tp_uret)
-{
-	return returned(PT_REGS_SP(ctx) - 8, false);
+	return returned(PT_REGS_SP(ctx) + (__s64)bpf_get_attach_cookie(ctx), false);
 }
 
 /*

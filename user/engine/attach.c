@@ -49,7 +49,7 @@ static struct bpf_program *prog_of(struct taskprof_bpf *skel, enum tp_prog prog)
 	switch (prog) {
 	case TP_PROG_ENTER: return skel->progs.tp_enter;
 	case TP_PROG_RET: return skel->progs.tp_ret;
-	case TP_PROG_URET: return skel->progs.tp_uret;
+	case TP_PROG_URET: return skel->progs.tp_ret; /* the link says return */
 	case TP_PROG_SITE: return skel->progs.tp_site;
 	case TP_PROG_LANDED: return skel->progs.tp_landed;
 	case TP_PROG_TAIL: return skel->progs.tp_tail;

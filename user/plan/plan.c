@@ -113,7 +113,7 @@ static int add_rets(struct plan *p, struct elf_file *ef, const uint64_t *rets, s
 		uint64_t off;
 
 		if (!elf_file__offset(ef, rets[k], &off))
-			err = plan__add(p, TP_PROG_RET, ef->path, off, 0);
+			err = plan__add(p, TP_PROG_RET, ef->path, off, TP_RET_COOKIE_INSN);
 	}
 	return err;
 }
@@ -255,7 +255,7 @@ static int add_returns(struct plan *p, struct elf_file *ef, const struct elf_sym
 	case TP_RET_URETPROBE:
 		/* the uretprobe shares the entry's address so only one trap fires */
 		p->nuret++;
-		return plan__add(p, TP_PROG_URET, ef->path, entry_off, 0);
+		return plan__add(p, TP_PROG_URET, ef->path, entry_off, TP_RET_COOKIE_URET);
 	case TP_RET_SITES:
 		err = plan__add_sites(p, ef, c);
 		return err < 0 ? err : 0;

@@ -21,7 +21,7 @@ struct elf_sym;
 enum tp_prog {
 	TP_PROG_ENTER,   /* tp_enter: a task's entry */
 	TP_PROG_RET,     /* tp_ret: a ret instruction of a task */
-	TP_PROG_URET,    /* tp_uret: a task's return, as a uretprobe */
+	TP_PROG_URET,    /* tp_ret too, as a uretprobe (its cookie TP_RET_COOKIE_URET) */
 	TP_PROG_SITE,    /* tp_site: where a task's caller resumes */
 	TP_PROG_LANDED,  /* tp_landed: a landing pad of a task's caller */
 	TP_PROG_TAIL,    /* tp_tail: a jump that may leave a task (insn returns) */
