@@ -26,57 +26,9 @@
 
 #include "base/util.h"
 #include "elf/elf_file.h"
+#include "elf/x86insn.h"
 
 #define MAX_FUNC_BYTES (1 << 20)
-
-static bool emulated(const cs_insn *in)
-{
-	const uint8_t *b = in->bytes;
-
-	if (in->size == 1 && (b[0] == 0x90 || (b[0] >= 0x50 && b[0] <= 0x57)))
-		return true;
-	if (in->size == 2 && b[0] == 0x41 && b[1] >= 0x50 && b[1] <= 0x57)
-		return true;
-	if (b[0] == 0x0f && in->size >= 2 && b[1] == 0x1f)
-		return true; /* multi-byte nop */
-	if (b[0] == 0xe8 || b[0] == 0xe9 || b[0] == 0xeb || (b[0] >= 0x70 && b[0] <= 0x7f))
-		return true;
-	if (b[0] == 0x0f && in->size >= 2 && b[1] >= 0x80 && b[1] <= 0x8f)
-		return true;
-	return false;
-}
-
-static bool in_group(const cs_insn *in, uint8_t g)
-{
-	for (int i = 0; i < in->detail->groups_count; i++)
-		if (in->detail->groups[i] == g)
-			return true;
-	return false;
-}
-
-static bool writes_rsp(const cs_insn *in)
-{
-	for (int i = 0; i < in->detail->regs_write_count; i++)
-		if (in->detail->regs_write[i] == X86_REG_RSP)
-			return true;
-	for (int i = 0; i < in->detail->x86.op_count; i++) {
-		const cs_x86_op *op = &in->detail->x86.operands[i];
-
-		if (op->type == X86_OP_REG && op->reg == X86_REG_RSP && (op->access & CS_AC_WRITE))
-			return true;
-	}
-	return false;
-}
-
-/* Direct branch target, or 0 for an indirect one. */
-static uint64_t direct_target(const cs_insn *in)
-{
-	const cs_x86 *x = &in->detail->x86;
-
-	if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM)
-		return (uint64_t)x->operands[0].imm;
-	return 0;
-}
 
 static bool contains(const uint64_t *v, size_t n, uint64_t x)
 {
@@ -107,12 +59,12 @@ static int classify(const cs_insn *insn, size_t count, uint64_t start, uint64_t 
 		const cs_insn *in = &insn[i];
 		uint64_t t;
 
-		if (in_group(in, CS_GRP_RET)) {
+		if (x86insn__in_group(in, CS_GRP_RET)) {
 			err = tp_u64_push(&out->rets, &out->nrets, in->address);
-		} else if (in_group(in, CS_GRP_CALL)) {
+		} else if (x86insn__in_group(in, CS_GRP_CALL)) {
 			out->has_call = true;
-		} else if (in_group(in, CS_GRP_JUMP)) {
-			t = direct_target(in);
+		} else if (x86insn__in_group(in, CS_GRP_JUMP)) {
+			t = x86insn__direct_target(in);
 			if (t >= start && t < end)
 				err = tp_u64_push(targets, ntargets, t);
 			else if (t)
@@ -150,16 +102,16 @@ static void choose_entry(const cs_insn *insn, size_t count, const uint64_t *targ
 
 		if (i > 0 && contains(targets, ntargets, in->address))
 			break;
-		if (emulated(in)) {
+		if (x86insn__emulated(in)) {
 			out->entry_vaddr = in->address;
 			out->sp_adj = adj;
 			out->entry_emulated = true;
 			break;
 		}
-		if (in_group(in, CS_GRP_JUMP) || in_group(in, CS_GRP_CALL) ||
-		    in_group(in, CS_GRP_RET) || in_group(in, CS_GRP_INT))
+		if (x86insn__in_group(in, CS_GRP_JUMP) || x86insn__in_group(in, CS_GRP_CALL) ||
+		    x86insn__in_group(in, CS_GRP_RET) || x86insn__in_group(in, CS_GRP_INT))
 			break;
-		if (writes_rsp(in)) {
+		if (x86insn__writes_rsp(in)) {
 			if (!sub_rsp_imm(in, &imm))
 				break;
 			adj += imm;
@@ -207,7 +159,7 @@ int probe_plan__build(const struct elf_file *ef, const struct elf_sym *sym,
 	if (out->mode == TP_RET_URETPROBE && out->sp_adj) {
 		out->entry_vaddr = start;
 		out->sp_adj = 0;
-		out->entry_emulated = count && emulated(&insn[0]);
+		out->entry_emulated = count && x86insn__emulated(&insn[0]);
 	}
 
 cleanup:
