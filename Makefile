@@ -27,8 +27,9 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -I$(BUILD) -Ibpf -Irepo -Iuser
-LIBS := -lbpf -lelf -lz -lsqlite3 -lcapstone -linih -lsystemd -lstdc++ -lpthread -lm
+ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -I$(BUILD) -Ibpf -Irepo -Iuser \
+	      $(shell pkg-config --cflags libpq 2>/dev/null)
+LIBS := -lbpf -lelf -lz -lsqlite3 -lcapstone -linih -lsystemd -lpq -lmicrohttpd -lstdc++ -lpthread -lm
 
 ifeq ($(V),1)
 Q :=
@@ -95,6 +96,8 @@ $(OBJ)/report_assets.o: $(OBJ)/report_assets.c
 # these include the generated skeleton
 $(OBJ)/user/engine/engine.o $(OBJ)/user/engine/tracepoints.o $(OBJ)/user/engine/attach.o \
 	$(OBJ)/user/engine/marker_names.o: $(SKEL)
+$(OBJ)/user/service/collect_metrics.o: ALL_CFLAGS += \
+	-DTP_VERSION='"$(shell git describe --always --dirty 2>/dev/null || echo unknown)"'
 $(OBJ)/user/plan/markers.o: ALL_CFLAGS += -DTP_LIBDIR='"$(PREFIX)/lib"'
 
 # the repository as a shared library, for the Python package to create

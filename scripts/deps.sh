@@ -4,10 +4,12 @@
 # The tests run strace and gdb inside profiled tasks, boot systemd (in
 # namespaces of their own) to run the unit under it, open the HTML report
 # in headless Chromium (driven by Debian's python3), and build a Rust
-# target: rustup's rustc will do, else Debian's is installed.
+# target: rustup's rustc will do, else Debian's is installed. The fleet
+# tests start Debian's PostgreSQL 15 and Prometheus in temporary directories.
 set -e
 PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-dev sqlite3
-      libcmocka-dev libcapstone-dev libinih-dev libsystemd-dev pkg-config binutils strace gdb
+      libcmocka-dev libcapstone-dev libinih-dev libsystemd-dev libpq-dev libmicrohttpd-dev
+      pkg-config binutils strace gdb postgresql prometheus python3-psycopg2
       systemd util-linux python3 python3-pandas chromium fonts-dejavu-core $*"
 if ! command -v rustc >/dev/null 2>&1 && ! [ -x "$HOME/.cargo/bin/rustc" ]; then
 	PKGS="$PKGS rustc"

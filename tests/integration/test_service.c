@@ -360,6 +360,10 @@ static const struct {
 	{ "[task]\nbinary = %s\nsymbol = quote_task\n", "binary", "[task] needs a name" },
 	{ "[collector]\nringbuf_mb = 4096\n[task a]\nbinary = %s\nsymbol = quote_task\n",
 	  "ringbuf_mb", "power of two from 1 to 1024" },
+	{ "[collector]\nprometheus = localhost\n[task a]\nbinary = %s\nsymbol = quote_task\n",
+	  "prometheus", "prometheus must be ADDRESS:PORT" },
+	{ "[collector]\npostgresql = host='x\n[task a]\nbinary = %s\nsymbol = quote_task\n",
+	  "postgresql", "not a libpq connection string" },
 };
 
 /* Every mistake is one line, file and line named, exit 78, no database made. */
@@ -394,6 +398,55 @@ static void test_config_errors(void **s)
 	assert_int_equal(access(sb.db, F_OK), -1);
 }
 
+/*
+ * Root runs what the configuration names, so only root may change it, as
+ * sshd's StrictModes has it: the file or a directory above it writable by
+ * others, or not root's, is refused, exit 78, one line naming it; a file
+ * holding a password must not be readable by others either. Accepted, the
+ * password shows nowhere: not on stderr, not in the session row.
+ */
+static void test_config_trusted_only_from_root(void **s)
+{
+	char *collect[] = { sb.bin, "collect", "--config", sb.conf, NULL };
+	const char *secret = "s3cret-pw";
+	struct child c;
+	char line[4096], cmd[PATH_MAX + 128], *dump = sb_path(sb.work, "sessions.txt");
+	FILE *f;
+
+	write_base_conf();
+	assert_int_equal(chmod(sb.conf, 0666), 0);
+	assert_int_equal(run(collect, NULL), 78);
+	assert_one_line_error(78, "is writable by others");
+	assert_int_equal(chmod(sb.conf, 0644), 0);
+	assert_int_equal(chown(sb.conf, NOBODY, 0), 0);
+	assert_int_equal(run(collect, NULL), 78);
+	assert_one_line_error(78, "is not owned by root");
+	assert_int_equal(chown(sb.conf, 0, 0), 0);
+	assert_int_equal(chmod(sb.dir, 0777), 0);
+	assert_int_equal(run(collect, NULL), 78);
+	assert_one_line_error(78, sb.dir);
+	assert_int_equal(chmod(sb.dir, 0755), 0);
+	assert_int_equal(access(sb.db, F_OK), -1);
+
+	f = fopen(sb.conf, "a");
+	assert_non_null(f);
+	/* a server no one listens on: shipping fails and is retried, quietly */
+	fprintf(f, "[collector]\npostgresql = postgresql://tp:%s@127.0.0.1:1/fleet\n", secret);
+	fclose(f);
+	assert_int_equal(run(collect, NULL), 78);
+	assert_one_line_error(78, "holds a password and is readable by others");
+	assert_true(strstr(err_buf, secret) == NULL);
+	assert_int_equal(chmod(sb.conf, 0600), 0);
+	c = start_collector();
+	assert_int_equal(stop_collector(&c, SIGTERM), 0);
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'SELECT config FROM sessions' > '%s'", sb.db,
+		 dump);
+	assert_int_equal(system(cmd), 0);
+	slurp(dump, line, sizeof(line));
+	assert_non_null(strstr(line, "postgresql = host=127.0.0.1"));
+	assert_null(strstr(line, secret));
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +457,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup(test_glob_matches_later, fresh),
 		cmocka_unit_test_setup(test_refusals, fresh),
 		cmocka_unit_test_setup(test_config_errors, fresh),
+		cmocka_unit_test_setup(test_config_trusted_only_from_root, fresh),
 	};
 
 	if (harness_init(argc, argv))

@@ -44,7 +44,8 @@
 /* The tasks as the session row lists them. */
 int collector__store_config(struct collector *c)
 {
-	char *s = NULL, *prev;
+	char *s = NULL, *prev, *text;
+	int err;
 
 	for (size_t i = 0; i < c->cfg->ntasks; i++) {
 		const struct collect_task *t = &c->cfg->tasks[i];
@@ -60,12 +61,12 @@ int collector__store_config(struct collector *c)
 		if (!s)
 			return -ENOMEM;
 	}
-	if (sink__session_config(c->ls.sink, c->ls.id, s, c->config_text)) {
-		free(s);
-		return -EIO;
-	}
+	/* the session row holds what it ran with, but never a password */
+	text = collect_config__redacted(c->config_text);
+	err = text ? sink__session_config(c->ls.sink, c->ls.id, s, text) : -ENOMEM;
+	free(text);
 	free(s);
-	return 0;
+	return err ? -EIO : 0;
 }
 
 /* --- keeping probes on replaced files -------------------------------------------- */

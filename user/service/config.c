@@ -4,7 +4,9 @@
  * before anything uses it. Every mistake is one line, "config: FILE:LINE:
  * problem", and no half-read configuration ever comes back.
  *
- *   [collector]  database, env, readers, retention_days, ringbuf_mb
+ *   [collector]  database, env, readers, retention_days, ringbuf_mb,
+ *                prometheus, postgresql, host, spool_max_rows,
+ *                metrics_max_tasks
  *   [task NAME]  binary, symbol, stage, max_rows_per_second, returns
  */
 #include <errno.h>
@@ -22,6 +24,7 @@
 
 #include "service/config.h"
 #include "service/config_file.h"
+#include "service/conninfo.h"
 
 #include "taskprof.h"
 #include "plan/probeplan.h"
@@ -105,6 +108,53 @@ static int set_str(struct parse *ps, char **dst, const char *section, const char
 	return *dst != NULL;
 }
 
+/* ADDRESS:PORT, the address an IPv4 or [IPv6] literal, the port 1-65535 */
+static bool address_ok(const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+
+	if (!colon || colon == v)
+		return false;
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 1 || port > 65535 || colon[1] == 0)
+		return false;
+	return v[0] == '[' ? colon[-1] == ']' : memchr(v, ':', colon - v) == NULL;
+}
+
+/* The keys of a collector in a fleet: metrics, the central database. */
+static int fleet_key(struct parse *ps, const char *key, const char *v)
+{
+	struct collect_config *c = ps->c;
+	unsigned long n;
+
+	if (!strcmp(key, "prometheus")) {
+		if (!address_ok(v))
+			fail(ps, "prometheus must be ADDRESS:PORT (127.0.0.1:9464, [::1]:9464), "
+				 "not '%s'", v);
+		return !ps->failed && set_str(ps, &c->prometheus, "collector", key, v);
+	}
+	if (!strcmp(key, "postgresql")) {
+		int pw = conninfo__has_password(v);
+
+		if (pw < 0)
+			fail(ps, "postgresql is not a libpq connection string or URI "
+				 "(host=... dbname=..., or postgresql://host/db)");
+		c->has_password = pw > 0;
+		return !ps->failed && set_str(ps, &c->postgresql, "collector", key, v);
+	}
+	if (!strcmp(key, "host"))
+		return set_str(ps, &c->host, "collector", key, v);
+	if (parse_uint(v, !strcmp(key, "spool_max_rows") ? 1000000000000UL : 100000, &n))
+		fail(ps, "%s must be a whole number from 1, not '%s'", key, v);
+	else if (!strcmp(key, "spool_max_rows"))
+		c->spool_max_rows = n;
+	else
+		c->metrics_max_tasks = n;
+	return !ps->failed;
+}
+
 static int collector_key(struct parse *ps, const char *key, const char *v)
 {
 	struct collect_config *c = ps->c;
@@ -131,8 +181,12 @@ static int collector_key(struct parse *ps, const char *key, const char *v)
 		c->ringbuf_mb = n;
 		return !ps->failed;
 	}
+	if (!strcmp(key, "prometheus") || !strcmp(key, "postgresql") || !strcmp(key, "host") ||
+	    !strcmp(key, "spool_max_rows") || !strcmp(key, "metrics_max_tasks"))
+		return fleet_key(ps, key, v);
 	fail(ps, "unknown key '%s' in [collector]: expected database, env, readers, "
-		 "retention_days or ringbuf_mb", key);
+		 "retention_days, ringbuf_mb, prometheus, postgresql, host, spool_max_rows or "
+		 "metrics_max_tasks", key);
 	return 0;
 }
 
@@ -318,6 +372,13 @@ struct collect_config *collect_config__load(const char *path, char **text, char 
 	}
 	if (!ps.failed)
 		check_whole(&ps);
+	/* root runs what it names, so only root may change it (StrictModes) */
+	if (!ps.failed && geteuid() == 0 &&
+	    config_file__check_trust(path, 0, ps.c->has_password, err, errlen)) {
+		fclose(ps.f);
+		ps.f = NULL;
+		goto fail;
+	}
 	if (!ps.failed && !ps.c->path)
 		fail(&ps, "out of memory");
 	if (ps.failed) {
@@ -341,6 +402,76 @@ fail:
 	return NULL;
 }
 
+static void trim(char *v)
+{
+	size_t n = strlen(v), k = strspn(v, " \t");
+
+	while (n > k && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	memmove(v, v + k, n - k);
+	v[n - k] = 0;
+}
+
+/* A postgresql = VALUE line's replacement, if VALUE names a password. */
+static bool redact_line(const char *line, size_t n, char *out, size_t len)
+{
+	const char *k = line, *eq = memchr(line, '=', n);
+	char v[4096], who[1024];
+
+	while (k < line + n && (*k == ' ' || *k == '\t'))
+		k++;
+	if (!eq || strncmp(k, "postgresql", 10) || !strchr(" \t=", k[10]))
+		return false;
+	snprintf(v, sizeof(v), "%.*s", (int)(line + n - eq - 1), eq + 1);
+	v[strcspn(v, "\r\n")] = 0;
+	trim(v);
+	/* as inih reads it: " ;" starts a comment */
+	for (char *c = v; *c; c++)
+		if (*c == ';' && c > v && (c[-1] == ' ' || c[-1] == '\t')) {
+			*c = 0;
+			trim(v);
+			break;
+		}
+	if (conninfo__has_password(v) == 0)
+		return false;
+	conninfo__describe(v, who, sizeof(who));
+	snprintf(out, len, "postgresql = %s password=********\n", who);
+	return true;
+}
+
+char *collect_config__redacted(const char *text)
+{
+	size_t cap = strlen(text) + 1, used = 0;
+	char *out = malloc(cap), *nb, repl[1200];
+
+	for (const char *p = text; out && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p + 1) : strlen(p), r;
+		const char *src = p;
+
+		p += n;
+		if (redact_line(src, n, repl, sizeof(repl))) {
+			src = repl;
+			n = strlen(repl);
+		}
+		r = used + n + 1;
+		if (r > cap) {
+			nb = realloc(out, r);
+			if (!nb) {
+				free(out);
+				return NULL;
+			}
+			out = nb;
+			cap = r;
+		}
+		memcpy(out + used, src, n);
+		used += n;
+	}
+	if (out)
+		out[used] = 0;
+	return out;
+}
+
 void collect_config__free(struct collect_config *c)
 {
 	if (!c)
@@ -357,5 +488,8 @@ void collect_config__free(struct collect_config *c)
 	free(c->database);
 	free(c->env);
 	free(c->readers);
+	free(c->prometheus);
+	free(c->postgresql);
+	free(c->host);
 	free(c);
 }

@@ -37,6 +37,12 @@ struct collect_config {
 	gid_t readers_gid;      /* (gid_t)-1 without readers */
 	unsigned int retention_days; /* 0: rows are kept */
 	size_t ringbuf_mb;      /* 0: the default */
+	char *prometheus;       /* ADDRESS:PORT /metrics is served on, or NULL */
+	char *postgresql;       /* libpq conninfo of the central database, or NULL */
+	char *host;             /* this host in the fleet: gethostname() by default */
+	uint64_t spool_max_rows; /* unshipped rows kept at most; 0: no bound */
+	uint32_t metrics_max_tasks; /* task series before the rest fold into "other" */
+	bool has_password;      /* postgresql names a password */
 	struct collect_task *tasks;
 	size_t ntasks;
 };
@@ -49,5 +55,8 @@ struct collect_config {
 struct collect_config *collect_config__load(const char *path, char **text, char *err,
 					    size_t errlen);
 void collect_config__free(struct collect_config *c);
+/* The file's text with any password in its postgresql line starred out:
+ * what the session row and the logs may hold. Caller frees. */
+char *collect_config__redacted(const char *text);
 
 #endif /* TP_SERVICE_CONFIG_H */

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The configuration file as bytes, read safely (config_file.h). */
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <string.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,3 +65,79 @@ char *config_file__slurp(FILE *f)
 	return buf;
 }
 
+
+/* Why st, at path, lets someone other than owner change what it holds;
+ * NULL if nothing does. A sticky directory (/tmp) keeps others from
+ * replacing what they do not own. */
+static const char *untrusted(const struct stat *st, uid_t owner)
+{
+	bool sticky_dir = S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX);
+
+	if (st->st_uid != owner)
+		return "is not owned by root";
+	if ((st->st_mode & S_IWOTH) && !sticky_dir)
+		return "is writable by others";
+	if ((st->st_mode & S_IWGRP) && st->st_gid != 0 && !sticky_dir)
+		return "is writable by its group";
+	return NULL;
+}
+
+/* path and every directory above it, each checked. */
+static int check_chain(const char *path, uid_t owner, char *err, size_t errlen)
+{
+	char p[PATH_MAX], *slash;
+	struct stat st;
+	const char *why;
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (;;) {
+		if (stat(p[0] ? p : "/", &st)) {
+			snprintf(err, errlen, "config: %s: %s", p[0] ? p : "/", strerror(errno));
+			return -errno;
+		}
+		why = untrusted(&st, owner);
+		if (why) {
+			snprintf(err, errlen, "config: %s %s (owner uid %u, mode %04o): whoever can "
+				 "change it chooses what root runs; make it root's and not "
+				 "writable by others (chown root, chmod go-w)", p[0] ? p : "/",
+				 why, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+			return -EPERM;
+		}
+		slash = strrchr(p, '/');
+		if (!slash || !p[0])
+			return 0;
+		*slash = 0;
+	}
+}
+
+int config_file__check_trust(const char *path, uid_t owner, bool secret, char *err,
+			     size_t errlen)
+{
+	char abs[PATH_MAX], real[PATH_MAX], cwd[PATH_MAX];
+	struct stat st;
+	int rc;
+
+	if (path[0] == '/')
+		snprintf(abs, sizeof(abs), "%s", path);
+	else if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	else if (snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >= (int)sizeof(abs))
+		return -ENAMETOOLONG;
+	if (!realpath(abs, real)) {
+		snprintf(err, errlen, "config: %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	/* the path as given (its symlinks' directories) and where it leads */
+	rc = check_chain(abs, owner, err, errlen);
+	if (!rc && strcmp(abs, real))
+		rc = check_chain(real, owner, err, errlen);
+	if (rc || !secret || stat(real, &st))
+		return rc;
+	if ((st.st_mode & S_IROTH) || ((st.st_mode & S_IRGRP) && st.st_gid != 0)) {
+		snprintf(err, errlen, "config: %s holds a password and is readable by others "
+			 "(mode %04o): chmod 0600 %s, or use ~/.pgpass or PGPASSFILE", path,
+			 (unsigned)(st.st_mode & 07777), path);
+		return -EPERM;
+	}
+	return 0;
+}
