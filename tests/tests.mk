@@ -7,6 +7,7 @@ CMOCKA := -lcmocka
 UNIT_TESTS := test_repo test_repo_files test_spec test_symbols test_callsites test_agg test_stats
 UNIT_BINS := $(UNIT_TESTS:%=$(TBUILD)/%)
 INTEG_TESTS := test_metrics test_frames test_trees test_kill test_tracers test_cli test_collect \
+	       test_fleet \
 	       test_service test_systemd test_analyze test_markers test_returns
 INTEG_BINS := $(INTEG_TESTS:%=$(TBUILD)/%)
 FIXTURES := $(TBUILD)/fix_c_pie $(TBUILD)/fix_c_nopie $(TBUILD)/fix_cxx $(TBUILD)/libfix.so \
@@ -56,7 +57,8 @@ $(TBUILD)/test_analyze: tests/integration/test_analyze.c tests/integration/harne
 		tests/integration/harness.c $(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
 
 # the collector's tests share a sandbox; test_systemd reads dist/ too
-$(TBUILD)/test_collect $(TBUILD)/test_service $(TBUILD)/test_systemd $(TBUILD)/test_returns: \
+$(TBUILD)/test_collect $(TBUILD)/test_service $(TBUILD)/test_systemd $(TBUILD)/test_returns \
+		$(TBUILD)/test_fleet: \
 		$(TBUILD)/test_%: \
 		tests/integration/test_%.c dist/taskprof.service \
 		tests/integration/harness.c tests/integration/harness.h \

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "service/exporter.h"
 #include "session/guardian.h"
 
 int main(int argc, char **argv)
@@ -26,6 +27,8 @@ int main(int argc, char **argv)
 	argv++;
 	if (!strcmp(cmd, TP_GUARDIAN_CMD))
 		return guardian__main(argc, argv);
+	if (!strcmp(cmd, TP_EXPORTER_CMD))
+		return exporter__main(argc, argv);
 	if (!strcmp(cmd, "record"))
 		return cli__record(argc, argv);
 	if (!strcmp(cmd, "list"))

@@ -182,6 +182,8 @@ int agg__handle(void *ctx, void *data, size_t len)
 	if (a->allocs && (e->flags & TP_EV_NO_ALLOCS))
 		a->no_allocs++;
 	agg__event_to_profile(a, e, &a->pending[a->npending]);
+	if (a->sink)
+		sink__observe(a->sink, &a->pending[a->npending]);
 	if (!over_rate(a, e))
 		a->npending++;
 	else if (ratelimit__roll(a->limits, &a->pending[a->npending]))

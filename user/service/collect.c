@@ -27,6 +27,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "service/collect.h"
+#include "service/collect_metrics.h"
 
 #include "profile_repo.h"
 #include "taskprof.h"
@@ -275,6 +276,7 @@ static void end_session(struct collector *c)
 	sd_notify(0, "STOPPING=1");
 	live_session__end(&c->ls, c->engine, &l);
 	collector__put_status(c, &l);
+	collector__publish_metrics(c);
 	tp_info("collect: stopped by %s: session %lld: %llu invocations stored as rows, %llu "
 		"rolled up", stop_signal ? strsignal(stop_signal) : "the database's deletion",
 		(long long)c->ls.id,
@@ -293,6 +295,7 @@ static void collector__cleanup(struct collector *c)
 	if (c->stats_fd >= 0)
 		close(c->stats_fd);
 	live_session__close(&c->ls, "collect failed before it was ready");
+	collector__stop_metrics(c);
 	ratelimit__free(c->ls.agg.limits);
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
@@ -321,6 +324,9 @@ int collect__run(const char *config_path)
 		       "and place uprobes): run it as a service, or with sudo");
 		goto cleanup;
 	}
+	/* the side that faces the network first: it holds nothing of ours */
+	if (collector__start_metrics(&c))
+		goto cleanup;
 	/* a task that cannot be planned is a configuration mistake: no database yet */
 	if (make_plan(&c)) {
 		rc = TP_EXIT_CONFIG;
@@ -332,8 +338,10 @@ int collect__run(const char *config_path)
 		rc = err == -EPERM || err == -ENOTDIR ? TP_EXIT_CONFIG : 1;
 		goto cleanup;
 	}
-	if (protect(&c) || start_engine(&c) || begin_session(&c) || attach_all(&c) || go(&c))
+	if (collector__add_metrics_sink(&c) || protect(&c) || start_engine(&c) ||
+	    begin_session(&c) || attach_all(&c) || go(&c))
 		goto cleanup;
+	collector__publish_metrics(&c);
 	run(&c);
 	end_session(&c);
 	rc = c.ls.agg.write_errors || c.db_gone ? 1 : 0;

@@ -31,6 +31,7 @@
 #include "engine/engine.h"
 #include "engine/ratelimit.h"
 #include "plan/plan.h"
+#include "service/collect_metrics.h"
 #include "service/collect_plan.h"
 #include "service/collector.h"
 #include "sink/sink.h"
@@ -367,6 +368,7 @@ void collector__tick(struct collector *c)
 	c->last_tick_written = c->ls.agg.written;
 	c->last_tick_rolled = rolled;
 	collector__put_status(c, NULL);
+	collector__publish_metrics(c);
 	snprintf(line, sizeof(line), "STATUS=%zu processes; %.1f rows/s, %.1f rolled up/s",
 		 collector__nprocs(c), c->rows_per_s, c->rolled_per_s);
 	sd_notify(0, line);

@@ -10,6 +10,12 @@
 
 #define CALL(s, op, ...) ((s)->ops->op ? (s)->ops->op((s), __VA_ARGS__) : -EOPNOTSUPP)
 
+void sink__observe(struct sink *s, const struct profile *p)
+{
+	if (s->ops->observe)
+		s->ops->observe(s, p);
+}
+
 int sink__write_batch(struct sink *s, struct profile *rows, size_t n, const struct rollup *ru,
 		      size_t nr)
 {

@@ -43,6 +43,13 @@ struct sink *sink__over_repo(struct profile_repo *repo);
 void sink__close(struct sink *s);
 const char *sink__errmsg(const struct sink *s);
 
+/* Combines sinks: every operation goes to each that has it, in order; the
+ * first one's session ids are the session's. Takes the sinks (closes them). */
+struct sink *sink__tee(struct sink **v, size_t n);
+
+/* Every invocation, as it is made, before a rate limit rolls it up: for
+ * outputs that keep running figures (metrics). Never fails. */
+void sink__observe(struct sink *s, const struct profile *p);
 /* One flush: n rows and nr rollups, stored together or not at all. */
 int sink__write_batch(struct sink *s, struct profile *rows, size_t n, const struct rollup *ru,
 		      size_t nr);

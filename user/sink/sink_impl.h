@@ -11,6 +11,7 @@
 
 struct sink_ops {
 	const char *name;
+	void (*observe)(struct sink *s, const struct profile *p);
 	int (*write_batch)(struct sink *s, struct profile *rows, size_t n, const struct rollup *ru,
 			   size_t nr);
 	int (*session_begin)(struct sink *s, const struct sink_session *ss, int64_t *id);

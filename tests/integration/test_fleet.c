@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A collector in a fleet: /metrics as Debian's Prometheus 2.42 scrapes it,
+ * against the rows the collector stored; the endpoint's rules (404, 405,
+ * run as nobody, promtool's checks).
+ *
+ * usage: test_fleet BUILD_DIR
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+static int metrics_port, prom_port;
+static pid_t prom_pid;
+
+/* A TCP port on loopback no one listens on now. */
+static int free_port(void)
+{
+	static int next;
+	char cmd[128];
+
+	if (!next)
+		next = 20000 + getpid() % 20000;
+	for (int p = next++;; p = next++) {
+		snprintf(cmd, sizeof(cmd), "ss -Htln 'sport = :%d' | grep -q .", p);
+		if (system(cmd) != 0)
+			return p;
+	}
+}
+
+/* stdout of a shell command, whole */
+static char *sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *sh(const char *fmt, ...)
+{
+	static char out[1 << 20];
+	char cmd[4096];
+	size_t n = 0, k;
+	va_list ap;
+	FILE *p;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while ((k = fread(out + n, 1, sizeof(out) - 1 - n, p)) > 0)
+		n += k;
+	out[n] = 0;
+	pclose(p);
+	return out;
+}
+
+/* The value of the first sample line starting with series, or -1. */
+static double sample(const char *text, const char *series)
+{
+	const char *p = text;
+
+	while ((p = strstr(p, series))) {
+		if (p == text || p[-1] == '\n')
+			return atof(p + strlen(series));
+		p += strlen(series);
+	}
+	return -1;
+}
+
+/* Prometheus 2.42 in a scratch directory, scraping the collector each second. */
+static void start_prometheus(void)
+{
+	char *dir = sb_path(sb.dir, "prom"), *conf = sb_path(sb.dir, "prom/prometheus.yml");
+	char web[32], *argv[8];
+	FILE *f;
+
+	assert_int_equal(mkdir(dir, 0755), 0);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: taskprof\n"
+		   "    static_configs:\n      - targets: ['127.0.0.1:%d']\n", metrics_port);
+	fclose(f);
+	prom_port = free_port();
+	snprintf(web, sizeof(web), "127.0.0.1:%d", prom_port);
+	prom_pid = fork();
+	if (prom_pid == 0) {
+		char a1[PATH_MAX + 32], a2[PATH_MAX + 32], a3[64];
+
+		snprintf(a1, sizeof(a1), "--config.file=%s", conf);
+		snprintf(a2, sizeof(a2), "--storage.tsdb.path=%s/data", dir);
+		snprintf(a3, sizeof(a3), "--web.listen-address=%s", web);
+		argv[0] = "prometheus", argv[1] = a1, argv[2] = a2, argv[3] = a3, argv[4] = NULL;
+		freopen("/dev/null", "w", stderr);
+		execvp("prometheus", argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {
+		if (strstr(sh("curl -s http://%s/-/ready", web), "Ready"))
+			return;
+		sleep_ms(200);
+	}
+	fail_msg("Prometheus never became ready on %s", web);
+}
+
+static void stop_prometheus(void)
+{
+	if (prom_pid > 0) {
+		kill(prom_pid, SIGTERM);
+		reap(prom_pid);
+		prom_pid = 0;
+	}
+}
+
+/* One number from Prometheus's query API: the sum of an expression, once
+ * a scrape has it (up to 20 s). */
+static double prom_query(const char *expr)
+{
+	const char *out = "", *v = NULL;
+
+	for (int i = 0; i < 100 && !v; i++) {
+		if (i)
+			sleep_ms(200);
+		out = sh("curl -s -G http://127.0.0.1:%d/api/v1/query "
+			 "--data-urlencode 'query=sum(%s)'", prom_port, expr);
+		v = strstr(out, "\"value\":[");
+	}
+	if (!v)
+		fail_msg("Prometheus has no %s: %s", expr, out);
+	v = strchr(v, ',');
+	return v ? atof(v + 2) : -1; /* ,"12" */
+}
+
+static void test_metrics_match_rows_as_prometheus_sees_them(void **s)
+{
+	char *pipe_cpu[] = { sb.pipe, "cpu", sb.work, NULL };
+	char *pipe_quote[] = { sb.pipe, "quote", sb.work, NULL };
+	char url[64], *text;
+	struct child c;
+	double rows, cpu, want_cpu, runtime;
+
+	metrics_port = free_port();
+	write_conf("[collector]\ndatabase = %s\nenv = production\nprometheus = 127.0.0.1:%d\n"
+		   "[task cpu]\nbinary = %s\nsymbol = cpu_task\nstage = ingest\n"
+		   "[task quote]\nbinary = %s\nsymbol = quote_task\n",
+		   sb.db, metrics_port, sb.pipe, sb.pipe);
+	c = start_collector();
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", metrics_port);
+	/* the side facing the network runs as nobody */
+	assert_string_equal(sh("ps -eo user=,args= | grep -- ' __metrics 127.0.0.1:%d' | "
+			       "grep -v grep | cut -d' ' -f1", metrics_port), "nobody\n");
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(run_user(pipe_cpu, NULL, 0), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(run_user(pipe_quote, NULL, 0), 0);
+	start_prometheus();
+	sleep_ms(5000); /* two collector ticks, and scrapes after them */
+
+	text = sh("curl -s %s/metrics", url);
+	rows = query("SELECT count(*) FROM profiles");
+	assert_int_equal(rows, 2 + 5);
+	assert_int_equal(sample(text, "taskprof_task_invocations_total{task=\"cpu\",stage=\"ingest\","
+				      "env=\"production\",status=\"completed\"}"), 2);
+	assert_int_equal(sample(text, "taskprof_task_runtime_seconds_count{task=\"quote\",stage=\"\","
+				      "env=\"production\"}"), 5);
+	assert_int_equal(sample(text, "taskprof_collector_rows_stored_total"), rows);
+	/* every column sum, as stored, is what the counters say */
+	want_cpu = query("SELECT sum(cpu_user_seconds + cpu_system_seconds) FROM profiles");
+	cpu = prom_query("taskprof_task_cpu_seconds_total");
+	assert_true(want_cpu > 0.5); /* two cpu_task calls of 0.3 s */
+	if (fabs(cpu - want_cpu) > 1e-6 * want_cpu + 1e-9)
+		fail_msg("Prometheus has %.9f s of CPU, the rows %.9f s", cpu, want_cpu);
+	runtime = query("SELECT sum(runtime_seconds) FROM profiles");
+	if (fabs(prom_query("taskprof_task_runtime_seconds_sum") - runtime) > 1e-6 * runtime)
+		fail_msg("runtime sum differs from the rows'");
+	assert_int_equal(prom_query("taskprof_task_invocations_total"), rows);
+	assert_int_equal(prom_query("taskprof_collector_info"), 1);
+
+	/* the endpoint's rules, and the format promtool checks */
+	assert_string_equal(sh("curl -s -o /dev/null -w %%{http_code} %s/other", url), "404");
+	assert_string_equal(sh("curl -s -o /dev/null -w %%{http_code} -X POST %s/metrics", url),
+			    "405");
+	assert_string_equal(sh("curl -s %s/metrics | promtool check metrics >/dev/null 2>&1 "
+			       "&& echo ok", url), "ok\n");
+	stop_prometheus();
+	assert_int_equal(stop_collector(&c, SIGTERM), 0);
+	/* gone with the collector */
+	assert_string_equal(sh("curl -s -o /dev/null -w %%{http_code} %s/metrics", url), "000");
+}
+
+/* An address in use: one line, a non-zero exit, nothing else started. */
+static void test_metrics_address_taken(void **s)
+{
+	char *collect[] = { sb.bin, "collect", "--config", sb.conf, NULL };
+	char cmd[512];
+	pid_t holder;
+	int port = free_port();
+
+	holder = fork();
+	if (holder == 0) {
+		snprintf(cmd, sizeof(cmd), "exec python3 -c \"import socket,time; s=socket.socket();"
+			 "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('127.0.0.1',%d)); s.listen(); time.sleep(30)\"", port);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	sleep_ms(500);
+	write_conf("[collector]\ndatabase = %s\nprometheus = 127.0.0.1:%d\n"
+		   "[task quote]\nbinary = %s\nsymbol = quote_task\n", sb.db, port, sb.pipe);
+	assert_int_not_equal(run(collect, NULL), 0);
+	assert_one_line_error(1, "cannot listen on 127.0.0.1");
+	assert_int_equal(access(sb.db, F_OK), -1);
+	kill(holder, SIGKILL);
+	reap(holder);
+}
+
+static int teardown_all(void **state)
+{
+	stop_prometheus();
+	return teardown_sandbox(state);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_metrics_match_rows_as_prometheus_sees_them, fresh),
+		cmocka_unit_test_setup(test_metrics_address_taken, fresh),
+	};
+
+	if (harness_init(argc, argv))
+		return 1;
+	return cmocka_run_group_tests_name("fleet", tests, setup_sandbox, teardown_all);
+}
