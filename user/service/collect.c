@@ -327,6 +327,9 @@ int collect__run(const char *config_path)
 	/* the side that faces the network first: it holds nothing of ours */
 	if (collector__start_metrics(&c))
 		goto cleanup;
+	if (c.cfg->postgresql)
+		tp_warn("collect: postgresql: shipping to a central database is not in this "
+			"version yet: rows stay in %s only", c.cfg->database);
 	/* a task that cannot be planned is a configuration mistake: no database yet */
 	if (make_plan(&c)) {
 		rc = TP_EXIT_CONFIG;

@@ -101,9 +101,10 @@ static void health(FILE *f, struct collector *c)
 	      ratelimit__rolled(c->ls.agg.limits));
 	gauge(f, "taskprof_collector_processes_tracked", "gauge",
 	      "Processes mapping a task's file, tracked.", collector__nprocs(c));
+	/* nothing is shipped yet: with postgresql set, every row waits */
 	gauge(f, "taskprof_collector_ship_backlog_rows", "gauge",
 	      "Rows stored locally and not yet shipped to the central database.",
-	      c->ship_backlog);
+	      c->cfg->postgresql ? c->ls.agg.written : 0);
 	gauge(f, "taskprof_collector_series_folded_total", "counter",
 	      "Invocations counted under task=\"other\": more tasks than metrics_max_tasks.",
 	      metrics_sink__folded(c->metrics));

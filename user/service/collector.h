@@ -53,7 +53,6 @@ struct collector {
 	struct exporter *exporter;    /* the /metrics child, or NULL */
 	struct sink *metrics;         /* the metrics sink in ls.sink's tee, or NULL */
 	bool metrics_err_said;
-	uint64_t ship_backlog;        /* rows not yet shipped (postgresql) */
 	bool replan_due;              /* a watched file changed: plan again */
 	bool plan_dirty;              /* a file of the plan was rewritten: never sync it */
 	char last_err[256];           /* the last replan failure, said once */
