@@ -157,6 +157,12 @@ int profile_repo__get_by_process(struct profile_repo *repo, const char *process_
 int profile_repo__find(struct profile_repo *repo, int64_t session_id, const char *process_name,
 		       struct profile_list *out);
 int profile_repo__get(struct profile_repo *repo, int64_t id, struct profile *out);
+/* Up to limit profiles whose id is above after_id, by id: a spool read in
+ * order (shipping to a central database). */
+int profile_repo__get_after(struct profile_repo *repo, int64_t after_id, int limit,
+			    struct profile_list *out);
+/* How many profiles have an id above after_id; or a negative errno. */
+int64_t profile_repo__count_after(struct profile_repo *repo, int64_t after_id);
 /* 1 if it exists, 0 if not, negative errno on failure. */
 int profile_repo__exists(struct profile_repo *repo, int64_t id);
 /* 0, or -ENOENT if there is no such profile. */

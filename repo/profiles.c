@@ -105,9 +105,10 @@ static int list_push(struct profile_list *l, sqlite3_stmt *st)
 	return 0;
 }
 
-/* ST_FIND binds a session (0: any) then a task; the others a task, if any. */
+/* ST_FIND binds a session (0: any) then a task; ST_GET_AFTER an id (in
+ * session) and a limit; the others a task, if any. */
 static int query_find(struct profile_repo *repo, enum stmt_id id, int64_t session,
-		      const char *process, struct profile_list *out)
+		      const char *process, int limit, struct profile_list *out)
 {
 	sqlite3_stmt *st;
 	int rc, err;
@@ -122,6 +123,9 @@ static int query_find(struct profile_repo *repo, enum stmt_id id, int64_t sessio
 	if (id == ST_FIND) {
 		sqlite3_bind_int64(st, 1, session);
 		repo__bind_text(st, 2, process);
+	} else if (id == ST_GET_AFTER) {
+		sqlite3_bind_int64(st, 1, session);
+		sqlite3_bind_int(st, 2, limit);
 	} else if (process) {
 		repo__bind_text(st, 1, process);
 	}
@@ -143,7 +147,7 @@ int profile_repo__get_all(struct profile_repo *repo, struct profile_list *out)
 {
 	if (!repo || !out)
 		return -EINVAL;
-	return query_find(repo, ST_GET_ALL, 0, NULL, out);
+	return query_find(repo, ST_GET_ALL, 0, NULL, 0, out);
 }
 
 int profile_repo__find(struct profile_repo *repo, int64_t session_id, const char *process_name,
@@ -151,7 +155,28 @@ int profile_repo__find(struct profile_repo *repo, int64_t session_id, const char
 {
 	if (!repo || !out || session_id < 0)
 		return -EINVAL;
-	return query_find(repo, ST_FIND, session_id, process_name, out);
+	return query_find(repo, ST_FIND, session_id, process_name, 0, out);
+}
+
+int profile_repo__get_after(struct profile_repo *repo, int64_t after_id, int limit,
+			    struct profile_list *out)
+{
+	if (!repo || !out || limit <= 0)
+		return -EINVAL;
+	return query_find(repo, ST_GET_AFTER, after_id, NULL, limit, out);
+}
+
+int64_t profile_repo__count_after(struct profile_repo *repo, int64_t after_id)
+{
+	int err;
+
+	if (!repo)
+		return -EINVAL;
+	err = repo__need(repo, ST_COUNT_AFTER);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	sqlite3_bind_int64(repo->st[ST_COUNT_AFTER], 1, after_id);
+	return repo__scalar(repo, ST_COUNT_AFTER, "cannot count profiles");
 }
 
 int profile_repo__get_by_process(struct profile_repo *repo, const char *process_name,
@@ -159,7 +184,7 @@ int profile_repo__get_by_process(struct profile_repo *repo, const char *process_
 {
 	if (!repo || !out || !process_name)
 		return -EINVAL;
-	return query_find(repo, ST_GET_BY_PROCESS, 0, process_name, out);
+	return query_find(repo, ST_GET_BY_PROCESS, 0, process_name, 0, out);
 }
 
 int profile_repo__get(struct profile_repo *repo, int64_t id, struct profile *out)

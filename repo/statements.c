@@ -16,6 +16,7 @@
 /* Statements with fixed text; the profile ones come from the column table. */
 static const char *const fixed_sql[ST_NR] = {
 	[ST_EXISTS] = "SELECT 1 FROM profiles WHERE id = ?",
+	[ST_COUNT_AFTER] = "SELECT count(*) FROM profiles WHERE id > ?",
 	[ST_REMOVE] = "DELETE FROM profiles WHERE id = ?",
 	[ST_REMOVE_BY_PROCESS] = "DELETE FROM profiles WHERE process_name = ?",
 	[ST_SESSION_BEGIN] = "INSERT INTO sessions (target, tasks, started_at, status) "
@@ -97,6 +98,8 @@ static const char *stmt_text(enum stmt_id i, int version, bool readonly, char **
 						version);
 	case ST_GET:
 		return *owned = columns__select(" WHERE id = ?", version);
+	case ST_GET_AFTER:
+		return *owned = columns__select(" WHERE id > ?1 ORDER BY id LIMIT ?2", version);
 	case ST_ROLLED_UP:
 		/* files before v3 have no rollups: nothing was rolled up */
 		return version < 3 && readonly ? "SELECT 0" : fixed_sql[i];

@@ -2,7 +2,9 @@
 /*
  * A collector in a fleet: /metrics as Debian's Prometheus 2.42 scrapes it,
  * against the rows the collector stored; the endpoint's rules (404, 405,
- * run as nobody, promtool's checks).
+ * run as nobody, promtool's checks); rows shipped to Debian's PostgreSQL
+ * 15 exactly once, through an outage of the server and a SIGKILL of the
+ * collector, compared row by row with the local database.
  *
  * usage: test_fleet BUILD_DIR
  */
@@ -17,6 +19,8 @@
 #include <unistd.h>
 
 #include "sandbox.h"
+
+#define PG_BIN "/usr/lib/postgresql/15/bin"
 
 static int metrics_port, prom_port;
 static pid_t prom_pid;
@@ -216,9 +220,150 @@ static void test_metrics_address_taken(void **s)
 	reap(holder);
 }
 
+/* --- PostgreSQL 15, as the postgres user, in the sandbox ------------------- */
+
+static int pg_port;
+
+static void pg_ctl(const char *what)
+{
+	char *dir = sb_path(sb.dir, "pg");
+	char cmd[3 * PATH_MAX];
+
+	snprintf(cmd, sizeof(cmd), "cd / && su postgres -s /bin/sh -c \"%s/pg_ctl -D %s/data "
+		 "-o '-p %d -k %s -c listen_addresses=127.0.0.1' -l %s/log %s -w -m fast\" "
+		 ">/dev/null", PG_BIN, dir, pg_port, dir, dir, what);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void start_postgres(void)
+{
+	char *dir = sb_path(sb.dir, "pg");
+	char cmd[3 * PATH_MAX];
+
+	pg_port = free_port();
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && chown postgres %s && cd / && su postgres -s "
+		 "/bin/sh -c '%s/initdb -D %s/data -A trust -U postgres' >/dev/null", dir, dir,
+		 PG_BIN, dir);
+	assert_int_equal(system(cmd), 0);
+	pg_ctl("start");
+	snprintf(cmd, sizeof(cmd), "psql -h 127.0.0.1 -p %d -U postgres -qc 'CREATE DATABASE "
+		 "fleet' >/dev/null", pg_port);
+	assert_int_equal(system(cmd), 0);
+}
+
+static const char *psql(const char *sql)
+{
+	return sh("psql -h 127.0.0.1 -p %d -U postgres -At fleet -c \"%s\" 2>&1", pg_port, sql);
+}
+
+/* The rows of the local database and of the central one, as the same text. */
+static void dump_both(char **local, char **central)
+{
+	static char l[1 << 18], c[1 << 18];
+	const char *nums[] = { "runtime_seconds", "cpu_user_seconds", "cpu_system_seconds",
+			       "memory_usage_peak_mb" };
+	char lq[2048] = "SELECT id, process_name, task_start_time, task_end_time",
+	     cq[2048] = "SELECT local_id, process_name, to_char(task_start_time AT TIME ZONE "
+			"'UTC', 'YYYY-MM-DD\\\"T\\\"HH24:MI:SS.US\\\"Z\\\"'), to_char(task_end_time "
+			"AT TIME ZONE 'UTC', 'YYYY-MM-DD\\\"T\\\"HH24:MI:SS.US\\\"Z\\\"')";
+
+	/* reals to 9 places alike; NULL as -1 */
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		snprintf(lq + strlen(lq), sizeof(lq) - strlen(lq),
+			 ", printf('%%.9f', coalesce(%s, -1))", nums[i]);
+		snprintf(cq + strlen(cq), sizeof(cq) - strlen(cq),
+			 ", round(coalesce(%s, -1)::numeric, 9)", nums[i]);
+	}
+	strcat(lq, ", file_read_bytes, exceptions_raised, status, pid, tid, session_id, env "
+		   "FROM profiles ORDER BY id");
+	strcat(cq, ", file_read_bytes, exceptions_raised, status, pid, tid, session_id, env "
+		   "FROM profiles ORDER BY local_id");
+	snprintf(l, sizeof(l), "%s", sh("sqlite3 -separator '|' '%s' \"%s\"", sb.db, lq));
+	snprintf(c, sizeof(c), "%s", psql(cq));
+	*local = l;
+	*central = c;
+}
+
+/* Waits until the central table has n rows; fails after 30 s. */
+static void wait_central(int n)
+{
+	for (int i = 0; i < 150; i++) {
+		if (atoi(psql("SELECT count(*) FROM profiles")) == n)
+			return;
+		sleep_ms(200);
+	}
+	fail_msg("the central database has %s rows, not %d", psql("SELECT count(*) FROM profiles"),
+		 n);
+}
+
+static void run_quotes(int n)
+{
+	char *pipe_quote[] = { sb.pipe, "quote", sb.work, NULL };
+
+	for (int i = 0; i < n; i++)
+		assert_int_equal(run_user(pipe_quote, NULL, 0), 0);
+}
+
+static void test_rows_shipped_exactly_once(void **s)
+{
+	const char *secret = "pw-9d1e";
+	char *local, *central, *status_cmd[] = { sb.bin, "status", "--db", sb.db, NULL };
+	struct child c;
+
+	start_postgres();
+	write_conf("[collector]\ndatabase = %s\nhost = node-a\n"
+		   "postgresql = host=127.0.0.1 port=%d dbname=fleet user=postgres password=%s\n"
+		   "[task quote]\nbinary = %s\nsymbol = quote_task\n", sb.db, pg_port, secret,
+		   sb.pipe);
+	assert_int_equal(chmod(sb.conf, 0600), 0);
+	c = start_collector();
+	run_quotes(5);
+	wait_central(5);
+
+	/* the server away: rows wait, said in status; then they all arrive */
+	pg_ctl("stop");
+	run_quotes(4);
+	sleep_ms(2500);
+	assert_int_equal(run(status_cmd, NULL), 0);
+	assert_non_null(strstr(out_buf, "shipping to postgresql"));
+	assert_non_null(strstr(out_buf, "last error"));
+	assert_null(strstr(out_buf, secret));
+	pg_ctl("start");
+	wait_central(9);
+
+	/* killed at any moment, and started again: nothing twice, nothing lost */
+	kill(c.pid, SIGKILL);
+	reap(c.pid);
+	fclose(c.out);
+	c = start_collector();
+	run_quotes(3);
+	wait_central(12);
+	assert_int_equal(stop_collector(&c, SIGTERM), 0);
+	dump_both(&local, &central);
+	assert_int_equal(count_lines(local), 12);
+	assert_string_equal(central, local);
+	assert_int_equal(atoi(psql("SELECT count(DISTINCT (host, spool, local_id)) FROM profiles")),
+			 12);
+	/* every session, each under a global id; the last one ended there too */
+	assert_int_equal(atoi(psql("SELECT count(*) FROM sessions WHERE host = 'node-a'")),
+			 (int)query("SELECT count(*) FROM sessions"));
+	assert_string_equal(psql("SELECT status FROM sessions ORDER BY local_id DESC LIMIT 1"),
+			    "completed\n");
+	assert_non_null(strstr(psql("SELECT global_id FROM sessions ORDER BY local_id LIMIT 1"),
+			       "node-a:"));
+	pg_ctl("stop");
+}
+
 static int teardown_all(void **state)
 {
+	char cmd[2 * PATH_MAX];
+
 	stop_prometheus();
+	/* a test that failed half-way leaves its server running */
+	snprintf(cmd, sizeof(cmd), "cd / && su postgres -s /bin/sh -c '%s/pg_ctl -D %s/data stop "
+		 "-m immediate' >/dev/null 2>&1", PG_BIN, sb_path(sb.dir, "pg"));
+	if (system(cmd) < 0)
+		return -1;
 	return teardown_sandbox(state);
 }
 
@@ -227,6 +372,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_metrics_match_rows_as_prometheus_sees_them, fresh),
 		cmocka_unit_test_setup(test_metrics_address_taken, fresh),
+		cmocka_unit_test_setup(test_rows_shipped_exactly_once, fresh),
 	};
 
 	if (harness_init(argc, argv))

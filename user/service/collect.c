@@ -40,6 +40,7 @@
 #include "plan/plan.h"
 #include "service/collect_lock.h"
 #include "service/collect_plan.h"
+#include "service/ship.h"
 #include "service/collector.h"
 #include "service/config.h"
 #include "service/dbfile.h"
@@ -191,6 +192,23 @@ static int go(struct collector *c)
 	return 0;
 }
 
+/* With postgresql: the local database shipped from now on, by a thread. */
+static int start_shipping(struct collector *c)
+{
+	char host[256];
+
+	if (!c->cfg->postgresql)
+		return 0;
+	if (c->cfg->host)
+		snprintf(host, sizeof(host), "%s", c->cfg->host);
+	else if (gethostname(host, sizeof(host)))
+		snprintf(host, sizeof(host), "localhost");
+	c->shipper = shipper__start(c->cfg->postgresql, c->cfg->database, host);
+	if (!c->shipper)
+		tp_err("collect: cannot start shipping: %s", strerror(errno));
+	return c->shipper ? 0 : -errno;
+}
+
 /* --- running --------------------------------------------------------------------- */
 
 /* Deletes rows older than the retention, a small transaction at a time. */
@@ -200,7 +218,8 @@ static void expire(struct collector *c)
 	uint64_t now = tp_now_ns(CLOCK_REALTIME);
 	int n;
 
-	if (!c->cfg->retention_days)
+	/* an unshipped row is never deleted: retention waits for the shipper */
+	if (!c->cfg->retention_days || !shipper__caught_up(c->shipper))
 		return;
 	tp_iso_time(now - (uint64_t)c->cfg->retention_days * 86400ULL * 1000000000ULL, before,
 		    sizeof(before));
@@ -275,6 +294,8 @@ static void end_session(struct collector *c)
 
 	sd_notify(0, "STOPPING=1");
 	live_session__end(&c->ls, c->engine, &l);
+	shipper__stop(c->shipper);
+	c->shipper = NULL;
 	collector__put_status(c, &l);
 	collector__publish_metrics(c);
 	tp_info("collect: stopped by %s: session %lld: %llu invocations stored as rows, %llu "
@@ -294,6 +315,7 @@ static void collector__cleanup(struct collector *c)
 	engine__free(c->engine);
 	if (c->stats_fd >= 0)
 		close(c->stats_fd);
+	shipper__stop(c->shipper);
 	live_session__close(&c->ls, "collect failed before it was ready");
 	collector__stop_metrics(c);
 	ratelimit__free(c->ls.agg.limits);
@@ -327,9 +349,6 @@ int collect__run(const char *config_path)
 	/* the side that faces the network first: it holds nothing of ours */
 	if (collector__start_metrics(&c))
 		goto cleanup;
-	if (c.cfg->postgresql)
-		tp_warn("collect: postgresql: shipping to a central database is not in this "
-			"version yet: rows stay in %s only", c.cfg->database);
 	/* a task that cannot be planned is a configuration mistake: no database yet */
 	if (make_plan(&c)) {
 		rc = TP_EXIT_CONFIG;
@@ -345,6 +364,8 @@ int collect__run(const char *config_path)
 	    begin_session(&c) || attach_all(&c) || go(&c))
 		goto cleanup;
 	collector__publish_metrics(&c);
+	if (start_shipping(&c))
+		goto cleanup;
 	run(&c);
 	end_session(&c);
 	rc = c.ls.agg.write_errors || c.db_gone ? 1 : 0;

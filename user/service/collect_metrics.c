@@ -18,6 +18,7 @@
 #include "service/collector.h"
 #include "service/config.h"
 #include "service/exporter.h"
+#include "service/ship.h"
 #include "session/live_session.h"
 #include "sink/metrics.h"
 #include "sink/sink.h"
@@ -91,6 +92,7 @@ static void gauge(FILE *f, const char *name, const char *type, const char *help,
 static void health(FILE *f, struct collector *c)
 {
 	struct losses l;
+	int64_t backlog;
 
 	engine__losses(c->engine, &c->ls.agg, &l);
 	lost_by_reason(f, l.detail);
@@ -101,10 +103,10 @@ static void health(FILE *f, struct collector *c)
 	      ratelimit__rolled(c->ls.agg.limits));
 	gauge(f, "taskprof_collector_processes_tracked", "gauge",
 	      "Processes mapping a task's file, tracked.", collector__nprocs(c));
-	/* nothing is shipped yet: with postgresql set, every row waits */
+	backlog = c->shipper ? shipper__backlog(c->shipper, NULL, 0) : 0;
 	gauge(f, "taskprof_collector_ship_backlog_rows", "gauge",
 	      "Rows stored locally and not yet shipped to the central database.",
-	      c->cfg->postgresql ? c->ls.agg.written : 0);
+	      backlog > 0 ? (unsigned long long)backlog : 0);
 	gauge(f, "taskprof_collector_series_folded_total", "counter",
 	      "Invocations counted under task=\"other\": more tasks than metrics_max_tasks.",
 	      metrics_sink__folded(c->metrics));

@@ -36,6 +36,7 @@
 #include "service/collector.h"
 #include "sink/sink.h"
 #include "service/config.h"
+#include "service/config_file.h"
 #include "service/dbfile.h"
 #include "service/procscan.h"
 #include "service/task_table.h"
@@ -63,7 +64,7 @@ int collector__store_config(struct collector *c)
 			return -ENOMEM;
 	}
 	/* the session row holds what it ran with, but never a password */
-	text = collect_config__redacted(c->config_text);
+	text = config_file__redacted(c->config_text);
 	err = text ? sink__session_config(c->ls.sink, c->ls.id, s, text) : -ENOMEM;
 	free(text);
 	free(s);

@@ -37,6 +37,8 @@
 #include "plan/plan.h"
 #include "service/collect.h"
 #include "service/collect_lock.h"
+#include "service/conninfo.h"
+#include "service/ship.h"
 #include "service/collect_plan.h"
 #include "service/collector.h"
 #include "sink/sink.h"
@@ -141,6 +143,21 @@ static void tasks(FILE *f, const struct collector *c)
 	}
 }
 
+/* The backlog and the last failure; the server named without a password. */
+static void shipping(FILE *f, struct collector *c)
+{
+	char who[512], err[512];
+	int64_t backlog = shipper__backlog(c->shipper, err, sizeof(err));
+
+	conninfo__describe(c->cfg->postgresql, who, sizeof(who));
+	if (backlog < 0)
+		fprintf(f, "shipping to postgresql (%s): not connected yet", who);
+	else
+		fprintf(f, "shipping to postgresql (%s): backlog %lld rows", who,
+			(long long)backlog);
+	fprintf(f, "%s%s\n", err[0] ? "; last error: " : "", err);
+}
+
 static void numbers(FILE *f, struct collector *c, const struct losses *l)
 {
 	uint64_t now = tp_now_ns(CLOCK_MONOTONIC), rss, mine;
@@ -155,6 +172,8 @@ static void numbers(FILE *f, struct collector *c, const struct losses *l)
 	if (c->cfg->retention_days)
 		fprintf(f, "retention: %u days, %llu rows removed\n", c->cfg->retention_days,
 			(unsigned long long)c->expired);
+	if (c->shipper)
+		shipping(f, c);
 	procscan__self(&cpu, &rss, &mine);
 	fprintf(f, "collector: PID %d, up %.0f s, CPU %.2f s in all, %.2f%% of one CPU now; memory "
 		"%.1f MiB of its own (RSS %.1f MiB with the ring buffer and ELF files mapped)\n",

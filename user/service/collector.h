@@ -20,6 +20,7 @@
 struct collect_config;
 struct engine;
 struct exporter;
+struct shipper;
 struct sink;
 struct file_id;
 struct losses;
@@ -52,6 +53,7 @@ struct collector {
 	struct live_session ls;      /* its guardian, sink, aggregator and row */
 	struct exporter *exporter;    /* the /metrics child, or NULL */
 	struct sink *metrics;         /* the metrics sink in ls.sink's tee, or NULL */
+	struct shipper *shipper;      /* rows to the central database, or NULL */
 	bool metrics_err_said;
 	bool replan_due;              /* a watched file changed: plan again */
 	bool plan_dirty;              /* a file of the plan was rewritten: never sync it */

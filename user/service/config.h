@@ -55,8 +55,6 @@ struct collect_config {
 struct collect_config *collect_config__load(const char *path, char **text, char *err,
 					    size_t errlen);
 void collect_config__free(struct collect_config *c);
-/* The file's text with any password in its postgresql line starred out:
- * what the session row and the logs may hold. Caller frees. */
-char *collect_config__redacted(const char *text);
+
 
 #endif /* TP_SERVICE_CONFIG_H */

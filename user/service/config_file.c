@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "service/config_file.h"
+#include "service/conninfo.h"
 
 /* The file, if it is a regular one: a FIFO would block the collector. */
 FILE *config_file__open(const char *path)
@@ -140,4 +141,74 @@ int config_file__check_trust(const char *path, uid_t owner, bool secret, char *e
 		return -EPERM;
 	}
 	return 0;
+}
+
+static void trim(char *v)
+{
+	size_t n = strlen(v), k = strspn(v, " \t");
+
+	while (n > k && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	memmove(v, v + k, n - k);
+	v[n - k] = 0;
+}
+
+/* A postgresql = VALUE line's replacement, if VALUE names a password. */
+static bool redact_line(const char *line, size_t n, char *out, size_t len)
+{
+	const char *k = line, *eq = memchr(line, '=', n);
+	char v[4096], who[1024];
+
+	while (k < line + n && (*k == ' ' || *k == '\t'))
+		k++;
+	if (!eq || strncmp(k, "postgresql", 10) || !strchr(" \t=", k[10]))
+		return false;
+	snprintf(v, sizeof(v), "%.*s", (int)(line + n - eq - 1), eq + 1);
+	v[strcspn(v, "\r\n")] = 0;
+	trim(v);
+	/* as inih reads it: " ;" starts a comment */
+	for (char *c = v; *c; c++)
+		if (*c == ';' && c > v && (c[-1] == ' ' || c[-1] == '\t')) {
+			*c = 0;
+			trim(v);
+			break;
+		}
+	if (conninfo__has_password(v) == 0)
+		return false;
+	conninfo__describe(v, who, sizeof(who));
+	snprintf(out, len, "postgresql = %s password=********\n", who);
+	return true;
+}
+
+char *config_file__redacted(const char *text)
+{
+	size_t cap = strlen(text) + 1, used = 0;
+	char *out = malloc(cap), *nb, repl[1200];
+
+	for (const char *p = text; out && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p + 1) : strlen(p), r;
+		const char *src = p;
+
+		p += n;
+		if (redact_line(src, n, repl, sizeof(repl))) {
+			src = repl;
+			n = strlen(repl);
+		}
+		r = used + n + 1;
+		if (r > cap) {
+			nb = realloc(out, r);
+			if (!nb) {
+				free(out);
+				return NULL;
+			}
+			out = nb;
+			cap = r;
+		}
+		memcpy(out + used, src, n);
+		used += n;
+	}
+	if (out)
+		out[used] = 0;
+	return out;
 }

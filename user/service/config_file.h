@@ -26,4 +26,8 @@ char *config_file__slurp(FILE *f);
 int config_file__check_trust(const char *path, uid_t owner, bool secret, char *err,
 			     size_t errlen);
 
+/* text with any password in its postgresql line starred out: what the
+ * session row and the logs may hold. Caller frees; NULL without memory. */
+char *config_file__redacted(const char *text);
+
 #endif /* TP_SERVICE_CONFIG_FILE_H */

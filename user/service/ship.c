@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The shipping thread (ship.h). Each round reads the rows after the mark
+ * from the spool, in id order, and ships them with every session in one
+ * transaction that also moves the mark on the server; the mark is read
+ * back from the server after each (re)connection, so a crash anywhere
+ * repeats nothing and skips nothing. Failures back off from 1 s to 30 s.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "profile_repo.h"
+#include "base/log.h"
+#include "service/ship.h"
+#include "sink/postgres.h"
+
+#define BATCH 5000
+#define IDLE_MS 1000
+#define BACKOFF_MAX_MS 30000
+
+struct shipper {
+	char *conninfo, *db, *host;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping;
+	/* under lock: what status and metrics show */
+	int64_t backlog; /* -1: the mark is not known yet */
+	char last_err[512];
+};
+
+static void set_state(struct shipper *s, int64_t backlog, const char *err)
+{
+	pthread_mutex_lock(&s->lock);
+	if (backlog != -2)
+		s->backlog = backlog;
+	if (err && strcmp(err, s->last_err) && err[0])
+		tp_warn("collect: shipping: %s", err);
+	if (err)
+		snprintf(s->last_err, sizeof(s->last_err), "%s", err);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Sleeps ms, or less if stopped; whether to go on. */
+static bool nap(struct shipper *s, int ms)
+{
+	struct timespec until;
+	bool go;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (!s->stopping)
+		pthread_cond_timedwait(&s->wake, &s->lock, &until);
+	go = !s->stopping;
+	pthread_mutex_unlock(&s->lock);
+	return go;
+}
+
+/* One batch; how many rows went (0: caught up), or a negative errno. */
+static int round_once(struct shipper *s, struct postgres *pg, struct profile_repo *repo,
+		      int64_t *mark, char *err, size_t errlen)
+{
+	struct profile_list l;
+	struct session *ss = NULL;
+	size_t nss = 0;
+	int rc = profile_repo__get_after(repo, *mark, BATCH, &l);
+
+	if (rc) {
+		snprintf(err, errlen, "%s", profile_repo__errmsg(repo));
+		return rc;
+	}
+	rc = profile_repo__list_sessions(repo, &ss, &nss);
+	if (!rc)
+		rc = postgres__ship(pg, s->host, s->db, l.items, l.len, ss, nss, err, errlen);
+	else
+		snprintf(err, errlen, "%s", profile_repo__errmsg(repo));
+	if (!rc && l.len)
+		*mark = l.items[l.len - 1].id;
+	for (size_t i = 0; i < nss; i++)
+		session__free(&ss[i]);
+	free(ss);
+	rc = rc ? rc : (int)l.len;
+	profile_list__free(&l);
+	return rc;
+}
+
+static void *ship_main(void *arg)
+{
+	struct shipper *s = arg;
+	struct profile_repo *repo = NULL;
+	struct postgres *pg = NULL;
+	int64_t mark = 0;
+	int backoff = 1000, n;
+	char err[512];
+
+	do {
+		err[0] = 0;
+		if (!repo && !(repo = profile_repo__open(s->db, PROFILE_REPO_READONLY)))
+			snprintf(err, sizeof(err), "%s", profile_repo__open_error());
+		if (repo && !pg && (pg = postgres__connect(s->conninfo, err, sizeof(err))) &&
+		    postgres__mark(pg, s->host, s->db, &mark, err, sizeof(err))) {
+			postgres__close(pg);
+			pg = NULL;
+		}
+		n = pg ? round_once(s, pg, repo, &mark, err, sizeof(err)) : -EIO;
+		if (n < 0) {
+			/* from the last mark known: an upper bound, never an under-count */
+			set_state(s, repo ? profile_repo__count_after(repo, mark) : -2, err);
+			postgres__close(pg); /* reconnect, and read the mark again */
+			pg = NULL;
+			if (!nap(s, backoff))
+				break;
+			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+			continue;
+		}
+		backoff = 1000;
+		set_state(s, profile_repo__count_after(repo, mark), "");
+	} while (n > 0 ? !s->stopping : nap(s, IDLE_MS));
+	/* connected at the stop: the session's end and the last rows go too */
+	while (pg && (n = round_once(s, pg, repo, &mark, err, sizeof(err))) > 0)
+		;
+	postgres__close(pg);
+	profile_repo__close(repo);
+	return NULL;
+}
+
+struct shipper *shipper__start(const char *conninfo, const char *db, const char *host)
+{
+	struct shipper *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->conninfo = strdup(conninfo);
+	s->db = strdup(db);
+	s->host = strdup(host);
+	s->backlog = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	if (!s->conninfo || !s->db || !s->host ||
+	    (errno = pthread_create(&s->thread, NULL, ship_main, s))) {
+		free(s->conninfo), free(s->db), free(s->host), free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void shipper__stop(struct shipper *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	free(s->conninfo), free(s->db), free(s->host), free(s);
+}
+
+int64_t shipper__backlog(struct shipper *s, char *last_err, size_t len)
+{
+	int64_t b;
+
+	pthread_mutex_lock(&s->lock);
+	b = s->backlog;
+	if (last_err)
+		snprintf(last_err, len, "%s", s->last_err);
+	pthread_mutex_unlock(&s->lock);
+	return b;
+}
+
+bool shipper__caught_up(struct shipper *s)
+{
+	return !s || shipper__backlog(s, NULL, 0) == 0;
+}

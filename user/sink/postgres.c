@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The central PostgreSQL (postgres.h). The profiles table has the
+ * repository's columns, generated from the one column table, with
+ * timestamptz for the two times, after host, spool (the local database
+ * it came from) and local_id, its key. Every value goes as a parameter or
+ * through COPY's own escaping: nothing is pasted into SQL.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "profile_columns.h"
+#include "profile_repo.h"
+#include "sink/postgres.h"
+
+#define SCHEMA_VERSION 1
+
+struct postgres {
+	PGconn *c;
+};
+
+static const char *pg_type(enum profile_kind k)
+{
+	switch (k) {
+	case PROFILE_I64:
+	case PROFILE_REF:
+		return "bigint";
+	case PROFILE_REAL:
+		return "double precision";
+	case PROFILE_TIME:
+		return "timestamptz";
+	default:
+		return "text";
+	}
+}
+
+/* One statement with no result rows; err gets libpq's message. */
+static int exec(struct postgres *pg, const char *sql, char *err, size_t errlen)
+{
+	PGresult *r = PQexec(pg->c, sql);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		snprintf(err, errlen, "postgresql: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : -EIO;
+}
+
+static int create_schema(struct postgres *pg, char *err, size_t errlen)
+{
+	char sql[8192];
+	size_t n = 0;
+
+	n += snprintf(sql + n, sizeof(sql) - n,
+		      "CREATE TABLE IF NOT EXISTS taskprof_schema (version integer NOT NULL);"
+		      "CREATE TABLE IF NOT EXISTS sessions (host text NOT NULL, spool text NOT NULL,"
+		      " local_id bigint NOT NULL, global_id text NOT NULL, target text, tasks text,"
+		      " started_at timestamptz, ended_at timestamptz, events_seen bigint,"
+		      " events_lost bigint, loss_detail text, status text,"
+		      " PRIMARY KEY (host, spool, local_id));"
+		      "CREATE TABLE IF NOT EXISTS ship_marks (host text NOT NULL, spool text NOT NULL,"
+		      " shipped_id bigint NOT NULL, PRIMARY KEY (host, spool));"
+		      "CREATE TABLE IF NOT EXISTS profiles (host text NOT NULL, spool text NOT NULL,"
+		      " local_id bigint NOT NULL");
+	for (int c = 0; c < PROFILE_NCOLS; c++)
+		n += snprintf(sql + n, sizeof(sql) - n, ", \"%s\" %s", profile_columns[c].name,
+			      pg_type(profile_columns[c].kind));
+	snprintf(sql + n, sizeof(sql) - n,
+		 ", PRIMARY KEY (host, spool, local_id));"
+		 "CREATE INDEX IF NOT EXISTS profiles_task ON profiles (process_name, task_start_time);"
+		 "CREATE INDEX IF NOT EXISTS profiles_host ON profiles (host, task_start_time);"
+		 "CREATE INDEX IF NOT EXISTS profiles_session ON profiles (host, spool, session_id);"
+		 "CREATE INDEX IF NOT EXISTS profiles_time ON profiles (task_start_time);"
+		 "INSERT INTO taskprof_schema SELECT %d WHERE NOT EXISTS "
+		 "(SELECT 1 FROM taskprof_schema);", SCHEMA_VERSION);
+	return exec(pg, sql, err, errlen);
+}
+
+static int check_version(struct postgres *pg, char *err, size_t errlen)
+{
+	PGresult *r = PQexec(pg->c, "SELECT max(version) FROM taskprof_schema");
+	int v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : -1;
+
+	PQclear(r);
+	if (v > SCHEMA_VERSION) {
+		snprintf(err, errlen, "postgresql: the central schema is version %d, newer than "
+			 "this collector's %d: upgrade taskprof", v, SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	return v < 0 ? -EIO : 0;
+}
+
+struct postgres *postgres__connect(const char *conninfo, char *err, size_t errlen)
+{
+	struct postgres *pg = calloc(1, sizeof(*pg));
+
+	if (!pg) {
+		snprintf(err, errlen, "postgresql: %s", strerror(ENOMEM));
+		return NULL;
+	}
+	pg->c = PQconnectdb(conninfo);
+	if (PQstatus(pg->c) != CONNECTION_OK) {
+		snprintf(err, errlen, "postgresql: %s", PQerrorMessage(pg->c));
+		err[strcspn(err, "\n")] = 0;
+		postgres__close(pg);
+		return NULL;
+	}
+	/* schema creation races with another collector's: one lock for both */
+	if (exec(pg, "SET client_min_messages = warning;"
+		     "SELECT pg_advisory_lock(7420013)", err, errlen) ||
+	    create_schema(pg, err, errlen) || check_version(pg, err, errlen) ||
+	    exec(pg, "SELECT pg_advisory_unlock(7420013)", err, errlen)) {
+		err[strcspn(err, "\n")] = 0;
+		postgres__close(pg);
+		return NULL;
+	}
+	return pg;
+}
+
+void postgres__close(struct postgres *pg)
+{
+	if (!pg)
+		return;
+	PQfinish(pg->c);
+	free(pg);
+}
+
+int postgres__mark(struct postgres *pg, const char *host, const char *spool, int64_t *mark,
+		   char *err, size_t errlen)
+{
+	const char *params[] = { host, spool };
+	PGresult *r = PQexecParams(pg->c, "SELECT shipped_id FROM ship_marks WHERE host = $1 AND "
+				   "spool = $2", 2, NULL, params, NULL, NULL, 0);
+	int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		snprintf(err, errlen, "postgresql: %s", PQresultErrorMessage(r));
+	else
+		*mark = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	PQclear(r);
+	return ok ? 0 : -EIO;
+}
+
+/* A COPY text field: backslash, tab, line feed and return escaped. */
+static void copy_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\': fputs("\\\\", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+/* One row of the staging table in COPY's text format. */
+static void copy_row(FILE *f, const char *host, const char *spool, const struct profile *p)
+{
+	copy_text(f, host);
+	fputc('\t', f);
+	copy_text(f, spool);
+	fprintf(f, "\t%lld", (long long)p->id);
+	for (int c = 0; c < PROFILE_NCOLS; c++) {
+		const struct profile_column *col = &profile_columns[c];
+
+		fputc('\t', f);
+		if (col->kind == PROFILE_STATUS)
+			copy_text(f, p->status ? p->status : profile_status__name(PROFILE_COMPLETED));
+		else if (profile__is_null(p, c))
+			fputs("\\N", f);
+		else if (col->kind == PROFILE_REAL)
+			fprintf(f, "%.17g", profile__real(p, c));
+		else if (col->kind == PROFILE_I64 || col->kind == PROFILE_REF)
+			fprintf(f, "%lld", (long long)profile__i64(p, c));
+		else
+			copy_text(f, profile__text(p, c));
+	}
+	fputc('\n', f);
+}
+
+static int copy_rows(struct postgres *pg, const char *host, const char *spool,
+		     const struct profile *rows, size_t n, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	PGresult *r;
+	int ok;
+
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		copy_row(f, host, spool, &rows[i]);
+	fclose(f);
+	r = PQexec(pg->c, "COPY tp_staging FROM STDIN");
+	ok = PQresultStatus(r) == PGRES_COPY_IN;
+	PQclear(r);
+	ok = ok && PQputCopyData(pg->c, buf, (int)len) == 1 && PQputCopyEnd(pg->c, NULL) == 1;
+	free(buf);
+	r = PQgetResult(pg->c);
+	ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		snprintf(err, errlen, "postgresql: copy: %s", PQerrorMessage(pg->c));
+	PQclear(r);
+	while ((r = PQgetResult(pg->c)))
+		PQclear(r);
+	return ok ? 0 : -EIO;
+}
+
+static const char *or_null(const char *s)
+{
+	return s && s[0] ? s : NULL;
+}
+
+static int upsert_session(struct postgres *pg, const char *host, const char *spool,
+			  const struct session *s, char *err, size_t errlen)
+{
+	char id[24], gid[512], seen[24], lost[24];
+	const char *params[] = { host, spool, id, gid, s->target, s->tasks, or_null(s->started_at),
+				 or_null(s->ended_at), seen, lost, s->loss_detail, s->status };
+	PGresult *r;
+	int ok;
+
+	snprintf(id, sizeof(id), "%lld", (long long)s->id);
+	snprintf(gid, sizeof(gid), "%s:%lld", host, (long long)s->id);
+	snprintf(seen, sizeof(seen), "%lld", (long long)s->events_seen);
+	snprintf(lost, sizeof(lost), "%lld", (long long)s->events_lost);
+	r = PQexecParams(pg->c,
+			 "INSERT INTO sessions VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) "
+			 "ON CONFLICT (host, spool, local_id) DO UPDATE SET ended_at = $8, "
+			 "events_seen = $9, events_lost = $10, loss_detail = $11, status = $12, "
+			 "tasks = $6", 12, NULL, params, NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		snprintf(err, errlen, "postgresql: session: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : -EIO;
+}
+
+static int set_mark(struct postgres *pg, const char *host, const char *spool, int64_t mark,
+		    char *err, size_t errlen)
+{
+	char m[24];
+	const char *params[] = { host, spool, m };
+	PGresult *r;
+	int ok;
+
+	snprintf(m, sizeof(m), "%lld", (long long)mark);
+	r = PQexecParams(pg->c, "INSERT INTO ship_marks VALUES ($1, $2, $3) ON CONFLICT "
+			 "(host, spool) DO UPDATE SET shipped_id = "
+			 "greatest(ship_marks.shipped_id, excluded.shipped_id)",
+			 3, NULL, params, NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		snprintf(err, errlen, "postgresql: mark: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : -EIO;
+}
+
+int postgres__ship(struct postgres *pg, const char *host, const char *spool,
+		   const struct profile *rows, size_t n, const struct session *ss, size_t nss,
+		   char *err, size_t errlen)
+{
+	int rc = exec(pg, "BEGIN; CREATE TEMP TABLE IF NOT EXISTS tp_staging "
+		      "(LIKE profiles) ON COMMIT DELETE ROWS", err, errlen);
+
+	if (!rc && n)
+		rc = copy_rows(pg, host, spool, rows, n, err, errlen);
+	if (!rc && n)
+		rc = exec(pg, "INSERT INTO profiles SELECT * FROM tp_staging "
+			  "ON CONFLICT (host, spool, local_id) DO NOTHING", err, errlen);
+	for (size_t i = 0; !rc && i < nss; i++)
+		rc = upsert_session(pg, host, spool, &ss[i], err, errlen);
+	if (!rc && n)
+		rc = set_mark(pg, host, spool, rows[n - 1].id, err, errlen);
+	if (!rc)
+		rc = exec(pg, "COMMIT", err, errlen);
+	if (rc)
+		PQclear(PQexec(pg->c, "ROLLBACK"));
+	err[strcspn(err, "\n")] = 0;
+	return rc;
+}
