@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profile_repo.h"
 #include "taskprof.h"
 #include "base/util.h"
 #include "engine/agg.h"

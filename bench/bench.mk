@@ -34,8 +34,17 @@ $(BBUILD)/agg_bench: bench/agg_bench.c $(CORE_LIB) $(BUILD)/libtaskprof.a | $(BB
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(BUILD)/libtaskprof.a $(LIBS)
 
+$(BBUILD)/metrics_bench: bench/metrics_bench.c $(CORE_LIB) $(BUILD)/libtaskprof.a | $(BBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(BUILD)/libtaskprof.a $(LIBS)
+
+$(BBUILD)/ship_bench: bench/ship_bench.c $(CORE_LIB) $(BUILD)/libtaskprof.a | $(BBUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(BUILD)/libtaskprof.a $(LIBS)
+
 .PHONY: bench bench-build
 bench-build: all $(BBUILD)/bench_target $(BBUILD)/bench_target_cxx $(BBUILD)/bench_floor $(BBUILD)/agg_bench \
+	     $(BBUILD)/ship_bench $(BBUILD)/metrics_bench \
 	     $(BUILD)/examples/pipeline
 
 bench:

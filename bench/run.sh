@@ -278,3 +278,38 @@ p_psutil=$(med "${PY[@]}" "$PYB" psutil)
 printf '   %-44s %9s\n' "undecorated" "$p_plain" "@profiler, no collector" "$p_mark" \
 	"@profiler, recorded (taskprof record -t marker:*)" "$p_rec" \
 	"the specification's psutil decorator" "$p_psutil"
+
+echo
+echo "8. The fleet: shipping to a local PostgreSQL 15, a /metrics scrape (medians of $RUNS)"
+PGD=$WORK/pg
+PGBIN=/usr/lib/postgresql/15/bin
+PGPORT=$((30000 + $$ % 20000))
+mkdir -p "$PGD" && chown postgres "$PGD"
+if (cd / && su postgres -s /bin/sh -c "$PGBIN/initdb -D $PGD/data -A trust -U postgres" \
+	>/dev/null && su postgres -s /bin/sh -c "$PGBIN/pg_ctl -D $PGD/data -l $PGD/log -w \
+	-o '-p $PGPORT -k $PGD -c listen_addresses=127.0.0.1' start" >/dev/null); then
+	"$B/bench/agg_bench" "$WORK/spool.db" 200000 >/dev/null
+	for i in $(seq "$RUNS"); do
+		psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "CREATE DATABASE b$i" >/dev/null
+		"$B/bench/ship_bench" "$WORK/spool.db" \
+			"host=127.0.0.1 port=$PGPORT dbname=b$i user=postgres"
+	done | awk '{r[NR]=$1; c[NR]=$5} END {n=asort(r); asort(c);
+		printf "   shipping 200,000 rows: %.0f rows/s, %.2f us of shipper CPU a row\n",
+		r[int((n+1)/2)], c[int((n+1)/2)]}'
+	(cd / && su postgres -s /bin/sh -c "$PGBIN/pg_ctl -D $PGD/data -m fast stop" >/dev/null)
+else
+	echo "   shipping: PostgreSQL 15 could not start here"
+fi
+mkfifo "$WORK/hold"
+MPORT=$((PGPORT + 1))
+"$B/bench/metrics_bench" 1000 "127.0.0.1:$MPORT" <"$WORK/hold" >"$WORK/mb.out" &
+exec 9>"$WORK/hold"
+for _ in $(seq 50); do grep -q serving "$WORK/mb.out" && break; sleep 0.1; done
+scrape=$(for _ in $(seq $((RUNS + 2))); do
+	curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$MPORT/metrics"; done | median)
+exec 9>&-
+wait
+printf '   1,000 task series: %s; a scrape %.1f ms (%s)\n' \
+	"$(sed -n 's/^render: //p' "$WORK/mb.out" | cut -d' ' -f1-2) to render each tick" \
+	"$(awk -v s="$scrape" 'BEGIN {print s * 1000}')" \
+	"$(sed -n 's/.*series, //p' "$WORK/mb.out")"

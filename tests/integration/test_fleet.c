@@ -8,13 +8,16 @@
  *
  * usage: test_fleet BUILD_DIR
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <math.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -199,25 +202,21 @@ static void test_metrics_match_rows_as_prometheus_sees_them(void **s)
 static void test_metrics_address_taken(void **s)
 {
 	char *collect[] = { sb.bin, "collect", "--config", sb.conf, NULL };
-	char cmd[512];
-	pid_t holder;
-	int port = free_port();
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	holder = fork();
-	if (holder == 0) {
-		snprintf(cmd, sizeof(cmd), "exec python3 -c \"import socket,time; s=socket.socket();"
-			 "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('127.0.0.1',%d)); s.listen(); time.sleep(30)\"", port);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	sleep_ms(500);
+	/* a port the kernel picks, held here */
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
 	write_conf("[collector]\ndatabase = %s\nprometheus = 127.0.0.1:%d\n"
-		   "[task quote]\nbinary = %s\nsymbol = quote_task\n", sb.db, port, sb.pipe);
+		   "[task quote]\nbinary = %s\nsymbol = quote_task\n", sb.db, ntohs(sa.sin_port),
+		   sb.pipe);
 	assert_int_not_equal(run(collect, NULL), 0);
 	assert_one_line_error(1, "cannot listen on 127.0.0.1");
 	assert_int_equal(access(sb.db, F_OK), -1);
-	kill(holder, SIGKILL);
-	reap(holder);
+	close(fd);
 }
 
 /* --- PostgreSQL 15, as the postgres user, in the sandbox ------------------- */

@@ -25,6 +25,7 @@ static const double memory_le[] = { METRICS_MEMORY_BUCKETS };
 struct series {
 	struct series *next;
 	char *task, *stage, *env;
+	char *labels; /* task="..",stage="..",env=".." escaped, made once */
 	uint64_t status[PROFILE_NSTATUS];
 	double cpu_user, cpu_system, io_wait;
 	uint64_t read, written, sent, received, exceptions;
@@ -80,6 +81,8 @@ static const char *task_name(struct metrics *m, const char *task)
 	return nv[m->ntasks] ? nv[m->ntasks++] : NULL;
 }
 
+static char *label_set(const struct series *s);
+
 static struct series *find(struct metrics *m, const char *task, const struct profile *p)
 {
 	struct series *s = m->b[hash(task, p->stage, p->env) % NBUCKETS];
@@ -99,7 +102,8 @@ static struct series *add(struct metrics *m, const char *task, const struct prof
 	s->task = strdup(task);
 	s->stage = strdup(p->stage ? p->stage : "");
 	s->env = strdup(p->env ? p->env : "");
-	if (!s->task || !s->stage || !s->env) {
+	s->labels = s->task && s->stage && s->env ? label_set(s) : NULL;
+	if (!s->labels) {
 		free(s->task), free(s->stage), free(s->env), free(s);
 		return NULL;
 	}
@@ -174,25 +178,42 @@ static void observe(struct sink *sk, const struct profile *p)
 static void label(FILE *f, const char *name, const char *v, bool last)
 {
 	fprintf(f, "%s=\"", name);
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			fputc('\\', f);
-		if (*v == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*v, f);
+	for (size_t run; *v; v += run) {
+		run = strcspn(v, "\\\"\n");
+		fwrite(v, 1, run, f);
+		if (v[run]) {
+			fputs(v[run] == '\n' ? "\\n" : v[run] == '"' ? "\\\"" : "\\\\", f);
+			run++;
+		}
 	}
 	fputs(last ? "\"" : "\",", f);
+}
+
+/* A series' three labels, escaped once for every line that carries them. */
+static char *label_set(const struct series *s)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	label(f, "task", s->task, false);
+	label(f, "stage", s->stage, false);
+	label(f, "env", s->env, true);
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
 static void labels(FILE *f, const struct series *s, const char *extra, const char *xv)
 {
 	fputc('{', f);
-	label(f, "task", s->task, false);
-	label(f, "stage", s->stage, false);
-	label(f, "env", s->env, !extra);
+	fputs(s->labels, f);
 	if (extra)
-		label(f, extra, xv, true);
+		fprintf(f, ",%s=\"%s\"", extra, xv);
 	fputc('}', f);
 }
 
@@ -313,7 +334,7 @@ static void metrics_close(struct sink *sk)
 	for (size_t b = 0; b < NBUCKETS; b++)
 		for (struct series *s = m->b[b], *n; s; s = n) {
 			n = s->next;
-			free(s->task), free(s->stage), free(s->env), free(s);
+			free(s->task), free(s->stage), free(s->env), free(s->labels), free(s);
 		}
 	for (size_t i = 0; i < m->ntasks; i++)
 		free(m->tasks[i]);
