@@ -284,6 +284,7 @@ echo "8. The fleet: shipping to a local PostgreSQL 15, a /metrics scrape (median
 PGD=$WORK/pg
 PGBIN=/usr/lib/postgresql/15/bin
 PGPORT=$((30000 + $$ % 20000))
+chmod 711 "$WORK" # postgres reaches its own directory in it
 mkdir -p "$PGD" && chown postgres "$PGD"
 if (cd / && su postgres -s /bin/sh -c "$PGBIN/initdb -D $PGD/data -A trust -U postgres" \
 	>/dev/null && su postgres -s /bin/sh -c "$PGBIN/pg_ctl -D $PGD/data -l $PGD/log -w \
@@ -293,9 +294,10 @@ if (cd / && su postgres -s /bin/sh -c "$PGBIN/initdb -D $PGD/data -A trust -U po
 		psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "CREATE DATABASE b$i" >/dev/null
 		"$B/bench/ship_bench" "$WORK/spool.db" \
 			"host=127.0.0.1 port=$PGPORT dbname=b$i user=postgres"
-	done | awk '{r[NR]=$1; c[NR]=$5} END {n=asort(r); asort(c);
-		printf "   shipping 200,000 rows: %.0f rows/s, %.2f us of shipper CPU a row\n",
-		r[int((n+1)/2)], c[int((n+1)/2)]}'
+	done >"$WORK/ship.out"
+	printf '   shipping 200,000 rows: %s rows/s, %s us of shipper CPU a row\n' \
+		"$(awk '{print $1}' "$WORK/ship.out" | median)" \
+		"$(awk '{print $3}' "$WORK/ship.out" | median)"
 	(cd / && su postgres -s /bin/sh -c "$PGBIN/pg_ctl -D $PGD/data -m fast stop" >/dev/null)
 else
 	echo "   shipping: PostgreSQL 15 could not start here"
