@@ -114,7 +114,13 @@ struct postgres *postgres__connect(const char *conninfo, char *err, size_t errle
 		snprintf(err, errlen, "postgresql: %s", strerror(ENOMEM));
 		return NULL;
 	}
-	pg->c = PQconnectdb(conninfo);
+	/* a server that drops packets would hold the shipper (and a stop that
+	 * waits for it) for minutes: 10 s unless the string says otherwise,
+	 * its own settings expanded after this default */
+	static const char *const keys[] = { "connect_timeout", "dbname", NULL };
+	const char *vals[] = { "10", conninfo, NULL };
+
+	pg->c = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(pg->c) != CONNECTION_OK) {
 		snprintf(err, errlen, "postgresql: %s", PQerrorMessage(pg->c));
 		err[strcspn(err, "\n")] = 0;
