@@ -9,7 +9,7 @@
 set -e
 PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-dev sqlite3
       libcmocka-dev libcapstone-dev libinih-dev libsystemd-dev libpq-dev libmicrohttpd-dev
-      pkg-config binutils strace gdb postgresql prometheus python3-psycopg2
+      pkg-config binutils strace gdb postgresql prometheus python3-psycopg2 curl iproute2
       systemd util-linux python3 python3-pandas chromium fonts-dejavu-core $*"
 if ! command -v rustc >/dev/null 2>&1 && ! [ -x "$HOME/.cargo/bin/rustc" ]; then
 	PKGS="$PKGS rustc"
