@@ -37,7 +37,7 @@
 #include "plan/plan.h"
 #include "service/collect.h"
 #include "service/collect_lock.h"
-#include "service/conninfo.h"
+#include "sink/conninfo.h"
 #include "service/ship.h"
 #include "service/collect_plan.h"
 #include "service/collector.h"

@@ -25,7 +25,7 @@
 #include "service/config.h"
 #include "service/config_file.h"
 #include "service/config_parse.h"
-#include "service/conninfo.h"
+#include "sink/conninfo.h"
 
 #include "taskprof.h"
 #include "plan/probeplan.h"

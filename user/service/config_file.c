@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "service/config_file.h"
-#include "service/conninfo.h"
+#include "sink/conninfo.h"
 
 /* The file, if it is a regular one: a FIFO would block the collector. */
 FILE *config_file__open(const char *path)

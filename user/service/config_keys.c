@@ -11,7 +11,7 @@
 #include "plan/probeplan.h"
 #include "service/config.h"
 #include "service/config_parse.h"
-#include "service/conninfo.h"
+#include "sink/conninfo.h"
 
 static int parse_uint(const char *v, unsigned long max, unsigned long *out)
 {

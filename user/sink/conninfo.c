@@ -9,7 +9,7 @@
 
 #include <libpq-fe.h>
 
-#include "service/conninfo.h"
+#include "sink/conninfo.h"
 
 int conninfo__has_password(const char *s)
 {

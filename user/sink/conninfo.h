@@ -4,8 +4,8 @@
  * libpq itself: whether one names a password, and how to say which server
  * it names without the password, for logs, status and the session row.
  */
-#ifndef TP_SERVICE_CONNINFO_H
-#define TP_SERVICE_CONNINFO_H
+#ifndef TP_SINK_CONNINFO_H
+#define TP_SINK_CONNINFO_H
 
 #include <stddef.h>
 
@@ -15,4 +15,4 @@ int conninfo__has_password(const char *s);
  * its password; "(unparsable)" if libpq cannot parse it. */
 void conninfo__describe(const char *s, char *buf, size_t len);
 
-#endif /* TP_SERVICE_CONNINFO_H */
+#endif /* TP_SINK_CONNINFO_H */
