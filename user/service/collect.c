@@ -297,7 +297,7 @@ static void end_session(struct collector *c)
 	shipper__stop(c->shipper);
 	c->shipper = NULL;
 	collector__put_status(c, &l);
-	collector__publish_metrics(c);
+	collector__publish_metrics(c, &l);
 	tp_info("collect: stopped by %s: session %lld: %llu invocations stored as rows, %llu "
 		"rolled up", stop_signal ? strsignal(stop_signal) : "the database's deletion",
 		(long long)c->ls.id,
@@ -363,7 +363,7 @@ int collect__run(const char *config_path)
 	if (collector__add_metrics_sink(&c) || protect(&c) || start_engine(&c) ||
 	    begin_session(&c) || attach_all(&c) || go(&c))
 		goto cleanup;
-	collector__publish_metrics(&c);
+	collector__publish_metrics(&c, NULL);
 	if (start_shipping(&c))
 		goto cleanup;
 	run(&c);

@@ -89,13 +89,11 @@ static void gauge(FILE *f, const char *name, const char *type, const char *help,
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name, v);
 }
 
-static void health(FILE *f, struct collector *c)
+static void health(FILE *f, struct collector *c, const struct losses *l)
 {
-	struct losses l;
 	int64_t backlog;
 
-	engine__losses(c->engine, &c->ls.agg, &l);
-	lost_by_reason(f, l.detail);
+	lost_by_reason(f, l->detail);
 	gauge(f, "taskprof_collector_rows_stored_total", "counter",
 	      "Invocations stored as rows in the local database.", c->ls.agg.written);
 	gauge(f, "taskprof_collector_rows_rolled_up_total", "counter",
@@ -115,8 +113,9 @@ static void health(FILE *f, struct collector *c)
 		   "taskprof_collector_info{version=\"%s\"} 1\n", TP_VERSION);
 }
 
-void collector__publish_metrics(struct collector *c)
+void collector__publish_metrics(struct collector *c, const struct losses *l)
 {
+	struct losses now;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -127,8 +126,12 @@ void collector__publish_metrics(struct collector *c)
 	f = open_memstream(&text, &len);
 	if (!f)
 		return;
+	if (!l) {
+		engine__losses(c->engine, &c->ls.agg, &now);
+		l = &now;
+	}
 	metrics_sink__render(c->metrics, f);
-	health(f, c);
+	health(f, c, l);
 	if (fclose(f)) {
 		free(text);
 		return;

@@ -29,6 +29,7 @@
 #include "base/util.h"
 #include "engine/attach.h"
 #include "engine/engine.h"
+#include "engine/losses.h"
 #include "engine/ratelimit.h"
 #include "plan/plan.h"
 #include "service/collect_metrics.h"
@@ -344,6 +345,7 @@ void collector__tick(struct collector *c)
 	uint64_t now = tp_now_ns(CLOCK_MONOTONIC), rolled = ratelimit__rolled(c->ls.agg.limits);
 	double dt = (now - c->last_tick_mono) / 1e9, cpu;
 	uint64_t rss, mine;
+	struct losses l;
 	char line[256];
 
 	if (!c->replan_due && collect_plan__stale(c->cfg, c->files, c->nfiles)) {
@@ -368,8 +370,10 @@ void collector__tick(struct collector *c)
 	c->last_tick_mono = now;
 	c->last_tick_written = c->ls.agg.written;
 	c->last_tick_rolled = rolled;
-	collector__put_status(c, NULL);
-	collector__publish_metrics(c);
+	/* read once for both: each read walks every CPU's BPF counters */
+	engine__losses(c->engine, &c->ls.agg, &l);
+	collector__put_status(c, &l);
+	collector__publish_metrics(c, &l);
 	snprintf(line, sizeof(line), "STATUS=%zu processes; %.1f rows/s, %.1f rolled up/s",
 		 collector__nprocs(c), c->rows_per_s, c->rolled_per_s);
 	sd_notify(0, line);

@@ -89,7 +89,7 @@ void collector__tick(struct collector *c);
 
 /* Opens or closes a window of BPF run-time statistics (one tick a minute). */
 void collector__sample_bpf(struct collector *c);
-/* Stores what `status` shows; l: the final losses, or NULL for now's. */
+/* Stores what `status` shows; l: the losses to report, or NULL to read them now. */
 void collector__put_status(struct collector *c, const struct losses *l);
 
 #endif /* TP_SERVICE_COLLECTOR_H */

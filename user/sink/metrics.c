@@ -39,7 +39,7 @@ struct metrics {
 	struct sink base;
 	struct series *b[NBUCKETS];
 	char **tasks; /* distinct task names with series of their own */
-	size_t ntasks, max_tasks, nseries;
+	size_t ntasks, max_tasks;
 	uint64_t folded;
 };
 
@@ -110,7 +110,6 @@ static struct series *add(struct metrics *m, const char *task, const struct prof
 	head = &m->b[hash(task, p->stage, p->env) % NBUCKETS];
 	s->next = *head;
 	*head = s;
-	m->nseries++;
 	return s;
 }
 
@@ -320,11 +319,6 @@ int metrics_sink__render(struct sink *sk, FILE *f)
 uint64_t metrics_sink__folded(const struct sink *s)
 {
 	return ((const struct metrics *)s)->folded;
-}
-
-size_t metrics_sink__series(const struct sink *s)
-{
-	return ((const struct metrics *)s)->nseries;
 }
 
 static void metrics_close(struct sink *sk)

@@ -27,7 +27,5 @@ struct sink *metrics_sink__new(uint32_t max_tasks);
 int metrics_sink__render(struct sink *s, FILE *out);
 /* Invocations counted under task="other" because the cap was reached. */
 uint64_t metrics_sink__folded(const struct sink *s);
-/* Task series held. */
-size_t metrics_sink__series(const struct sink *s);
 
 #endif /* TP_SINK_METRICS_H */
