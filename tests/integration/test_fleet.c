@@ -164,10 +164,17 @@ static void test_metrics_match_rows_as_prometheus_sees_them(void **s)
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(run_user(pipe_quote, NULL, 0), 0);
 	start_prometheus();
-	sleep_ms(5000); /* two collector ticks, and scrapes after them */
-
+	/* a tick publishes all series at once: once this one has every row, all do,
+	 * both here and in a scrape Prometheus made after it */
+	for (int i = 0; i < 150; i++) {
+		rows = query("SELECT count(*) FROM profiles");
+		text = sh("curl -s %s/metrics", url);
+		if (rows == 2 + 5 && sample(text, "taskprof_collector_rows_stored_total") == rows &&
+		    prom_query("taskprof_collector_rows_stored_total") == rows)
+			break;
+		sleep_ms(200);
+	}
 	text = sh("curl -s %s/metrics", url);
-	rows = query("SELECT count(*) FROM profiles");
 	assert_int_equal(rows, 2 + 5);
 	assert_int_equal(sample(text, "taskprof_task_invocations_total{task=\"cpu\",stage=\"ingest\","
 				      "env=\"production\",status=\"completed\"}"), 2);
