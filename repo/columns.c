@@ -327,3 +327,26 @@ int columns__decode(sqlite3_stmt *st, struct profile *p)
 	}
 	return 0;
 }
+
+int columns__set_text(struct profile *p, enum profile_col c, const char *v)
+{
+	void *f = field_mut(p, c);
+
+	switch (profile_columns[c].kind) {
+	case PROFILE_I64:
+		*(int64_t *)f = v ? strtoll(v, NULL, 10) : PROFILE_NULL_I64;
+		return 0;
+	case PROFILE_REF:
+		*(int64_t *)f = v ? strtoll(v, NULL, 10) : 0;
+		return 0;
+	case PROFILE_REAL:
+		*(double *)f = v ? strtod(v, NULL) : NAN; /* "NaN" and "Infinity" too */
+		return 0;
+	case PROFILE_TIME:
+		snprintf(f, PROFILE_TIME_LEN, "%s", v ? v : "");
+		return 0;
+	default:
+		*(char **)f = v ? strdup(v) : NULL;
+		return v && !*(char **)f ? -ENOMEM : 0;
+	}
+}

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "repo_central.h"
 #include "repo_internal.h"
 #include "repo_schema.h"
 #include "repo_statements.h"
@@ -51,6 +52,7 @@ void profile_repo__close(struct profile_repo *repo)
 	for (int i = 0; i < ST_NR; i++)
 		sqlite3_finalize(repo->st[i]);
 	sqlite3_close(repo->db);
+	central__close(repo->central);
 	free(repo);
 }
 
@@ -186,6 +188,38 @@ static int reopen_immutable(struct profile_repo *repo, const char *path)
 	return 0;
 }
 
+/* A fleet's central database: read-only whatever the flags, since only
+ * collectors write there, each its own rows. */
+static struct profile_repo *open_central(const char *uri)
+{
+	struct profile_repo *repo = calloc(1, sizeof(*repo));
+
+	if (!repo)
+		return NULL;
+	repo->flags = PROFILE_REPO_READONLY;
+	repo->central = central__open(uri);
+	if (!repo->central) {
+		int err = errno;
+
+		free(repo);
+		errno = err;
+		return NULL;
+	}
+	return repo;
+}
+
+int profile_repo__set_host(struct profile_repo *repo, const char *host)
+{
+	if (!repo)
+		return -EINVAL;
+	if (!repo->central) {
+		repo__set_err(repo->err, sizeof(repo->err), "repo: --host reads a central "
+			      "postgresql:// database; a SQLite file holds one host's rows");
+		return -EINVAL;
+	}
+	return central__set_host(repo, host);
+}
+
 struct profile_repo *profile_repo__open(const char *path, unsigned int flags)
 {
 	bool readonly = flags & PROFILE_REPO_READONLY, exists;
@@ -193,6 +227,8 @@ struct profile_repo *profile_repo__open(const char *path, unsigned int flags)
 	int version = 0, err;
 
 	repo_open_err[0] = 0;
+	if (central__is_uri(path))
+		return open_central(path);
 	/* no global allocation statistics: they take a mutex on every malloc */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	err = check_path(path, readonly, &exists);

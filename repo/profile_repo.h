@@ -111,6 +111,7 @@ struct session {
 	char *status;  /* running, completed, aborted (enum session_status) */
 	char *config;  /* a collector's configuration file, as loaded; else NULL */
 	int64_t profiles; /* rows it stored (list_sessions only) */
+	char *origin;     /* a central database's: "HOST:ID", the id on its host; else NULL */
 };
 
 /* Invocations of a task beyond its rate limit, ending in one second. */
@@ -141,7 +142,14 @@ enum profile_repo_flags {
 
 struct profile_repo;
 
+/* path is a SQLite file, or a fleet's central PostgreSQL database as a
+ * postgresql:// (or postgres://) URI, which is read-only: there, rows and
+ * sessions go by central ids, unique across hosts, and the libpq
+ * environment (PGPASSFILE, ~/.pgpass, sslmode) applies. */
 struct profile_repo *profile_repo__open(const char *path, unsigned int flags);
+/* Reads only host's rows and sessions (NULL: all); -EINVAL on a SQLite
+ * file, which holds one host's. */
+int profile_repo__set_host(struct profile_repo *repo, const char *host);
 void profile_repo__close(struct profile_repo *repo);
 const char *profile_repo__errmsg(const struct profile_repo *repo);
 /* Message of the last open() failure, for when open returned NULL. */

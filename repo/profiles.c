@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "repo_columns.h"
+#include "repo_central.h"
 #include "repo_internal.h"
 #include "repo_rollups.h"
 
@@ -114,6 +115,8 @@ static int query_find(struct profile_repo *repo, enum stmt_id id, int64_t sessio
 	int rc, err;
 
 	memset(out, 0, sizeof(*out));
+	if (repo->central && id != ST_GET_AFTER)
+		return central__find(repo, session, process, 0, out);
 	err = repo__need(repo, id);
 	if (err == -ENOENT)
 		return 0;
@@ -187,6 +190,22 @@ int profile_repo__get_by_process(struct profile_repo *repo, const char *process_
 	return query_find(repo, ST_GET_BY_PROCESS, 0, process_name, 0, out);
 }
 
+/* One row of the central database, by its central id. */
+static int central_get(struct profile_repo *repo, int64_t id, struct profile *out)
+{
+	struct profile_list l;
+	int err = id > 0 ? central__find(repo, 0, NULL, id, &l) : -ENOENT;
+
+	memset(out, 0, sizeof(*out));
+	if (!err && l.len)
+		*out = l.items[--l.len]; /* moved: the list no longer frees it */
+	else if (!err)
+		err = -ENOENT;
+	if (id > 0)
+		profile_list__free(&l);
+	return err;
+}
+
 int profile_repo__get(struct profile_repo *repo, int64_t id, struct profile *out)
 {
 	sqlite3_stmt *st;
@@ -194,6 +213,8 @@ int profile_repo__get(struct profile_repo *repo, int64_t id, struct profile *out
 
 	if (!repo || !out)
 		return -EINVAL;
+	if (repo->central)
+		return central_get(repo, id, out);
 	err = repo__need(repo, ST_GET);
 	if (err)
 		return err;
@@ -218,6 +239,13 @@ int profile_repo__exists(struct profile_repo *repo, int64_t id)
 
 	if (!repo)
 		return -EINVAL;
+	if (repo->central) {
+		struct profile p;
+
+		err = central_get(repo, id, &p);
+		profile__free(&p);
+		return err == -ENOENT ? 0 : err ? err : 1;
+	}
 	err = repo__need(repo, ST_EXISTS);
 	if (err == -ENOENT)
 		return 0;

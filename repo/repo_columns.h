@@ -31,4 +31,8 @@ void columns__bind(sqlite3_stmt *st, int first, const struct profile *p);
 /* Fills p from a row of columns__select(); -ENOMEM leaves p empty. */
 int columns__decode(sqlite3_stmt *st, struct profile *p);
 
+/* Sets column c of p from its text (NULL: NULL), as a PostgreSQL result
+ * gives it; -ENOMEM leaves the field NULL. */
+int columns__set_text(struct profile *p, enum profile_col c, const char *v);
+
 #endif /* REPO_COLUMNS_H */

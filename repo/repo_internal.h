@@ -13,6 +13,8 @@
 
 #include "profile_repo.h"
 
+struct central;
+
 /* rows per multi-row INSERT: one statement step per 32 rows is ~2x faster */
 #define INSERT_ROWS 32
 
@@ -50,7 +52,8 @@ enum stmt_id {
 };
 
 struct profile_repo {
-	sqlite3 *db;
+	sqlite3 *db;              /* NULL on a central database */
+	struct central *central;  /* a central PostgreSQL database (repo_central.h) */
 	sqlite3_stmt *st[ST_NR]; /* NULL: not prepared (empty file, or read-only) */
 	unsigned int flags;      /* enum profile_repo_flags */
 	char err[512];           /* what failed last, for profile_repo__errmsg() */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 
+#include "repo_central.h"
 #include "repo_internal.h"
 #include "repo_rollups.h"
 
@@ -74,6 +75,8 @@ int64_t profile_repo__rolled_up(struct profile_repo *repo, int64_t session_id,
 
 	if (!repo || session_id < 0)
 		return -EINVAL;
+	if (repo->central)
+		return central__rolled_up(repo, session_id, process_name);
 	err = repo__need(repo, ST_ROLLED_UP);
 	if (err)
 		return err == -ENOENT ? 0 : err;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "repo_central.h"
 #include "repo_internal.h"
 
 int64_t profile_repo__session_begin(struct profile_repo *repo, const char *target,
@@ -127,6 +128,22 @@ static int session_decode(sqlite3_stmt *st, struct session *out)
 	return 0;
 }
 
+static int central_session(struct profile_repo *repo, int64_t id, struct session *out)
+{
+	struct session *s;
+	size_t n;
+	int err = id > 0 ? central__sessions(repo, id, &s, &n) : -ENOENT;
+
+	memset(out, 0, sizeof(*out));
+	if (err)
+		return err;
+	*out = s[0];
+	while (n > 1)
+		session__free(&s[--n]);
+	free(s);
+	return 0;
+}
+
 int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct session *out)
 {
 	sqlite3_stmt *st;
@@ -134,6 +151,8 @@ int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct sess
 
 	if (!repo || !out)
 		return -EINVAL;
+	if (repo->central)
+		return central_session(repo, id, out);
 	err = repo__need(repo, ST_SESSION_GET);
 	if (err)
 		return err;
@@ -160,6 +179,8 @@ int profile_repo__list_sessions(struct profile_repo *repo, struct session **out,
 
 	if (!repo || !out || !n)
 		return -EINVAL;
+	if (repo->central)
+		return central__sessions(repo, 0, out, n);
 	*out = NULL;
 	*n = 0;
 	err = repo__need(repo, ST_SESSION_LIST);
@@ -225,7 +246,8 @@ void session__free(struct session *s)
 	free(s->loss_detail);
 	free(s->status);
 	free(s->config);
-	s->target = s->tasks = s->loss_detail = s->status = s->config = NULL;
+	free(s->origin);
+	s->target = s->tasks = s->loss_detail = s->status = s->config = s->origin = NULL;
 }
 
 int64_t profile_repo__last_session(struct profile_repo *repo)
@@ -234,6 +256,8 @@ int64_t profile_repo__last_session(struct profile_repo *repo)
 
 	if (!repo)
 		return -EINVAL;
+	if (repo->central)
+		return central__last_session(repo);
 	err = repo__need(repo, ST_SESSION_LAST);
 	if (err)
 		return err == -ENOENT ? 0 : err;

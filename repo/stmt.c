@@ -106,7 +106,9 @@ int repo__need(struct profile_repo *repo, enum stmt_id id)
 	if (repo->st[id])
 		return 0;
 	if (repo->flags & PROFILE_REPO_READONLY && !repo__read_only_stmt(id)) {
-		repo__set_err(repo->err, sizeof(repo->err), "repo: the database was opened read-only");
+		repo__set_err(repo->err, sizeof(repo->err), repo->central ?
+			      "repo: a central database is written only by the collectors "
+			      "that ship to it" : "repo: the database was opened read-only");
 		return -EROFS;
 	}
 	return -ENOENT; /* empty database: no tables yet */

@@ -33,7 +33,7 @@ $(TBUILD):
 $(TBUILD)/test_repo $(TBUILD)/test_repo_files: $(TBUILD)/%: tests/unit/%.c $(BUILD)/libtaskprof.a \
 		| $(TBUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libtaskprof.a -lsqlite3 -lpq $(CMOCKA)
 
 # unit tests of the collector's modules link them from the core library
 $(TBUILD)/test_spec $(TBUILD)/test_symbols $(TBUILD)/test_callsites $(TBUILD)/test_agg \
@@ -47,14 +47,14 @@ $(TBUILD)/test_%: tests/integration/test_%.c tests/integration/harness.c \
 		tests/integration/harness.h $(BUILD)/libtaskprof.a | $(TBUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -Itests/integration -o $@ $< tests/integration/harness.c \
-		$(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
+		$(BUILD)/libtaskprof.a -lsqlite3 -lpq $(CMOCKA)
 
 # the analysis tests run checkers from the source tree
 $(TBUILD)/test_analyze: tests/integration/test_analyze.c tests/integration/harness.c \
 		tests/integration/harness.h $(BUILD)/libtaskprof.a | $(TBUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -Itests/integration -DTP_SRCDIR='"$(CURDIR)"' -o $@ $< \
-		tests/integration/harness.c $(BUILD)/libtaskprof.a -lsqlite3 $(CMOCKA)
+		tests/integration/harness.c $(BUILD)/libtaskprof.a -lsqlite3 -lpq $(CMOCKA)
 
 # the collector's tests share a sandbox; test_systemd reads dist/ too
 $(TBUILD)/test_collect $(TBUILD)/test_service $(TBUILD)/test_systemd $(TBUILD)/test_returns \
@@ -67,7 +67,7 @@ $(TBUILD)/test_collect $(TBUILD)/test_service $(TBUILD)/test_systemd $(TBUILD)/t
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -Itests/integration -DTP_SRCDIR='"$(CURDIR)"' -o $@ $< \
 		tests/integration/harness.c tests/integration/sandbox.c $(BUILD)/libtaskprof.a \
-		-lsqlite3 $(CMOCKA)
+		-lsqlite3 -lpq $(CMOCKA)
 
 $(TBUILD)/stackwalk_target: tests/integration/stackwalk_target.cc | $(TBUILD)
 	$(call msg,CXX,$@)

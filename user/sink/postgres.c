@@ -15,11 +15,10 @@
 
 #include <libpq-fe.h>
 
+#include "central_schema.h"
 #include "profile_columns.h"
 #include "profile_repo.h"
 #include "sink/postgres.h"
-
-#define SCHEMA_VERSION 1
 
 /* A batch's COPY text, its memory kept from batch to batch: growing a
  * fresh buffer for each took a third of the shipper's CPU in page faults
@@ -33,22 +32,8 @@ struct copybuf {
 struct postgres {
 	PGconn *c;
 	struct copybuf buf;
+	char insert[4096]; /* staging into profiles, every column named */
 };
-
-static const char *pg_type(enum profile_kind k)
-{
-	switch (k) {
-	case PROFILE_I64:
-	case PROFILE_REF:
-		return "bigint";
-	case PROFILE_REAL:
-		return "double precision";
-	case PROFILE_TIME:
-		return "timestamptz";
-	default:
-		return "text";
-	}
-}
 
 /* One statement with no result rows; err gets libpq's message. */
 static int exec(struct postgres *pg, const char *sql, char *err, size_t errlen)
@@ -62,48 +47,24 @@ static int exec(struct postgres *pg, const char *sql, char *err, size_t errlen)
 	return ok ? 0 : -EIO;
 }
 
-static int create_schema(struct postgres *pg, char *err, size_t errlen)
+/*
+ * The staging table, once a connection: the profiles columns without the
+ * central id, which the insert from it assigns. COPY has no ON CONFLICT,
+ * so a retried batch goes through here to be inserted once.
+ */
+static int stage(struct postgres *pg, char *err, size_t errlen)
 {
-	char sql[8192];
-	size_t n = 0;
+	size_t n = snprintf(pg->insert, sizeof(pg->insert),
+			    "INSERT INTO profiles (host, spool, local_id");
 
-	n += snprintf(sql + n, sizeof(sql) - n,
-		      "CREATE TABLE IF NOT EXISTS taskprof_schema (version integer NOT NULL);"
-		      "CREATE TABLE IF NOT EXISTS sessions (host text NOT NULL, spool text NOT NULL,"
-		      " local_id bigint NOT NULL, global_id text NOT NULL, target text, tasks text,"
-		      " started_at timestamptz, ended_at timestamptz, events_seen bigint,"
-		      " events_lost bigint, loss_detail text, status text,"
-		      " PRIMARY KEY (host, spool, local_id));"
-		      "CREATE TABLE IF NOT EXISTS ship_marks (host text NOT NULL, spool text NOT NULL,"
-		      " shipped_id bigint NOT NULL, PRIMARY KEY (host, spool));"
-		      "CREATE TABLE IF NOT EXISTS profiles (host text NOT NULL, spool text NOT NULL,"
-		      " local_id bigint NOT NULL");
-	for (int c = 0; c < PROFILE_NCOLS; c++)
-		n += snprintf(sql + n, sizeof(sql) - n, ", \"%s\" %s", profile_columns[c].name,
-			      pg_type(profile_columns[c].kind));
-	snprintf(sql + n, sizeof(sql) - n,
-		 ", PRIMARY KEY (host, spool, local_id));"
-		 "CREATE INDEX IF NOT EXISTS profiles_task ON profiles (process_name, task_start_time);"
-		 "CREATE INDEX IF NOT EXISTS profiles_host ON profiles (host, task_start_time);"
-		 "CREATE INDEX IF NOT EXISTS profiles_session ON profiles (host, spool, session_id);"
-		 "CREATE INDEX IF NOT EXISTS profiles_time ON profiles (task_start_time);"
-		 "INSERT INTO taskprof_schema SELECT %d WHERE NOT EXISTS "
-		 "(SELECT 1 FROM taskprof_schema);", SCHEMA_VERSION);
-	return exec(pg, sql, err, errlen);
-}
-
-static int check_version(struct postgres *pg, char *err, size_t errlen)
-{
-	PGresult *r = PQexec(pg->c, "SELECT max(version) FROM taskprof_schema");
-	int v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : -1;
-
-	PQclear(r);
-	if (v > SCHEMA_VERSION) {
-		snprintf(err, errlen, "postgresql: the central schema is version %d, newer than "
-			 "this collector's %d: upgrade taskprof", v, SCHEMA_VERSION);
-		return -EPROTO;
-	}
-	return v < 0 ? -EIO : 0;
+	for (int c = 0; c < PROFILE_NCOLS && n < sizeof(pg->insert); c++)
+		n += snprintf(pg->insert + n, sizeof(pg->insert) - n, ", \"%s\"",
+			      profile_columns[c].name);
+	if (n < sizeof(pg->insert))
+		snprintf(pg->insert + n, sizeof(pg->insert) - n, ") SELECT * FROM tp_staging "
+			 "ON CONFLICT (host, spool, local_id) DO NOTHING");
+	return exec(pg, "CREATE TEMP TABLE tp_staging (LIKE profiles) ON COMMIT DELETE ROWS;"
+		    "ALTER TABLE tp_staging DROP COLUMN id", err, errlen);
 }
 
 struct postgres *postgres__connect(const char *conninfo, char *err, size_t errlen)
@@ -127,12 +88,7 @@ struct postgres *postgres__connect(const char *conninfo, char *err, size_t errle
 		postgres__close(pg);
 		return NULL;
 	}
-	/* schema creation races with another collector's: one lock for both */
-	if (exec(pg, "SET client_min_messages = warning;"
-		     "SELECT pg_advisory_lock(7420013)", err, errlen) ||
-	    create_schema(pg, err, errlen) || check_version(pg, err, errlen) ||
-	    exec(pg, "SELECT pg_advisory_unlock(7420013)", err, errlen)) {
-		err[strcspn(err, "\n")] = 0;
+	if (central_schema__create(pg->c, err, errlen) || stage(pg, err, errlen)) {
 		postgres__close(pg);
 		return NULL;
 	}
@@ -281,10 +237,16 @@ static int upsert_session(struct postgres *pg, const char *host, const char *spo
 	snprintf(seen, sizeof(seen), "%lld", (long long)s->events_seen);
 	snprintf(lost, sizeof(lost), "%lld", (long long)s->events_lost);
 	r = PQexecParams(pg->c,
-			 "INSERT INTO sessions VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) "
-			 "ON CONFLICT (host, spool, local_id) DO UPDATE SET ended_at = $8, "
-			 "events_seen = $9, events_lost = $10, loss_detail = $11, status = $12, "
-			 "tasks = $6", 12, NULL, params, NULL, NULL, 0);
+			 /* an update first: an INSERT ... ON CONFLICT would take a
+			  * central id for nothing each time a session is shipped again */
+			 "WITH u AS (UPDATE sessions SET ended_at = $8, events_seen = $9, "
+			 "events_lost = $10, loss_detail = $11, status = $12, tasks = $6 "
+			 "WHERE host = $1 AND spool = $2 AND local_id = $3::bigint RETURNING 1) "
+			 "INSERT INTO sessions (host, spool, local_id, global_id, target, tasks, "
+			 "started_at, ended_at, events_seen, events_lost, loss_detail, status) "
+			 "SELECT $1, $2, $3::bigint, $4, $5, $6, $7::timestamptz, $8::timestamptz, "
+			 "$9::bigint, $10::bigint, $11, $12 "
+			 "WHERE NOT EXISTS (SELECT 1 FROM u)", 12, NULL, params, NULL, NULL, 0);
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
 		snprintf(err, errlen, "postgresql: session: %s", PQresultErrorMessage(r));
@@ -316,14 +278,12 @@ int postgres__ship(struct postgres *pg, const char *host, const char *spool,
 		   const struct profile *rows, size_t n, const struct session *ss, size_t nss,
 		   char *err, size_t errlen)
 {
-	int rc = exec(pg, "BEGIN; CREATE TEMP TABLE IF NOT EXISTS tp_staging "
-		      "(LIKE profiles) ON COMMIT DELETE ROWS", err, errlen);
+	int rc = exec(pg, "BEGIN", err, errlen);
 
 	if (!rc && n)
 		rc = copy_rows(pg, host, spool, rows, n, err, errlen);
 	if (!rc && n)
-		rc = exec(pg, "INSERT INTO profiles SELECT * FROM tp_staging "
-			  "ON CONFLICT (host, spool, local_id) DO NOTHING", err, errlen);
+		rc = exec(pg, pg->insert, err, errlen);
 	for (size_t i = 0; !rc && i < nss; i++)
 		rc = upsert_session(pg, host, spool, &ss[i], err, errlen);
 	if (!rc && n)
