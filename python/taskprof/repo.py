@@ -55,11 +55,23 @@ def _default_path():
 
 
 class ProfileRepo:
-    """ProfileRepo(path=None, create=False): path defaults to $TASKPROF_DB,
-    else ./taskprof.db. A missing database raises DatabaseNotFoundError
-    unless create is true."""
+    """ProfileRepo(path=None, create=False, host=None): path defaults to
+    $TASKPROF_DB, else ./taskprof.db. A missing database raises
+    DatabaseNotFoundError unless create is true. A postgresql:// URI reads
+    a fleet's central database instead (central.py), host= only that
+    host's rows."""
 
-    def __init__(self, path=None, create=False):
+    def __new__(cls, path=None, create=False, host=None):
+        from . import central
+
+        if cls is ProfileRepo and central.is_uri(path):
+            return super().__new__(central.CentralRepo)
+        return super().__new__(cls)
+
+    def __init__(self, path=None, create=False, host=None):
+        if host is not None:
+            raise DatabaseError("taskprof: host= reads a central postgresql:// database; a "
+                                "SQLite file holds one host's rows")
         self.path = os.fspath(path) if path is not None else _default_path()
         if not os.path.exists(self.path):
             if not create:
@@ -159,7 +171,11 @@ class ProfileRepo:
         if not row:
             raise ProfileNotFoundError(f"taskprof: no profile with id {profile_id} in "
                                        f"{self.path}")
-        p = Profile(**dict(zip(COLUMNS, row[0])))
+        return self._profile(row[0])
+
+    @staticmethod
+    def _profile(row):
+        p = Profile(**dict(zip(COLUMNS, row)))
         for col in TIME_FIELDS:
             try:
                 setattr(p, col, parse_time(getattr(p, col), col))

@@ -15,30 +15,37 @@
 
 #include "profile_repo.h"
 #include "base/log.h"
+#include "sink/conninfo.h"
 
 const char cli_usage_text[] =
 	"usage:\n"
 	"  taskprof record [--db PATH] [--stage STAGE] [--env ENV] [--allocs] [-d SECONDS]\n"
 	"                  [--returns auto|sites|uretprobe|insn] [--ringbuf-mb N] [-v | -q]\n"
 	"                  -t SPEC [-t SPEC ...]  (-p PID | -- COMMAND [ARG ...])\n"
-	"  taskprof list   [--db PATH] [--session ID] [--process NAME] [--format table|csv|json]\n"
+	"  taskprof list   [--db DB] [--host H] [--session ID] [--process NAME]\n"
+	"                  [--format table|csv|json]\n"
 	"  taskprof show   [--db PATH] ID\n"
 	"  taskprof rm     [--db PATH] (ID | --process NAME)\n"
 	"  taskprof collect [--config FILE] [-v]   (the always-on collector, as root)\n"
 	"  taskprof collect [--config FILE] --after-stop   (tidies after a killed collector)\n"
 	"  taskprof status  [--db PATH | --config FILE]\n"
-	"  taskprof sessions [--db PATH]\n"
-	"  taskprof stats  [--db PATH] [--session ID] [--process NAME] [--format table|csv|json]\n"
-	"  taskprof diff   [--db PATH] BASE NEW [--threshold PCT] [--alpha A] [--process NAME]\n"
-	"                  [--floor-time SEC] [--floor-bytes N] [--floor-memory MIB]\n"
-	"                  [--format table|csv|json]   (exit 1 if a task regressed)\n"
-	"  taskprof report [--db PATH] [--session ID ...] [--threshold PCT] [--alpha A] -o FILE.html\n"
-	"  taskprof export [--db PATH] [--session ID] --format chrome-trace -o FILE.json\n"
+	"  taskprof sessions [--db DB] [--host H]\n"
+	"  taskprof stats  [--db DB] [--host H] [--session ID] [--process NAME]\n"
+	"                  [--format table|csv|json]\n"
+	"  taskprof diff   [--db DB] [--host H] BASE NEW [--threshold PCT] [--alpha A]\n"
+	"                  [--process NAME] [--floor-time SEC] [--floor-bytes N]\n"
+	"                  [--floor-memory MIB] [--format table|csv|json]   (exit 1 if a task regressed)\n"
+	"  taskprof report [--db DB] [--host H] [--session ID ...] [--threshold PCT]\n"
+	"                  [--alpha A] -o FILE.html\n"
+	"  taskprof export [--db DB] [--host H] [--session ID] --format chrome-trace\n"
+	"                  -o FILE.json\n"
 	"\n"
 	"SPEC is [NAME=][BINARY:]SYMBOL; --db defaults to $TASKPROF_DB or ./taskprof.db;\n"
 	"collect's FILE defaults to /etc/taskprof/taskprof.conf, status reads the database\n"
 	"that configuration names; BASE and NEW are session ids; report and export take\n"
-	"the newest session unless told\n";
+	"the newest session unless told. DB is a SQLite file, or a fleet's central\n"
+	"database as postgresql://USER@HOST:PORT/DBNAME (read-only; ~/.pgpass applies),\n"
+	"whose sessions go by central ids and --host picks one host's\n";
 
 /* An error gets one line; the full usage only when nothing specific is wrong. */
 int cli__usage(const char *why)
@@ -94,12 +101,27 @@ int cli__parse_i64(const char *s, int64_t *out)
 	return 0;
 }
 
-struct profile_repo *cli__open_ro(const char *db)
+struct profile_repo *cli__open_ro(const char **db, const char *host)
 {
-	struct profile_repo *r = profile_repo__open(db, PROFILE_REPO_READONLY);
+	static char label[600];
+	struct profile_repo *r = profile_repo__open(*db, PROFILE_REPO_READONLY);
+	char who[512];
 
-	if (!r)
+	if (!r) {
 		tp_err("%s", profile_repo__open_error());
+		return NULL;
+	}
+	if (host && profile_repo__set_host(r, host)) {
+		tp_err("%s", profile_repo__errmsg(r));
+		profile_repo__close(r);
+		return NULL;
+	}
+	/* named from here on in messages and reports: never with a password */
+	if (strstr(*db, "://")) {
+		conninfo__describe(*db, who, sizeof(who));
+		snprintf(label, sizeof(label), "postgresql (%s)", who);
+		*db = label;
+	}
 	return r;
 }
 
@@ -112,6 +134,7 @@ int cli__query_args(const char *cmd, int argc, char **argv, struct query_args *q
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'D' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "session", required_argument, NULL, 'S' },
 		{ "process", required_argument, NULL, 'P' },
 		{ "format", required_argument, NULL, 'F' },
@@ -126,6 +149,8 @@ int cli__query_args(const char *cmd, int argc, char **argv, struct query_args *q
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'D') {
 			q->db = optarg;
+		} else if (c == 'H') {
+			q->host = optarg;
 		} else if (c == 'P') {
 			q->process = optarg;
 		} else if (c == 'F') {

@@ -20,6 +20,7 @@ int cli__parse_i64(const char *s, int64_t *out);
 /* What list and stats take: --db, --session, --process, --format. */
 struct query_args {
 	const char *db;
+	const char *host;     /* a central database's host; NULL: every host */
 	const char *process;  /* NULL: every task */
 	const char *format;   /* table, csv or json */
 	int64_t session;      /* 0: every session */
@@ -32,8 +33,10 @@ int cli__query_args(const char *cmd, int argc, char **argv, struct query_args *q
 int cli__bad_option(const char *cmd, char *const *argv);
 /* A number in [lo, hi]; -EINVAL otherwise (NaN too). */
 int cli__parse_double(const char *s, double lo, double hi, double *out);
-/* db opened read-only; NULL after one line saying why. */
-struct profile_repo *cli__open_ro(const char *db);
+/* *db (a SQLite file or a postgresql:// URI) opened read-only, reading
+ * only host's rows if host is set; *db then names it without a password.
+ * NULL after one line saying why. */
+struct profile_repo *cli__open_ro(const char **db, const char *host);
 /* A session's rows (id 0: every row), of one task if process is set; a
  * missing session or a read error is printed as cmd's one line. */
 int cli__load_session(struct profile_repo *repo, const char *cmd, const char *db, int64_t id,

@@ -38,7 +38,7 @@ int cli__stats(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	rc = 1;
-	repo = cli__open_ro(q.db);
+	repo = cli__open_ro(&q.db, q.host);
 	if (!repo)
 		return 1;
 	if (cli__load_session(repo, "stats", q.db, q.session, q.process, &l))
@@ -63,11 +63,13 @@ cleanup:
 }
 
 /* diff's options; a usage error returns 2 (as diff(1) does for trouble). */
-static int diff_args(int argc, char **argv, const char **db, const char **format,
-		     const char **process, struct diff_options *o, int64_t id[2])
+static int diff_args(int argc, char **argv, const char **db, const char **host,
+		     const char **format, const char **process, struct diff_options *o,
+		     int64_t id[2])
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'D' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "process", required_argument, NULL, 'P' },
 		{ "threshold", required_argument, NULL, 't' },
@@ -84,6 +86,7 @@ static int diff_args(int argc, char **argv, const char **db, const char **format
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D': *db = optarg; break;
+		case 'H': *host = optarg; break;
 		case 'F': *format = optarg; break;
 		case 'P': *process = optarg; break;
 		case 't':
@@ -153,7 +156,7 @@ static void warn_empty(struct profile_repo *repo, const struct profile_list *l, 
 
 int cli__diff(int argc, char **argv)
 {
-	const char *db = cli__default_db(), *format = "table", *process = NULL;
+	const char *db = cli__default_db(), *format = "table", *process = NULL, *host = NULL;
 	struct profile_list base = {}, cur = {};
 	struct profile_repo *repo = NULL;
 	struct diff_options o;
@@ -162,11 +165,11 @@ int cli__diff(int argc, char **argv)
 	int rc;
 
 	diff_options__default(&o);
-	rc = diff_args(argc, argv, &db, &format, &process, &o, id);
+	rc = diff_args(argc, argv, &db, &host, &format, &process, &o, id);
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	rc = 2;
-	repo = cli__open_ro(db);
+	repo = cli__open_ro(&db, host);
 	if (!repo)
 		return rc;
 	if (cli__load_session(repo, "diff", db, id[0], process, &base) ||

@@ -22,7 +22,7 @@ int cli__list(int argc, char **argv)
 
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	repo = cli__open_ro(q.db);
+	repo = cli__open_ro(&q.db, q.host);
 	if (!repo)
 		return 1;
 	if (cli__load_session(repo, "list", q.db, q.session, q.process, &l)) {
@@ -44,9 +44,10 @@ int cli__sessions(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'D' },
+		{ "host", required_argument, NULL, 'H' },
 		{}
 	};
-	const char *db = cli__default_db();
+	const char *db = cli__default_db(), *host = NULL;
 	struct profile_repo *repo;
 	struct session *s;
 	size_t n;
@@ -55,12 +56,14 @@ int cli__sessions(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'D')
 			db = optarg;
+		else if (c == 'H')
+			host = optarg;
 		else
 			return cli__usage(NULL);
 	}
 	if (optind < argc)
 		return cli__usage("sessions: unexpected argument");
-	repo = cli__open_ro(db);
+	repo = cli__open_ro(&db, host);
 	if (!repo)
 		return 1;
 	if (profile_repo__list_sessions(repo, &s, &n)) {
@@ -68,15 +71,17 @@ int cli__sessions(int argc, char **argv)
 		profile_repo__close(repo);
 		return 1;
 	}
-	printf("%6s %-9s %-27s %-27s %9s %7s  %s\n", "ID", "STATUS", "STARTED", "ENDED",
-	       "PROFILES", "LOST", "TARGET");
+	/* a central database's sessions say where they came from: HOST:ID */
+	printf("%6s %s%-9s %-27s %-27s %9s %7s  %s\n", "ID", n && s[0].origin ? "ORIGIN " : "",
+	       "STATUS", "STARTED", "ENDED", "PROFILES", "LOST", "TARGET");
 	for (size_t i = 0; i < n; i++) {
-		char target[512];
+		char target[512], origin[256];
 
-		printf("%6lld %-9s %-27s %-27s %9lld %7lld  %s\n", (long long)s[i].id, s[i].status,
-		       s[i].started_at, s[i].ended_at[0] ? s[i].ended_at : "-",
-		       (long long)s[i].profiles, (long long)s[i].events_lost,
-		       format__safe(target, sizeof(target), s[i].target));
+		printf("%6lld %s%s%-9s %-27s %-27s %9lld %7lld  %s\n", (long long)s[i].id,
+		       s[i].origin ? format__safe(origin, sizeof(origin), s[i].origin) : "",
+		       s[i].origin ? " " : "", s[i].status, s[i].started_at,
+		       s[i].ended_at[0] ? s[i].ended_at : "-", (long long)s[i].profiles,
+		       (long long)s[i].events_lost, format__safe(target, sizeof(target), s[i].target));
 		session__free(&s[i]);
 	}
 	free(s);
@@ -104,7 +109,7 @@ int cli__show(int argc, char **argv)
 	}
 	if (optind != argc - 1 || cli__parse_i64(argv[optind], &id))
 		return cli__usage("show: give one profile ID");
-	repo = cli__open_ro(db);
+	repo = cli__open_ro(&db, NULL);
 	if (!repo)
 		return 1;
 	err = profile_repo__get(repo, id, &p);
@@ -146,7 +151,7 @@ int cli__rm(int argc, char **argv)
 	if (process ? optind != argc : (optind != argc - 1 || cli__parse_i64(argv[optind], &id)))
 		return cli__usage("rm: give one profile ID, or --process NAME");
 	/* rm never creates a database: open read-only first to check it exists */
-	repo = cli__open_ro(db);
+	repo = cli__open_ro(&db, NULL);
 	if (!repo)
 		return 1;
 	profile_repo__close(repo);

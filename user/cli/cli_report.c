@@ -167,6 +167,7 @@ int cli__report(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'D' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "session", required_argument, NULL, 'S' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "threshold", required_argument, NULL, 't' },
@@ -175,6 +176,7 @@ int cli__report(int argc, char **argv)
 	};
 	struct report_input in = {};
 	struct output out = {};
+	const char *host = NULL;
 	struct diff_options o;
 	struct diff d = {};
 	struct profile_repo *repo;
@@ -188,6 +190,8 @@ int cli__report(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		if (c == 'D')
 			in.db = optarg;
+		else if (c == 'H')
+			host = optarg;
 		else if (c == 'o')
 			out.path = optarg;
 		else if (c == 'S' && (n == REPORT_MAX_SESSIONS || cli__parse_i64(optarg, &ids[n++]) ||
@@ -204,7 +208,7 @@ int cli__report(int argc, char **argv)
 		return cli__usage("report: unexpected argument");
 	if (!out.path)
 		return cli__usage("report: give -o FILE.html");
-	repo = cli__open_ro(in.db);
+	repo = cli__open_ro(&in.db, host);
 	if (!repo)
 		return 1;
 	err = load(repo, "report", in.db, ids, n, &in);
@@ -229,12 +233,13 @@ int cli__export(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'D' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "session", required_argument, NULL, 'S' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "output", required_argument, NULL, 'o' },
 		{}
 	};
-	const char *db = cli__default_db(), *format = NULL;
+	const char *db = cli__default_db(), *format = NULL, *host = NULL;
 	struct report_input in = {};
 	struct output out = {};
 	struct profile_repo *repo;
@@ -246,6 +251,8 @@ int cli__export(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		if (c == 'D')
 			db = optarg;
+		else if (c == 'H')
+			host = optarg;
 		else if (c == 'F')
 			format = optarg;
 		else if (c == 'o')
@@ -259,7 +266,7 @@ int cli__export(int argc, char **argv)
 		return cli__usage("export: unexpected argument");
 	if (!format || strcmp(format, "chrome-trace") || !out.path)
 		return cli__usage("export: give --format chrome-trace -o FILE.json");
-	repo = cli__open_ro(db);
+	repo = cli__open_ro(&db, host);
 	if (!repo)
 		return 1;
 	err = load(repo, "export", db, id, n, &in);
