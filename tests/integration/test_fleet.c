@@ -24,6 +24,8 @@
 #include "sandbox.h"
 
 #define PG_BIN "/usr/lib/postgresql/15/bin"
+/* over TCP the server asks for it (scram-sha-256): it must work, unseen */
+#define PG_SECRET "pw-9d1e"
 
 static int metrics_port, prom_port;
 static pid_t prom_pid;
@@ -247,19 +249,21 @@ static void start_postgres(void)
 	char cmd[3 * PATH_MAX];
 
 	pg_port = free_port();
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s && chown postgres %s && cd / && su postgres -s "
-		 "/bin/sh -c '%s/initdb -D %s/data -A trust -U postgres' >/dev/null", dir, dir,
-		 PG_BIN, dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && echo %s >%s/pw && chown -R postgres %s && "
+		 "cd / && su postgres -s /bin/sh -c '%s/initdb -D %s/data -U postgres "
+		 "--auth-local=trust --auth-host=scram-sha-256 --pwfile=%s/pw' >/dev/null", dir,
+		 PG_SECRET, dir, dir, PG_BIN, dir, dir);
 	assert_int_equal(system(cmd), 0);
 	pg_ctl("start");
-	snprintf(cmd, sizeof(cmd), "psql -h 127.0.0.1 -p %d -U postgres -qc 'CREATE DATABASE "
-		 "fleet' >/dev/null", pg_port);
+	snprintf(cmd, sizeof(cmd), "PGPASSWORD=%s psql -h 127.0.0.1 -p %d -U postgres -qc "
+		 "'CREATE DATABASE fleet' >/dev/null", PG_SECRET, pg_port);
 	assert_int_equal(system(cmd), 0);
 }
 
 static const char *psql(const char *sql)
 {
-	return sh("psql -h 127.0.0.1 -p %d -U postgres -At fleet -c \"%s\" 2>&1", pg_port, sql);
+	return sh("PGPASSWORD=%s psql -h 127.0.0.1 -p %d -U postgres -At fleet -c \"%s\" 2>&1",
+		  PG_SECRET, pg_port, sql);
 }
 
 /* The rows of the local database and of the central one, as the same text. */
@@ -310,9 +314,98 @@ static void run_quotes(int n)
 		assert_int_equal(run_user(pipe_quote, NULL, 0), 0);
 }
 
+/* Runs taskprof with argv; its status, and fails if the password shows. */
+static int run_unseen(char *const argv[])
+{
+	int rc = run(argv, NULL);
+
+	if (strstr(out_buf, PG_SECRET) || strstr(err_buf, PG_SECRET))
+		fail_msg("%s %s showed the password: %s%s", argv[1], argv[3], out_buf, err_buf);
+	return rc;
+}
+
+/* The rows again through `list`, less the ids, which are central there. */
+static char *rows_of(const char *db, const char *host)
+{
+	return sh("%s list --db '%s' %s%s --format csv | cut -d, -f3-", sb.bin, db,
+		  host ? "--host " : "", host ? host : "");
+}
+
+/* The same DataFrame from Python over either database, but for the ids. */
+static const char py_same[] =
+	"import sys\n"
+	"from taskprof import ProfileRepo\n"
+	"l = ProfileRepo(sys.argv[1]).get_all()\n"
+	"c = ProfileRepo(sys.argv[2], host='node-a').get_all()\n"
+	"cols = [x for x in l.columns if x not in ('id', 'session_id')]\n"
+	"print(len(l), l[cols].equals(c[cols]), c.session_id.isna().sum())\n";
+
+/* The fleet read back through the CLI and Python: what the local file
+ * gives, with the password never shown; ~/.pgpass's file works too. */
+static void check_read_back(void)
+{
+	char uri[256], bare[256], local[1 << 16], s2[32], cwd[PATH_MAX];
+	char html[PATH_MAX], trace[PATH_MAX];
+	char *pgpass = sb_path(sb.dir, "pgpass");
+	char *stats_l[] = { sb.bin, "stats", "--db", sb.db, "--format", "csv", NULL };
+	char *stats_c[] = { sb.bin, "stats", "--db", uri, "--host", "node-a", "--format", "csv", NULL };
+	char *sessions[] = { sb.bin, "sessions", "--db", uri, NULL };
+	char *nobody[] = { sb.bin, "list", "--db", uri, "--host", "node-b", "--format", "csv", NULL };
+	char *diff[] = { sb.bin, "diff", "--db", uri, "1", s2, NULL };
+	char *report[] = { sb.bin, "report", "--db", uri, "--session", s2, "-o", html, NULL };
+	char *export[] = { sb.bin, "export", "--db", bare, "--session", s2, "--format",
+			   "chrome-trace", "-o", trace, NULL };
+	char *host_of_file[] = { sb.bin, "list", "--db", sb.db, "--host", "node-a", NULL };
+
+	snprintf(uri, sizeof(uri), "postgresql://postgres:%s@127.0.0.1:%d/fleet", PG_SECRET,
+		 pg_port);
+	snprintf(bare, sizeof(bare), "postgresql://postgres@127.0.0.1:%d/fleet", pg_port);
+	snprintf(html, sizeof(html), "%s/fleet.html", sb.dir);
+	snprintf(trace, sizeof(trace), "%s/fleet.json", sb.dir);
+	assert_int_equal(run_unseen(stats_l), 0);
+	snprintf(local, sizeof(local), "%s", out_buf);
+	assert_int_equal(run_unseen(stats_c), 0);
+	assert_string_equal(out_buf, local);
+	snprintf(local, sizeof(local), "%s", rows_of(sb.db, NULL));
+	assert_int_equal(count_lines(local), 13);
+	assert_string_equal(rows_of(uri, NULL), local);
+	assert_string_equal(rows_of(uri, "node-a"), local);
+	assert_int_equal(run_unseen(nobody), 0);
+	assert_int_equal(count_lines(out_buf), 1); /* the header alone */
+
+	/* sessions under central ids, each saying its host's own */
+	assert_int_equal(run_unseen(sessions), 0);
+	assert_non_null(strstr(out_buf, " node-a:1 "));
+	snprintf(s2, sizeof(s2), "%s", psql("SELECT max(id) FROM sessions"));
+	s2[strcspn(s2, "\n")] = 0;
+	assert_in_range(run_unseen(diff), 0, 1);
+	assert_non_null(strstr(out_buf, "quote"));
+	assert_int_equal(run_unseen(report), 0);
+	assert_string_equal(sh("grep -c %s %s", PG_SECRET, html), "0\n");
+	assert_string_equal(sh("grep -c quote %s", html), "1\n");
+
+	/* no password in the URI: none to give, then a PGPASSFILE that has it */
+	assert_int_not_equal(run_unseen(export), 0);
+	assert_one_line_error(1, "cannot connect to the central database");
+	sh("echo '127.0.0.1:%d:fleet:postgres:%s' >%s && chmod 600 %s", pg_port, PG_SECRET, pgpass,
+	   pgpass);
+	setenv("PGPASSFILE", pgpass, 1);
+	assert_int_equal(run_unseen(export), 0);
+	unsetenv("PGPASSFILE");
+	assert_non_null(strstr(sh("cat %s", trace), "quote"));
+
+	/* --host is for a fleet's database: a SQLite file is one host's */
+	assert_int_not_equal(run_unseen(host_of_file), 0);
+	assert_one_line_error(1, "--host reads a central postgresql:// database");
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_string_equal(sh("PYTHONPATH=%s/python /usr/bin/python3 -c \"%s\" '%s' '%s' 2>&1",
+			       cwd, py_same, sb.db, uri), "12 True 0\n");
+}
+
 static void test_rows_shipped_exactly_once(void **s)
 {
-	const char *secret = "pw-9d1e";
+	const char *secret = PG_SECRET;
 	char *local, *central, *status_cmd[] = { sb.bin, "status", "--db", sb.db, NULL };
 	struct child c;
 
@@ -362,6 +455,7 @@ static void test_rows_shipped_exactly_once(void **s)
 			    "completed\n");
 	assert_non_null(strstr(psql("SELECT global_id FROM sessions ORDER BY local_id LIMIT 1"),
 			       "node-a:"));
+	check_read_back();
 	pg_ctl("stop");
 }
 
