@@ -176,7 +176,8 @@ static char *upsert(char *s)
 	static const char *const counts[] = { "invocations", "completed", "unwound", "exited" };
 	char buf[512];
 
-	s = cat(s, ") ON CONFLICT (session_id, process_name, second) DO UPDATE SET ");
+	s = cat(s, ") ON CONFLICT (session_id, process_name, second) DO UPDATE SET "
+		   "seq = excluded.seq, ");
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]) && s; i++) {
 		snprintf(buf, sizeof(buf), "%s%s = %s + excluded.%s", i ? ", " : "", counts[i],
 			 counts[i], counts[i]);
@@ -198,8 +199,8 @@ static char *upsert(char *s)
 
 char *columns__insert_rollup(void)
 {
-	char *s = cat(NULL, "INSERT INTO rollups (session_id, process_name, second, invocations,"
-			    " completed, unwound, exited");
+	char *s = cat(NULL, "INSERT INTO rollups (seq, session_id, process_name, second,"
+			    " invocations, completed, unwound, exited");
 	int params = 7;
 
 	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
@@ -211,10 +212,28 @@ char *columns__insert_rollup(void)
 		s = s ? cat(s, profile_columns[c].name) : NULL;
 		params += 2;
 	}
-	s = s ? cat(s, ") VALUES (?") : NULL;
+	/* the next in the order of change, made or added to */
+	s = s ? cat(s, ") VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM rollups), ?") : NULL;
 	for (int i = 1; i < params && s; i++)
 		s = cat(s, ",?");
 	return s ? upsert(s) : NULL;
+}
+
+/* Rollups changed after seq ?1, in the order they changed, at most ?2. */
+char *columns__select_rollups(void)
+{
+	char *s = cat(NULL, "SELECT seq, session_id, process_name, second, invocations,"
+			    " completed, unwound, exited");
+
+	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
+		if (!profile_columns[c].metric)
+			continue;
+		s = cat(s, ", sum_");
+		s = s ? cat(s, profile_columns[c].name) : NULL;
+		s = s ? cat(s, ", max_") : NULL;
+		s = s ? cat(s, profile_columns[c].name) : NULL;
+	}
+	return s ? cat(s, " FROM rollups WHERE seq > ?1 ORDER BY seq LIMIT ?2") : NULL;
 }
 
 /* "INSERT ... VALUES (?,...),(?,...)...": placeholders only, never data */

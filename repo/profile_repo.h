@@ -116,6 +116,7 @@ struct session {
 
 /* Invocations of a task beyond its rate limit, ending in one second. */
 struct rollup {
+	int64_t seq;                    /* read: its place in the order of change */
 	int64_t session_id;             /* required: a collector's session */
 	const char *process_name;
 	char second[PROFILE_TIME_LEN];  /* the second, ISO-8601 UTC, ".000000Z" */
@@ -210,6 +211,16 @@ int profile_repo__list_sessions(struct profile_repo *repo, struct session **out,
 int64_t profile_repo__last_session(struct profile_repo *repo);
 /* Invocations beyond a collector's rate limit, kept as rollups, not rows:
  * of one session (0: any) and task (NULL: any). */
+/* Rollups read back to ship them, their process_name owned. */
+struct rollup_list {
+	struct rollup *items;
+	size_t len;
+};
+void rollup_list__free(struct rollup_list *l);
+/* Up to limit rollups made or added to after seq `after`, in that order:
+ * the last one's seq is the next call's `after`. */
+int profile_repo__rollups_after(struct profile_repo *repo, int64_t after, int limit,
+				struct rollup_list *out);
 int64_t profile_repo__rolled_up(struct profile_repo *repo, int64_t session_id,
 				const char *process_name);
 /* A collector's tasks and configuration text, at its start and each reload. */

@@ -26,6 +26,8 @@ char *columns__create_rollups(void);
 /* "INSERT INTO rollups (...) VALUES (?,...)" for one rollup, added to the
  * row of its (session, task, second) if there is one. */
 char *columns__insert_rollup(void);
+/* "SELECT seq, session_id, ..." of the rollups changed after a seq. */
+char *columns__select_rollups(void);
 /* Binds p's columns from parameter first on; p must outlive the next step. */
 void columns__bind(sqlite3_stmt *st, int first, const struct profile *p);
 /* Fills p from a row of columns__select(); -ENOMEM leaves p empty. */

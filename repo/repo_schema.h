@@ -7,7 +7,7 @@
 
 /* The schema this taskprof writes: PRAGMA user_version of its files. A file
  * newer than it is refused; an older one is migrated, or read as it is. */
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 /* The current schema for a new file (from 0), or the upgrades a file at
  * version `from` needs, then user_version, in one transaction; 0 or a

@@ -5,6 +5,8 @@
  * how many there were.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "repo_central.h"
 #include "repo_internal.h"
@@ -84,4 +86,78 @@ int64_t profile_repo__rolled_up(struct profile_repo *repo, int64_t session_id,
 	sqlite3_bind_int64(st, 1, session_id);
 	repo__bind_text(st, 2, process_name);
 	return repo__scalar(repo, ST_ROLLED_UP, "cannot read rollups");
+}
+
+void rollup_list__free(struct rollup_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->len; i++)
+		free((char *)l->items[i].process_name);
+	free(l->items);
+	*l = (struct rollup_list){};
+}
+
+/* A row of ST_ROLLUPS_AFTER: seq, session, task, second, counts, then each
+ * metric column's sum and max. */
+static int rollup_decode(sqlite3_stmt *st, struct rollup *r)
+{
+	int i = 4;
+
+	memset(r, 0, sizeof(*r));
+	r->seq = sqlite3_column_int64(st, 0);
+	r->session_id = sqlite3_column_int64(st, 1);
+	r->process_name = repo__col_strdup(st, 2);
+	repo__col_copy(st, 3, r->second, sizeof(r->second));
+	r->invocations = sqlite3_column_int64(st, i++);
+	r->completed = sqlite3_column_int64(st, i++);
+	r->unwound = sqlite3_column_int64(st, i++);
+	r->exited = sqlite3_column_int64(st, i++);
+	for (int c = 0; c < PROFILE_NCOLS; c++) {
+		if (!profile_columns[c].metric)
+			continue;
+		r->has[c] = sqlite3_column_type(st, i) != SQLITE_NULL;
+		r->sum[c] = sqlite3_column_double(st, i++);
+		r->max[c] = sqlite3_column_double(st, i++);
+	}
+	return r->process_name ? 0 : -ENOMEM;
+}
+
+int profile_repo__rollups_after(struct profile_repo *repo, int64_t after, int limit,
+				struct rollup_list *out)
+{
+	struct rollup *grown;
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc = SQLITE_DONE, err;
+
+	if (!repo || !out || limit <= 0)
+		return -EINVAL;
+	*out = (struct rollup_list){};
+	err = repo__need(repo, ST_ROLLUPS_AFTER);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	st = repo->st[ST_ROLLUPS_AFTER];
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->len == cap) {
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(out->items, cap * sizeof(*grown));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			out->items = grown;
+		}
+		err = rollup_decode(st, &out->items[out->len]);
+		out->len += !err;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (!err && rc != SQLITE_DONE)
+		err = repo__fail(repo, rc, "cannot read rollups");
+	if (err)
+		rollup_list__free(out);
+	return err;
 }

@@ -111,6 +111,10 @@ static const char *stmt_text(enum stmt_id i, int version, bool readonly, char **
 		return *owned = session_list(stmt_text(ST_SESSION_GET, version, readonly, owned));
 	case ST_ROLLUP_INSERT:
 		return *owned = columns__insert_rollup();
+	case ST_ROLLUPS_AFTER:
+		/* an older file read as it is: none to ship from it */
+		return version < 5 && readonly ? "SELECT 1 WHERE 0" :
+		       (*owned = columns__select_rollups());
 	case ST_STATUS_GET:
 		/* an older file read as it is has no collector table: nothing runs */
 		return version < 3 && readonly ? "SELECT 1 WHERE 0" : fixed_sql[i];

@@ -18,7 +18,7 @@ from .errors import DatabaseError, DatabaseNotFoundError, ProfileNotFoundError
 from .profile import EXTRA_FIELDS, SPEC_FIELDS, TIME_FIELDS, Profile, check, parse_time
 
 COLUMNS = ("id",) + SPEC_FIELDS + EXTRA_FIELDS
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # the schema version that added a column: an older file read as it is has it NULL
 SINCE = {"approximate": 4}
 

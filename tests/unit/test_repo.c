@@ -339,6 +339,50 @@ static void test_rollups_and_expiry(void **state)
 	assert_int_equal(profile_repo__exists(r, 4), 1);
 }
 
+/* Rollups read back in the order they last changed: one added to later
+ * comes after those made since, with its sums as they now stand. */
+static void test_rollups_in_order_of_change(void **state)
+{
+	struct profile_repo *r = *state;
+	struct rollup ru[2] = {
+		{ .process_name = "t", .second = "2026-01-01T00:00:01.000000Z", .invocations = 5,
+		  .completed = 5 },
+		{ .process_name = "u", .second = "2026-01-01T00:00:01.000000Z", .invocations = 2,
+		  .exited = 2 },
+	};
+	struct rollup_list l;
+	int64_t first, last;
+
+	ru[0].session_id = ru[1].session_id = profile_repo__session_begin(r, "c", "t=f", "x");
+	ru[0].sum[PROFILE_COL_runtime_seconds] = 0.5;
+	ru[0].max[PROFILE_COL_runtime_seconds] = 0.2;
+	ru[0].has[PROFILE_COL_runtime_seconds] = true;
+	assert_int_equal(profile_repo__store(r, NULL, 0, ru, 2), 0);
+	assert_int_equal(profile_repo__store(r, NULL, 0, ru, 1), 0); /* t again */
+	assert_int_equal(profile_repo__rollups_after(r, 0, 10, &l), 0);
+	assert_int_equal(l.len, 2);
+	assert_string_equal(l.items[0].process_name, "u");
+	assert_int_equal(l.items[0].exited, 2);
+	assert_false(l.items[0].has[PROFILE_COL_runtime_seconds]);
+	assert_string_equal(l.items[1].process_name, "t");
+	assert_true(l.items[1].seq > l.items[0].seq);
+	assert_int_equal(l.items[1].invocations, 10);
+	assert_true(l.items[1].has[PROFILE_COL_runtime_seconds]);
+	assert_float_equal(l.items[1].sum[PROFILE_COL_runtime_seconds], 1.0, 1e-12);
+	assert_float_equal(l.items[1].max[PROFILE_COL_runtime_seconds], 0.2, 1e-12);
+	assert_string_equal(l.items[1].second, "2026-01-01T00:00:01.000000Z");
+	/* from the first one's seq on: the second alone; from the last, none */
+	first = l.items[0].seq;
+	last = l.items[1].seq;
+	rollup_list__free(&l);
+	assert_int_equal(profile_repo__rollups_after(r, first, 10, &l), 0);
+	assert_int_equal(l.len, 1);
+	rollup_list__free(&l);
+	assert_int_equal(profile_repo__rollups_after(r, last, 10, &l), 0);
+	assert_int_equal(l.len, 0);
+	rollup_list__free(&l);
+}
+
 /* The status of a running session, and none once it has ended. */
 static void test_collector_status(void **state)
 {
@@ -403,6 +447,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sessions, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_session_abort, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_rollups_and_expiry, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_rollups_in_order_of_change, setup_mem,
+						teardown_mem),
 		cmocka_unit_test_setup_teardown(test_sessions_listed, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_collector_status, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_session_config, setup_mem, teardown_mem),

@@ -236,7 +236,7 @@ static void test_file_schema_wal_version(void **state)
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 4);
+	assert_int_equal(sqlite3_column_int(st, 0), 5);
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -386,7 +386,28 @@ static void test_rollups_add_up(void **state)
 				       " WHERE second LIKE '%01.000000Z'"), -2);
 	assert_int_equal(query_i64(db, "SELECT sum_memory_allocations FROM rollups"
 				       " WHERE second LIKE '%02.000000Z'"), 3);
+
+	/* made version 4 again (no seq): the upgrade puts every rollup in line
+	 * to be shipped, a read-only reader of the old file finds none */
+	assert_int_equal(sqlite3_exec(db, "DROP INDEX rollups_seq; ALTER TABLE rollups DROP "
+				      "COLUMN seq; PRAGMA user_version = 4", NULL, NULL, NULL),
+			 SQLITE_OK);
 	sqlite3_close(db);
+	{
+		struct rollup_list l;
+
+		r = profile_repo__open(path, PROFILE_REPO_READONLY);
+		assert_int_equal(profile_repo__rollups_after(r, 0, 10, &l), 0);
+		assert_int_equal(l.len, 0);
+		profile_repo__close(r);
+		r = profile_repo__open(path, 0);
+		assert_int_equal(profile_repo__rollups_after(r, 0, 10, &l), 0);
+		assert_int_equal(l.len, 2);
+		assert_true(l.items[0].seq > 0 && l.items[1].seq > l.items[0].seq);
+		assert_int_equal(l.items[0].invocations + l.items[1].invocations, 4);
+		rollup_list__free(&l);
+		profile_repo__close(r);
+	}
 	remove_db(path);
 	free(path);
 }
