@@ -294,16 +294,21 @@ static void dump_both(char **local, char **central)
 	*central = c;
 }
 
-/* Waits until the central table has n rows; fails after 30 s. */
-static void wait_central(int n)
+/* Waits until the central database holds n invocations of task, as rows
+ * and rollups; fails after 30 s. */
+static void wait_central(const char *task, int n)
 {
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM profiles WHERE process_name = "
+		 "'%s') + (SELECT coalesce(sum(invocations), 0) FROM rollups WHERE "
+		 "process_name = '%s')", task, task);
 	for (int i = 0; i < 150; i++) {
-		if (atoi(psql("SELECT count(*) FROM profiles")) == n)
+		if (atoi(psql(sql)) == n)
 			return;
 		sleep_ms(200);
 	}
-	fail_msg("the central database has %s rows, not %d", psql("SELECT count(*) FROM profiles"),
-		 n);
+	fail_msg("the central database has %s invocations of %s, not %d", psql(sql), task, n);
 }
 
 static void run_quotes(int n)
@@ -312,6 +317,36 @@ static void run_quotes(int n)
 
 	for (int i = 0; i < n; i++)
 		assert_int_equal(run_user(pipe_quote, NULL, 0), 0);
+}
+
+/* 100,000 calls: beyond 200 rows a second they are rolled up. */
+static void run_burst(void)
+{
+	char *gt = sb_path(sb.work, "gt-burst"), *burst[] = { sb.pipe, "burst", sb.work, NULL };
+
+	assert_int_equal(run_user(burst, gt, 0), 0);
+	assert_int_equal(gt_get(gt, "calls"), 100000);
+}
+
+/* The rollups of both databases as the same text: each (session, task,
+ * second) with its counts and runtime sums. */
+static void rollups_both(char **local, char **central)
+{
+	static char l[1 << 16], c[1 << 16];
+
+	snprintf(l, sizeof(l), "%s", sh("sqlite3 -separator '|' '%s' \"SELECT session_id, "
+					"process_name, second, invocations, completed, unwound, "
+					"exited, printf('%%.9f', sum_runtime_seconds), "
+					"printf('%%.9f', max_runtime_seconds) FROM rollups ORDER BY "
+					"session_id, process_name, second\"", sb.db));
+	snprintf(c, sizeof(c), "%s", psql("SELECT session_id, process_name, to_char(second AT "
+					  "TIME ZONE 'UTC', 'YYYY-MM-DD\\\"T\\\"HH24:MI:SS.US"
+					  "\\\"Z\\\"'), invocations, completed, unwound, exited, "
+					  "round(sum_runtime_seconds::numeric, 9), "
+					  "round(max_runtime_seconds::numeric, 9) FROM rollups ORDER BY "
+					  "session_id, process_name, second"));
+	*local = l;
+	*central = c;
 }
 
 /* Runs taskprof with argv; its status, and fails if the password shows. */
@@ -344,7 +379,8 @@ static const char py_same[] =
  * gives, with the password never shown; ~/.pgpass's file works too. */
 static void check_read_back(void)
 {
-	char uri[256], bare[256], local[1 << 16], s2[32], cwd[PATH_MAX];
+	static char local[1 << 20];
+	char uri[256], bare[256], s2[32], cwd[PATH_MAX];
 	char html[PATH_MAX], trace[PATH_MAX];
 	char *pgpass = sb_path(sb.dir, "pgpass");
 	char *stats_l[] = { sb.bin, "stats", "--db", sb.db, "--format", "csv", NULL };
@@ -367,7 +403,7 @@ static void check_read_back(void)
 	assert_int_equal(run_unseen(stats_c), 0);
 	assert_string_equal(out_buf, local);
 	snprintf(local, sizeof(local), "%s", rows_of(sb.db, NULL));
-	assert_int_equal(count_lines(local), 13);
+	assert_int_equal(count_lines(local), 1 + query("SELECT count(*) FROM profiles"));
 	assert_string_equal(rows_of(uri, NULL), local);
 	assert_string_equal(rows_of(uri, "node-a"), local);
 	assert_int_equal(run_unseen(nobody), 0);
@@ -399,8 +435,10 @@ static void check_read_back(void)
 	assert_one_line_error(1, "--host reads a central postgresql:// database");
 
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(local, sizeof(local), "%lld True 0\n",
+		 (long long)query("SELECT count(*) FROM profiles"));
 	assert_string_equal(sh("PYTHONPATH=%s/python /usr/bin/python3 -c \"%s\" '%s' '%s' 2>&1",
-			       cwd, py_same, sb.db, uri), "12 True 0\n");
+			       cwd, py_same, sb.db, uri), local);
 }
 
 static void test_rows_shipped_exactly_once(void **s)
@@ -412,12 +450,15 @@ static void test_rows_shipped_exactly_once(void **s)
 	start_postgres();
 	write_conf("[collector]\ndatabase = %s\nhost = node-a\n"
 		   "postgresql = host=127.0.0.1 port=%d dbname=fleet user=postgres password=%s\n"
-		   "[task quote]\nbinary = %s\nsymbol = quote_task\n", sb.db, pg_port, secret,
-		   sb.pipe);
+		   "[task quote]\nbinary = %s\nsymbol = quote_task\n"
+		   "[task burst]\nbinary = %s\nsymbol = trivial_task\nmax_rows_per_second = 200\n",
+		   sb.db, pg_port, secret, sb.pipe, sb.pipe);
 	assert_int_equal(chmod(sb.conf, 0600), 0);
 	c = start_collector();
 	run_quotes(5);
-	wait_central(5);
+	run_burst();
+	wait_central("quote", 5);
+	wait_central("burst", 100000);
 
 	/* the server away: rows wait, said in status; then they all arrive */
 	pg_ctl("stop");
@@ -433,7 +474,7 @@ static void test_rows_shipped_exactly_once(void **s)
 	assert_non_null(strstr(out_buf, "last error"));
 	assert_null(strstr(out_buf, secret));
 	pg_ctl("start");
-	wait_central(9);
+	wait_central("quote", 9);
 
 	/* killed at any moment, and started again: nothing twice, nothing lost */
 	kill(c.pid, SIGKILL);
@@ -441,13 +482,18 @@ static void test_rows_shipped_exactly_once(void **s)
 	fclose(c.out);
 	c = start_collector();
 	run_quotes(3);
-	wait_central(12);
+	run_burst();
+	wait_central("quote", 12);
+	wait_central("burst", 200000);
 	assert_int_equal(stop_collector(&c, SIGTERM), 0);
 	dump_both(&local, &central);
-	assert_int_equal(count_lines(local), 12);
+	assert_int_equal(count_lines(local), query("SELECT count(*) FROM profiles"));
 	assert_string_equal(central, local);
 	assert_int_equal(atoi(psql("SELECT count(DISTINCT (host, spool, local_id)) FROM profiles")),
-			 12);
+			 query("SELECT count(*) FROM profiles"));
+	rollups_both(&local, &central);
+	assert_true(count_lines(local) >= 2); /* one burst a session, at least */
+	assert_string_equal(central, local);
 	/* every session, each under a global id; the last one ended there too */
 	assert_int_equal(atoi(psql("SELECT count(*) FROM sessions WHERE host = 'node-a'")),
 			 (int)query("SELECT count(*) FROM sessions"));

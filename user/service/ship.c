@@ -30,12 +30,14 @@ struct shipper {
 	bool stopping;
 	/* under lock: what status and metrics show */
 	int64_t backlog; /* -1: the mark is not known yet */
+	bool idle;       /* the last round found nothing, rows or rollups, to ship */
 	char last_err[512];
 };
 
-static void set_state(struct shipper *s, int64_t backlog, const char *err)
+static void set_state(struct shipper *s, int64_t backlog, const char *err, bool idle)
 {
 	pthread_mutex_lock(&s->lock);
+	s->idle = idle;
 	if (backlog != -2)
 		s->backlog = backlog;
 	if (err && strcmp(err, s->last_err) && err[0])
@@ -66,31 +68,38 @@ static bool nap(struct shipper *s, int ms)
 	return go;
 }
 
-/* One batch; how many rows went (0: caught up), or a negative errno. */
+/* One batch; how many rows and rollups went (0: caught up), or a
+ * negative errno. */
 static int round_once(struct shipper *s, struct postgres *pg, struct profile_repo *repo,
-		      int64_t *mark, char *err, size_t errlen)
+		      struct ship_marks *m, char *err, size_t errlen)
 {
-	struct profile_list l;
+	struct profile_list l = {};
+	struct rollup_list rl = {};
 	struct session *ss = NULL;
+	struct ship_batch b;
 	size_t nss = 0;
-	int rc = profile_repo__get_after(repo, *mark, BATCH, &l);
+	int rc = profile_repo__get_after(repo, m->rows, BATCH, &l);
 
-	if (rc) {
-		snprintf(err, errlen, "%s", profile_repo__errmsg(repo));
-		return rc;
-	}
-	rc = profile_repo__list_sessions(repo, &ss, &nss);
 	if (!rc)
-		rc = postgres__ship(pg, s->host, s->db, l.items, l.len, ss, nss, err, errlen);
-	else
+		rc = profile_repo__rollups_after(repo, m->rollups, BATCH, &rl);
+	if (!rc)
+		rc = profile_repo__list_sessions(repo, &ss, &nss);
+	if (rc)
 		snprintf(err, errlen, "%s", profile_repo__errmsg(repo));
+	b = (struct ship_batch){ .rows = l.items, .nrows = l.len, .rollups = rl.items,
+				 .nrollups = rl.len, .sessions = ss, .nsessions = nss };
+	if (!rc)
+		rc = postgres__ship(pg, s->host, s->db, &b, err, errlen);
 	if (!rc && l.len)
-		*mark = l.items[l.len - 1].id;
+		m->rows = l.items[l.len - 1].id;
+	if (!rc && rl.len)
+		m->rollups = rl.items[rl.len - 1].seq;
 	for (size_t i = 0; i < nss; i++)
 		session__free(&ss[i]);
 	free(ss);
-	rc = rc ? rc : (int)l.len;
+	rc = rc ? rc : (int)(l.len + rl.len);
 	profile_list__free(&l);
+	rollup_list__free(&rl);
 	return rc;
 }
 
@@ -99,7 +108,7 @@ static void *ship_main(void *arg)
 	struct shipper *s = arg;
 	struct profile_repo *repo = NULL;
 	struct postgres *pg = NULL;
-	int64_t mark = 0;
+	struct ship_marks mark = {};
 	int backoff = 1000, n;
 	char err[512];
 
@@ -108,14 +117,15 @@ static void *ship_main(void *arg)
 		if (!repo && !(repo = profile_repo__open(s->db, PROFILE_REPO_READONLY)))
 			snprintf(err, sizeof(err), "%s", profile_repo__open_error());
 		if (repo && !pg && (pg = postgres__connect(s->conninfo, err, sizeof(err))) &&
-		    postgres__mark(pg, s->host, s->db, &mark, err, sizeof(err))) {
+		    postgres__marks(pg, s->host, s->db, &mark, err, sizeof(err))) {
 			postgres__close(pg);
 			pg = NULL;
 		}
 		n = pg ? round_once(s, pg, repo, &mark, err, sizeof(err)) : -EIO;
 		if (n < 0) {
 			/* from the last mark known: an upper bound, never an under-count */
-			set_state(s, repo ? profile_repo__count_after(repo, mark) : -2, err);
+			set_state(s, repo ? profile_repo__count_after(repo, mark.rows) : -2, err,
+				  false);
 			postgres__close(pg); /* reconnect, and read the mark again */
 			pg = NULL;
 			if (!nap(s, backoff))
@@ -124,7 +134,7 @@ static void *ship_main(void *arg)
 			continue;
 		}
 		backoff = 1000;
-		set_state(s, profile_repo__count_after(repo, mark), "");
+		set_state(s, profile_repo__count_after(repo, mark.rows), "", n == 0);
 	} while (n > 0 ? !s->stopping : nap(s, IDLE_MS));
 	/* connected at the stop: the session's end and the last rows go too */
 	while (pg && (n = round_once(s, pg, repo, &mark, err, sizeof(err))) > 0)
@@ -180,5 +190,13 @@ int64_t shipper__backlog(struct shipper *s, char *last_err, size_t len)
 
 bool shipper__caught_up(struct shipper *s)
 {
-	return !s || shipper__backlog(s, NULL, 0) == 0;
+	bool idle;
+
+	if (!s)
+		return true;
+	pthread_mutex_lock(&s->lock);
+	idle = s->idle;
+	pthread_mutex_unlock(&s->lock);
+	/* rows and rollups alike: retention deletes both */
+	return idle && shipper__backlog(s, NULL, 0) == 0;
 }

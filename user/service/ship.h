@@ -25,7 +25,8 @@ void shipper__stop(struct shipper *s);
 /* Rows not yet shipped (-1 until the server's mark is known), and the
  * last error, "" when the last round went through. */
 int64_t shipper__backlog(struct shipper *s, char *last_err, size_t len);
-/* Whether every stored row is on the server: retention may delete. */
+/* Whether every stored row and rollup is on the server: retention may
+ * delete. */
 bool shipper__caught_up(struct shipper *s);
 
 #endif /* TP_SERVICE_SHIP_H */

@@ -19,6 +19,7 @@
 #include "profile_columns.h"
 #include "profile_repo.h"
 #include "sink/postgres.h"
+#include "sink/postgres_rollups.h"
 
 /* A batch's COPY text, its memory kept from batch to batch: growing a
  * fresh buffer for each took a third of the shipper's CPU in page faults
@@ -104,18 +105,20 @@ void postgres__close(struct postgres *pg)
 	free(pg);
 }
 
-int postgres__mark(struct postgres *pg, const char *host, const char *spool, int64_t *mark,
-		   char *err, size_t errlen)
+int postgres__marks(struct postgres *pg, const char *host, const char *spool,
+		    struct ship_marks *m, char *err, size_t errlen)
 {
 	const char *params[] = { host, spool };
-	PGresult *r = PQexecParams(pg->c, "SELECT shipped_id FROM ship_marks WHERE host = $1 AND "
-				   "spool = $2", 2, NULL, params, NULL, NULL, 0);
-	int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	PGresult *r = PQexecParams(pg->c, "SELECT shipped_id, rollup_mark FROM ship_marks "
+				   "WHERE host = $1 AND spool = $2", 2, NULL, params, NULL, NULL, 0);
+	int ok = PQresultStatus(r) == PGRES_TUPLES_OK, one = ok && PQntuples(r);
 
 	if (!ok)
 		snprintf(err, errlen, "postgresql: %s", PQresultErrorMessage(r));
-	else
-		*mark = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	if (ok) {
+		m->rows = one ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+		m->rollups = one ? strtoll(PQgetvalue(r, 0, 1), NULL, 10) : 0;
+	}
 	PQclear(r);
 	return ok ? 0 : -EIO;
 }
@@ -254,19 +257,23 @@ static int upsert_session(struct postgres *pg, const char *host, const char *spo
 	return ok ? 0 : -EIO;
 }
 
-static int set_mark(struct postgres *pg, const char *host, const char *spool, int64_t mark,
-		    char *err, size_t errlen)
+/* Both marks forward to the batch's last row and rollup (never back). */
+static int set_marks(struct postgres *pg, const char *host, const char *spool,
+		     const struct ship_batch *b, char *err, size_t errlen)
 {
-	char m[24];
-	const char *params[] = { host, spool, m };
+	char rows[24], rollups[24];
+	const char *params[] = { host, spool, rows, rollups };
 	PGresult *r;
 	int ok;
 
-	snprintf(m, sizeof(m), "%lld", (long long)mark);
-	r = PQexecParams(pg->c, "INSERT INTO ship_marks VALUES ($1, $2, $3) ON CONFLICT "
+	snprintf(rows, sizeof(rows), "%lld", b->nrows ? (long long)b->rows[b->nrows - 1].id : 0LL);
+	snprintf(rollups, sizeof(rollups), "%lld",
+		 b->nrollups ? (long long)b->rollups[b->nrollups - 1].seq : 0LL);
+	r = PQexecParams(pg->c, "INSERT INTO ship_marks VALUES ($1, $2, $3, $4) ON CONFLICT "
 			 "(host, spool) DO UPDATE SET shipped_id = "
-			 "greatest(ship_marks.shipped_id, excluded.shipped_id)",
-			 3, NULL, params, NULL, NULL, 0);
+			 "greatest(ship_marks.shipped_id, excluded.shipped_id), rollup_mark = "
+			 "greatest(ship_marks.rollup_mark, excluded.rollup_mark)",
+			 4, NULL, params, NULL, NULL, 0);
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
 		snprintf(err, errlen, "postgresql: mark: %s", PQresultErrorMessage(r));
@@ -275,19 +282,21 @@ static int set_mark(struct postgres *pg, const char *host, const char *spool, in
 }
 
 int postgres__ship(struct postgres *pg, const char *host, const char *spool,
-		   const struct profile *rows, size_t n, const struct session *ss, size_t nss,
-		   char *err, size_t errlen)
+		   const struct ship_batch *b, char *err, size_t errlen)
 {
 	int rc = exec(pg, "BEGIN", err, errlen);
 
-	if (!rc && n)
-		rc = copy_rows(pg, host, spool, rows, n, err, errlen);
-	if (!rc && n)
+	if (!rc && b->nrows)
+		rc = copy_rows(pg, host, spool, b->rows, b->nrows, err, errlen);
+	if (!rc && b->nrows)
 		rc = exec(pg, pg->insert, err, errlen);
-	for (size_t i = 0; !rc && i < nss; i++)
-		rc = upsert_session(pg, host, spool, &ss[i], err, errlen);
-	if (!rc && n)
-		rc = set_mark(pg, host, spool, rows[n - 1].id, err, errlen);
+	/* sessions before rollups: a reader joins a rollup to its session */
+	for (size_t i = 0; !rc && i < b->nsessions; i++)
+		rc = upsert_session(pg, host, spool, &b->sessions[i], err, errlen);
+	for (size_t i = 0; !rc && i < b->nrollups; i++)
+		rc = postgres_rollups__put(pg->c, host, spool, &b->rollups[i], err, errlen);
+	if (!rc && (b->nrows || b->nrollups))
+		rc = set_marks(pg, host, spool, b, err, errlen);
 	if (!rc)
 		rc = exec(pg, "COMMIT", err, errlen);
 	if (rc)
