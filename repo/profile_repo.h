@@ -221,6 +221,17 @@ void rollup_list__free(struct rollup_list *l);
  * the last one's seq is the next call's `after`. */
 int profile_repo__rollups_after(struct profile_repo *repo, int64_t after, int limit,
 				struct rollup_list *out);
+/* A spool's marks of what it shipped to target (a server, named without
+ * its password): its last row's id and last rollup's seq; -ENOENT when it
+ * never shipped there. The server's own marks decide; these serve while
+ * it cannot be reached. */
+int profile_repo__spool_mark(struct profile_repo *repo, const char *target, int64_t *rows,
+			     int64_t *rollups);
+int profile_repo__spool_set_mark(struct profile_repo *repo, const char *target, int64_t rows,
+				 int64_t rollups);
+/* Deletes the oldest rows after id `after` (not yet shipped) beyond keep of
+ * them; how many, or a negative errno. */
+int64_t profile_repo__spool_trim(struct profile_repo *repo, int64_t after, int64_t keep);
 int64_t profile_repo__rolled_up(struct profile_repo *repo, int64_t session_id,
 				const char *process_name);
 /* A collector's tasks and configuration text, at its start and each reload. */

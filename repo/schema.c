@@ -37,11 +37,14 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	      " CHECK (status IN ('running', 'completed', 'aborted'));",
 	[2] = NULL, /* v3: rollups, collector_status, sessions.config */
 	[3] = NULL, /* v4: profiles.approximate */
-	/* v5: rollups.seq, the order they last changed in, for shipping them:
-	 * a rollup changes after it is made, so an id is no high-water mark */
+	/* v5: rollups.seq, the order they last changed in, for shipping them
+	 * (a rollup changes after it is made, so an id is no high-water mark),
+	 * and the marks of what was shipped, by server, kept with the spool */
 	[4] = "ALTER TABLE rollups ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
 	      "UPDATE rollups SET seq = id;"
-	      "CREATE INDEX rollups_seq ON rollups(seq);",
+	      "CREATE INDEX rollups_seq ON rollups(seq);"
+	      "CREATE TABLE ship_marks (target TEXT PRIMARY KEY,"
+	      " rows INTEGER NOT NULL, rollups INTEGER NOT NULL);",
 };
 #define BASE_VERSION 2
 

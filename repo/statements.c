@@ -54,6 +54,12 @@ static const char *const fixed_sql[ST_NR] = {
 			       "WHERE task_end_time < ?1 LIMIT ?2)",
 	[ST_EXPIRE_ROLLUPS] = "DELETE FROM rollups WHERE id IN (SELECT id FROM rollups "
 			      "WHERE second < ? ORDER BY id LIMIT ?)",
+	[ST_SPOOL_MARK_GET] = "SELECT rows, rollups FROM ship_marks WHERE target = ?",
+	[ST_SPOOL_MARK_PUT] = "INSERT OR REPLACE INTO ship_marks VALUES (?, ?, ?)",
+	/* the oldest unshipped rows beyond ?2 of them */
+	[ST_SPOOL_TRIM] = "DELETE FROM profiles WHERE id IN (SELECT id FROM profiles WHERE id > ?1 "
+			  "ORDER BY id LIMIT max(0, (SELECT count(*) FROM profiles WHERE id > ?1) "
+			  "- ?2))",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -111,6 +117,9 @@ static const char *stmt_text(enum stmt_id i, int version, bool readonly, char **
 		return *owned = session_list(stmt_text(ST_SESSION_GET, version, readonly, owned));
 	case ST_ROLLUP_INSERT:
 		return *owned = columns__insert_rollup();
+	case ST_SPOOL_MARK_GET:
+		/* an older file read as it is: nothing shipped from it yet */
+		return version < 5 && readonly ? "SELECT 0, 0 WHERE 0" : fixed_sql[i];
 	case ST_ROLLUPS_AFTER:
 		/* an older file read as it is: none to ship from it */
 		return version < 5 && readonly ? "SELECT 1 WHERE 0" :

@@ -249,9 +249,9 @@ static void start_postgres(void)
 	char cmd[3 * PATH_MAX];
 
 	pg_port = free_port();
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s && echo %s >%s/pw && chown -R postgres %s && "
-		 "cd / && su postgres -s /bin/sh -c '%s/initdb -D %s/data -U postgres "
-		 "--auth-local=trust --auth-host=scram-sha-256 --pwfile=%s/pw' >/dev/null", dir,
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s && echo %s >%s/pw && "
+		 "chown -R postgres %s && cd / && su postgres -s /bin/sh -c '%s/initdb -D %s/data -U postgres "
+		 "--auth-local=trust --auth-host=scram-sha-256 --pwfile=%s/pw' >/dev/null", dir, dir,
 		 PG_SECRET, dir, dir, PG_BIN, dir, dir);
 	assert_int_equal(system(cmd), 0);
 	pg_ctl("start");
@@ -505,6 +505,51 @@ static void test_rows_shipped_exactly_once(void **s)
 	pg_ctl("stop");
 }
 
+/*
+ * The server away for good and a spool bound of 3: the oldest unshipped
+ * rows go, said on stderr and counted with the session as spool_full;
+ * once a server is there, what is left ships.
+ */
+static void test_spool_bound(void **s)
+{
+	char said[8192] = "";
+	struct child c;
+	size_t n;
+
+	start_postgres();
+	pg_ctl("stop");
+	write_conf("[collector]\ndatabase = %s\nhost = node-b\nspool_max_rows = 3\n"
+		   "postgresql = host=127.0.0.1 port=%d dbname=fleet user=postgres password=%s\n"
+		   "[task quote]\nbinary = %s\nsymbol = quote_task\n", sb.db, pg_port, PG_SECRET,
+		   sb.pipe);
+	assert_int_equal(chmod(sb.conf, 0600), 0);
+	c = start_collector();
+	run_quotes(6);
+	/* a failed round trims: backoff reaches 30 s */
+	for (int i = 0; i < 300 && query("SELECT max(id) - min(id) FROM profiles") != 2; i++)
+		sleep_ms(200);
+	assert_int_equal(query("SELECT count(*) FROM profiles"), 3);
+	assert_int_equal(query("SELECT min(id) FROM profiles"), 4); /* the newest stay */
+	kill(c.pid, SIGTERM);
+	reap(c.pid);
+	n = fread(said, 1, sizeof(said) - 1, c.out);
+	said[n] = 0;
+	fclose(c.out);
+	if (!strstr(said, "more than spool_max_rows = 3: deleted the oldest 3"))
+		fail_msg("the collector did not say what it dropped: %s", said);
+	assert_null(strstr(said, PG_SECRET));
+	assert_true(query("SELECT instr(loss_detail, 'spool_full=3') FROM sessions") > 0);
+	assert_true(query("SELECT events_lost FROM sessions") >= 3);
+
+	pg_ctl("start");
+	c = start_collector();
+	wait_central("quote", 3);
+	assert_int_equal(stop_collector(&c, SIGTERM), 0);
+	assert_string_equal(psql("SELECT string_agg(local_id::text, ',' ORDER BY local_id) FROM "
+				 "profiles"), "4,5,6\n");
+	pg_ctl("stop");
+}
+
 static int teardown_all(void **state)
 {
 	char cmd[2 * PATH_MAX];
@@ -524,6 +569,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup(test_metrics_match_rows_as_prometheus_sees_them, fresh),
 		cmocka_unit_test_setup(test_metrics_address_taken, fresh),
 		cmocka_unit_test_setup(test_rows_shipped_exactly_once, fresh),
+		cmocka_unit_test_setup(test_spool_bound, fresh),
 	};
 
 	if (harness_init(argc, argv))

@@ -383,6 +383,33 @@ static void test_rollups_in_order_of_change(void **state)
 	rollup_list__free(&l);
 }
 
+/* The spool's marks by server, and its bound: the oldest unshipped rows
+ * beyond it go, shipped ones never. */
+static void test_spool_marks_and_trim(void **state)
+{
+	struct profile_repo *r = *state;
+	struct profile p = sample("t");
+	int64_t rows = -1, rollups = -1;
+	struct profile_list l;
+
+	assert_int_equal(profile_repo__spool_mark(r, "host=a", &rows, &rollups), -ENOENT);
+	assert_int_equal(profile_repo__spool_set_mark(r, "host=a", 3, 7), 0);
+	assert_int_equal(profile_repo__spool_set_mark(r, "host=b", 1, 1), 0);
+	assert_int_equal(profile_repo__spool_mark(r, "host=a", &rows, &rollups), 0);
+	assert_int_equal(rows, 3);
+	assert_int_equal(rollups, 7);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(profile_repo__add(r, &p), i + 1);
+	/* 3 shipped, 7 waiting, a bound of 4: rows 4, 5 and 6 go */
+	assert_int_equal(profile_repo__spool_trim(r, 3, 4), 3);
+	assert_int_equal(profile_repo__spool_trim(r, 3, 4), 0);
+	assert_int_equal(profile_repo__get_all(r, &l), 0);
+	assert_int_equal(l.len, 7);
+	assert_int_equal(l.items[2].id, 3);
+	assert_int_equal(l.items[3].id, 7);
+	profile_list__free(&l);
+}
+
 /* The status of a running session, and none once it has ended. */
 static void test_collector_status(void **state)
 {
@@ -450,6 +477,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_rollups_in_order_of_change, setup_mem,
 						teardown_mem),
 		cmocka_unit_test_setup_teardown(test_sessions_listed, setup_mem, teardown_mem),
+		cmocka_unit_test_setup_teardown(test_spool_marks_and_trim, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_collector_status, setup_mem, teardown_mem),
 		cmocka_unit_test_setup_teardown(test_session_config, setup_mem, teardown_mem),
 	};

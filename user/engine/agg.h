@@ -41,6 +41,7 @@ struct agg {
 	uint64_t written;
 	uint64_t write_errors;
 	uint64_t no_allocs;      /* rows whose allocations could not be counted */
+	uint64_t spool_dropped;  /* stored rows a collector's spool bound deleted unshipped */
 };
 
 int agg__init(struct agg *a, size_t batch);

@@ -70,6 +70,9 @@ void losses__collect(struct losses *l, int stats_fd, const struct agg *agg, uint
 	/* invocations stored with a column short, or not stored */
 	add(l, &len, "allocs_not_counted", agg->no_allocs, true);
 	add(l, &len, "db_write_errors", agg->write_errors, true);
+	/* only a collector that ships has a spool bound to say */
+	if (agg->spool_dropped)
+		add(l, &len, "spool_full", agg->spool_dropped, true);
 	/* running at the stop: no row can hold them yet (informational) */
 	add(l, &len, "still_open_at_stop", open, false);
 	l->open = open;

@@ -203,7 +203,8 @@ static int start_shipping(struct collector *c)
 		snprintf(host, sizeof(host), "%s", c->cfg->host);
 	else if (gethostname(host, sizeof(host)))
 		snprintf(host, sizeof(host), "localhost");
-	c->shipper = shipper__start(c->cfg->postgresql, c->cfg->database, host);
+	c->shipper = shipper__start(c->cfg->postgresql, c->cfg->database, host,
+				    c->cfg->spool_max_rows);
 	if (!c->shipper)
 		tp_err("collect: cannot start shipping: %s", strerror(errno));
 	return c->shipper ? 0 : -errno;
@@ -293,6 +294,7 @@ static void end_session(struct collector *c)
 	struct losses l;
 
 	sd_notify(0, "STOPPING=1");
+	c->ls.agg.spool_dropped = shipper__dropped(c->shipper);
 	live_session__end(&c->ls, c->engine, &l);
 	shipper__stop(c->shipper);
 	c->shipper = NULL;

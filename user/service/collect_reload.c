@@ -40,6 +40,7 @@
 #include "service/config_file.h"
 #include "service/dbfile.h"
 #include "service/procscan.h"
+#include "service/ship.h"
 #include "service/task_table.h"
 
 #define SETTLE_NS (300ULL * 1000000ULL)
@@ -371,6 +372,7 @@ void collector__tick(struct collector *c)
 	c->last_tick_written = c->ls.agg.written;
 	c->last_tick_rolled = rolled;
 	/* read once for both: each read walks every CPU's BPF counters */
+	c->ls.agg.spool_dropped = shipper__dropped(c->shipper);
 	engine__losses(c->engine, &c->ls.agg, &l);
 	collector__put_status(c, &l);
 	collector__publish_metrics(c, &l);

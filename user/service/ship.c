@@ -4,7 +4,9 @@
  * from the spool, in id order, and ships them with every session in one
  * transaction that also moves the mark on the server; the mark is read
  * back from the server after each (re)connection, so a crash anywhere
- * repeats nothing and skips nothing. Failures back off from 1 s to 30 s.
+ * repeats nothing and skips nothing. The spool keeps a copy of the marks,
+ * which the backlog and the spool bound go by while the server is away.
+ * Failures back off from 1 s to 30 s.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +18,7 @@
 #include "profile_repo.h"
 #include "base/log.h"
 #include "service/ship.h"
+#include "sink/conninfo.h"
 #include "sink/postgres.h"
 
 #define BATCH 5000
@@ -24,6 +27,8 @@
 
 struct shipper {
 	char *conninfo, *db, *host;
+	char target[512];   /* the server without its password: the spool's mark's key */
+	uint64_t max_rows;  /* spool_max_rows; 0: no bound */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -31,6 +36,7 @@ struct shipper {
 	/* under lock: what status and metrics show */
 	int64_t backlog; /* -1: the mark is not known yet */
 	bool idle;       /* the last round found nothing, rows or rollups, to ship */
+	uint64_t dropped; /* unshipped rows the bound deleted */
 	char last_err[512];
 };
 
@@ -103,6 +109,50 @@ static int round_once(struct shipper *s, struct postgres *pg, struct profile_rep
 	return rc;
 }
 
+/* The spool's copy of the marks. */
+static void keep_marks(struct shipper *s, struct profile_repo *repo, const struct ship_marks *m)
+{
+	if (profile_repo__spool_set_mark(repo, s->target, m->rows, m->rollups))
+		tp_warn("collect: shipping: %s", profile_repo__errmsg(repo));
+}
+
+/* Connected, with the marks the server holds (they decide), kept locally. */
+static struct postgres *connect_marked(struct shipper *s, struct profile_repo *repo,
+				       struct ship_marks *m, char *err, size_t errlen)
+{
+	struct postgres *pg = postgres__connect(s->conninfo, err, errlen);
+
+	if (pg && postgres__marks(pg, s->host, s->db, m, err, errlen)) {
+		postgres__close(pg);
+		return NULL;
+	}
+	if (pg)
+		keep_marks(s, repo, m);
+	return pg;
+}
+
+/* Rows waiting beyond the bound: the oldest go, counted as lost
+ * (spool_full); the backlog after it. */
+static int64_t bound(struct shipper *s, struct profile_repo *repo, const struct ship_marks *m)
+{
+	int64_t backlog = profile_repo__count_after(repo, m->rows), n;
+
+	if (!s->max_rows || backlog <= (int64_t)s->max_rows)
+		return backlog;
+	n = profile_repo__spool_trim(repo, m->rows, (int64_t)s->max_rows);
+	if (n < 0) {
+		tp_warn("collect: shipping: %s", profile_repo__errmsg(repo));
+		return backlog;
+	}
+	tp_warn("collect: shipping: %lld rows wait for the server, more than spool_max_rows = "
+		"%llu: deleted the oldest %lld, counted as lost (spool_full)", (long long)backlog,
+		(unsigned long long)s->max_rows, (long long)n);
+	pthread_mutex_lock(&s->lock);
+	s->dropped += n;
+	pthread_mutex_unlock(&s->lock);
+	return backlog - n;
+}
+
 static void *ship_main(void *arg)
 {
 	struct shipper *s = arg;
@@ -114,18 +164,17 @@ static void *ship_main(void *arg)
 
 	do {
 		err[0] = 0;
-		if (!repo && !(repo = profile_repo__open(s->db, PROFILE_REPO_READONLY)))
+		/* writable: the marks and the bound are kept in it */
+		if (!repo && (repo = profile_repo__open(s->db, 0)))
+			profile_repo__spool_mark(repo, s->target, &mark.rows, &mark.rollups);
+		else if (!repo)
 			snprintf(err, sizeof(err), "%s", profile_repo__open_error());
-		if (repo && !pg && (pg = postgres__connect(s->conninfo, err, sizeof(err))) &&
-		    postgres__marks(pg, s->host, s->db, &mark, err, sizeof(err))) {
-			postgres__close(pg);
-			pg = NULL;
-		}
+		if (repo && !pg)
+			pg = connect_marked(s, repo, &mark, err, sizeof(err));
 		n = pg ? round_once(s, pg, repo, &mark, err, sizeof(err)) : -EIO;
 		if (n < 0) {
 			/* from the last mark known: an upper bound, never an under-count */
-			set_state(s, repo ? profile_repo__count_after(repo, mark.rows) : -2, err,
-				  false);
+			set_state(s, repo ? bound(s, repo, &mark) : -2, err, false);
 			postgres__close(pg); /* reconnect, and read the mark again */
 			pg = NULL;
 			if (!nap(s, backoff))
@@ -134,22 +183,27 @@ static void *ship_main(void *arg)
 			continue;
 		}
 		backoff = 1000;
-		set_state(s, profile_repo__count_after(repo, mark.rows), "", n == 0);
+		if (n > 0)
+			keep_marks(s, repo, &mark);
+		set_state(s, bound(s, repo, &mark), "", n == 0);
 	} while (n > 0 ? !s->stopping : nap(s, IDLE_MS));
 	/* connected at the stop: the session's end and the last rows go too */
 	while (pg && (n = round_once(s, pg, repo, &mark, err, sizeof(err))) > 0)
-		;
+		keep_marks(s, repo, &mark);
 	postgres__close(pg);
 	profile_repo__close(repo);
 	return NULL;
 }
 
-struct shipper *shipper__start(const char *conninfo, const char *db, const char *host)
+struct shipper *shipper__start(const char *conninfo, const char *db, const char *host,
+			       uint64_t max_rows)
 {
 	struct shipper *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
+	conninfo__describe(conninfo, s->target, sizeof(s->target));
+	s->max_rows = max_rows;
 	s->conninfo = strdup(conninfo);
 	s->db = strdup(db);
 	s->host = strdup(host);
@@ -199,4 +253,16 @@ bool shipper__caught_up(struct shipper *s)
 	pthread_mutex_unlock(&s->lock);
 	/* rows and rollups alike: retention deletes both */
 	return idle && shipper__backlog(s, NULL, 0) == 0;
+}
+
+uint64_t shipper__dropped(struct shipper *s)
+{
+	uint64_t n;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	n = s->dropped;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
