@@ -38,7 +38,9 @@ int main(int argc, char **argv)
 	}
 	t0 = tp_now_ns(CLOCK_MONOTONIC);
 	while (!profile_repo__get_after(repo, mark, BATCH, &l) && l.len) {
-		if (postgres__ship(pg, "bench", argv[1], l.items, l.len, NULL, 0, err, sizeof(err))) {
+		struct ship_batch b = { .rows = l.items, .nrows = l.len };
+
+		if (postgres__ship(pg, "bench", argv[1], &b, err, sizeof(err))) {
 			fprintf(stderr, "ship_bench: %s\n", err);
 			return 1;
 		}

@@ -4,7 +4,8 @@ TBUILD := $(BUILD)/tests
 TEST_CFLAGS := $(ALL_CFLAGS) -Wno-unused-function -Wno-format-truncation
 CMOCKA := -lcmocka
 
-UNIT_TESTS := test_repo test_repo_files test_spec test_symbols test_callsites test_agg test_stats
+UNIT_TESTS := test_repo test_repo_files test_spec test_symbols test_callsites test_agg test_stats \
+	      test_copy_format
 UNIT_BINS := $(UNIT_TESTS:%=$(TBUILD)/%)
 INTEG_TESTS := test_metrics test_frames test_trees test_kill test_tracers test_cli test_collect \
 	       test_fleet \
@@ -37,7 +38,7 @@ $(TBUILD)/test_repo $(TBUILD)/test_repo_files: $(TBUILD)/%: tests/unit/%.c $(BUI
 
 # unit tests of the collector's modules link them from the core library
 $(TBUILD)/test_spec $(TBUILD)/test_symbols $(TBUILD)/test_callsites $(TBUILD)/test_agg \
-		$(TBUILD)/test_stats: \
+		$(TBUILD)/test_stats $(TBUILD)/test_copy_format: \
 		$(TBUILD)/%: tests/unit/%.c \
 		$(CORE_LIB) $(BUILD)/libtaskprof.a | $(TBUILD) $(FIXTURES)
 	$(call msg,CC,$@)

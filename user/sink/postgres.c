@@ -18,17 +18,9 @@
 #include "central_schema.h"
 #include "profile_columns.h"
 #include "profile_repo.h"
+#include "sink/copy_format.h"
 #include "sink/postgres.h"
 #include "sink/postgres_rollups.h"
-
-/* A batch's COPY text, its memory kept from batch to batch: growing a
- * fresh buffer for each took a third of the shipper's CPU in page faults
- * and copies. */
-struct copybuf {
-	char *p;
-	size_t len, cap;
-	bool failed; /* out of memory: the batch is not sent */
-};
 
 struct postgres {
 	PGconn *c;
@@ -125,88 +117,20 @@ int postgres__marks(struct postgres *pg, const char *host, const char *spool,
 
 /* A COPY text field: backslash, tab, line feed and return escaped; the
  * runs between them written whole (this is most of a batch's CPU). */
-static void put(struct copybuf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = (b->len + n) * 2;
-		char *np = realloc(b->p, cap);
-
-		if (!np) {
-			b->failed = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-static void put_str(struct copybuf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-static void copy_text(struct copybuf *f, const char *s)
-{
-	static const char special[] = "\\\t\n\r", *const escaped[] = { "\\\\", "\\t",
-									  "\\n", "\\r" };
-
-	while (*s) {
-		size_t run = strcspn(s, special);
-
-		put(f, s, run);
-		s += run;
-		if (*s)
-			put_str(f, escaped[strchr(special, *s++) - special]);
-	}
-}
-
-/* One row of the staging table in COPY's text format. */
-static void copy_row(struct copybuf *f, const char *host, const char *spool,
-		     const struct profile *p)
-{
-	char num[40];
-
-	copy_text(f, host);
-	put(f, "\t", 1);
-	copy_text(f, spool);
-	put(f, num, snprintf(num, sizeof(num), "\t%lld", (long long)p->id));
-	for (int c = 0; c < PROFILE_NCOLS; c++) {
-		const struct profile_column *col = &profile_columns[c];
-
-		put(f, "\t", 1);
-		if (col->kind == PROFILE_STATUS)
-			copy_text(f, p->status ? p->status : profile_status__name(PROFILE_COMPLETED));
-		else if (profile__is_null(p, c))
-			put(f, "\\N", 2);
-		else if (col->kind == PROFILE_REAL)
-			put(f, num, snprintf(num, sizeof(num), "%.17g", profile__real(p, c)));
-		else if (col->kind == PROFILE_I64 || col->kind == PROFILE_REF)
-			put(f, num, snprintf(num, sizeof(num), "%lld", (long long)profile__i64(p, c)));
-		else
-			copy_text(f, profile__text(p, c));
-	}
-	put(f, "\n", 1);
-}
-
 static int copy_rows(struct postgres *pg, const char *host, const char *spool,
 		     const struct profile *rows, size_t n, char *err, size_t errlen)
 {
 	PGresult *r;
 	int ok;
 
-	pg->buf.len = 0;
-	pg->buf.failed = false;
-	for (size_t i = 0; i < n; i++)
-		copy_row(&pg->buf, host, spool, &rows[i]);
+	bool binary = copy_format__rows(&pg->buf, host, spool, rows, n);
+
 	if (pg->buf.failed) {
 		snprintf(err, errlen, "postgresql: copy: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	r = PQexec(pg->c, "COPY tp_staging FROM STDIN");
+	r = PQexec(pg->c, binary ? "COPY tp_staging FROM STDIN (FORMAT binary)" :
+				   "COPY tp_staging FROM STDIN");
 	ok = PQresultStatus(r) == PGRES_COPY_IN;
 	PQclear(r);
 	ok = ok && PQputCopyData(pg->c, pg->buf.p, (int)pg->buf.len) == 1 &&
