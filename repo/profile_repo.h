@@ -207,6 +207,9 @@ int profile_repo__session_abort(struct profile_repo *repo, int64_t id, const cha
 int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct session *out);
 /* Every session, oldest first, with how many profiles each stored. */
 int profile_repo__list_sessions(struct profile_repo *repo, struct session **out, size_t *n);
+/* The same without counting each one's rows (profiles is 0): a scan of
+ * every row, which a shipper asking each second cannot afford. */
+int profile_repo__sessions(struct profile_repo *repo, struct session **out, size_t *n);
 /* The newest session's id; 0 when there is none. */
 int64_t profile_repo__last_session(struct profile_repo *repo);
 /* Invocations beyond a collector's rate limit, kept as rollups, not rows:
@@ -221,6 +224,10 @@ void rollup_list__free(struct rollup_list *l);
  * the last one's seq is the next call's `after`. */
 int profile_repo__rollups_after(struct profile_repo *repo, int64_t after, int limit,
 				struct rollup_list *out);
+/* The file's own random id, made with it (schema v5): what tells it from
+ * a file made later at the same path. -ENOENT on an older file read as
+ * it is. */
+int profile_repo__spool_id(struct profile_repo *repo, char *buf, size_t len);
 /* A spool's marks of what it shipped to target (a server, named without
  * its password): its last row's id and last rollup's seq; -ENOENT when it
  * never shipped there. The server's own marks decide; these serve while

@@ -44,7 +44,11 @@ static const char *const migrations[SCHEMA_VERSION] = {
 	      "UPDATE rollups SET seq = id;"
 	      "CREATE INDEX rollups_seq ON rollups(seq);"
 	      "CREATE TABLE ship_marks (target TEXT PRIMARY KEY,"
-	      " rows INTEGER NOT NULL, rollups INTEGER NOT NULL);",
+	      " rows INTEGER NOT NULL, rollups INTEGER NOT NULL);"
+	      /* this file's own: a new file at the same path restarts its ids,
+	       * and must not pass for the one a server already holds */
+	      "CREATE TABLE spool (id TEXT NOT NULL);"
+	      "INSERT INTO spool VALUES (lower(hex(randomblob(16))));",
 };
 #define BASE_VERSION 2
 

@@ -170,23 +170,20 @@ int profile_repo__get_session(struct profile_repo *repo, int64_t id, struct sess
 	return repo__fail(repo, rc, "cannot read the session");
 }
 
-int profile_repo__list_sessions(struct profile_repo *repo, struct session **out, size_t *n)
+/* Every session by statement id (ST_SESSION_LIST or ST_SESSION_ALL). */
+static int list(struct profile_repo *repo, enum stmt_id id, struct session **out, size_t *n)
 {
 	struct session *v = NULL, *grown;
 	size_t len = 0, cap = 0;
 	sqlite3_stmt *st;
 	int rc, err;
 
-	if (!repo || !out || !n)
-		return -EINVAL;
-	if (repo->central)
-		return central__sessions(repo, 0, out, n);
 	*out = NULL;
 	*n = 0;
-	err = repo__need(repo, ST_SESSION_LIST);
+	err = repo__need(repo, id);
 	if (err)
 		return err == -ENOENT ? 0 : err;
-	st = repo->st[ST_SESSION_LIST];
+	st = repo->st[id];
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (len == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -212,6 +209,24 @@ int profile_repo__list_sessions(struct profile_repo *repo, struct session **out,
 	*out = v;
 	*n = len;
 	return 0;
+}
+
+int profile_repo__list_sessions(struct profile_repo *repo, struct session **out, size_t *n)
+{
+	if (!repo || !out || !n)
+		return -EINVAL;
+	if (repo->central)
+		return central__sessions(repo, 0, out, n);
+	return list(repo, ST_SESSION_LIST, out, n);
+}
+
+int profile_repo__sessions(struct profile_repo *repo, struct session **out, size_t *n)
+{
+	if (!repo || !out || !n)
+		return -EINVAL;
+	if (repo->central)
+		return central__sessions(repo, 0, out, n);
+	return list(repo, ST_SESSION_ALL, out, n);
 }
 
 int profile_repo__session_set_config(struct profile_repo *repo, int64_t id, const char *tasks,

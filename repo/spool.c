@@ -8,6 +8,26 @@
 
 #include "repo_internal.h"
 
+int profile_repo__spool_id(struct profile_repo *repo, char *buf, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (!repo || !buf || !len)
+		return -EINVAL;
+	err = repo__need(repo, ST_SPOOL_ID);
+	if (err)
+		return err;
+	st = repo->st[ST_SPOOL_ID];
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		repo__col_copy(st, 0, buf, len);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -ENOENT : repo__fail(repo, rc, "cannot read the spool's id");
+}
+
 int profile_repo__spool_mark(struct profile_repo *repo, const char *target, int64_t *rows,
 			     int64_t *rollups)
 {

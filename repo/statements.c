@@ -54,6 +54,7 @@ static const char *const fixed_sql[ST_NR] = {
 			       "WHERE task_end_time < ?1 LIMIT ?2)",
 	[ST_EXPIRE_ROLLUPS] = "DELETE FROM rollups WHERE id IN (SELECT id FROM rollups "
 			      "WHERE second < ? ORDER BY id LIMIT ?)",
+	[ST_SPOOL_ID] = "SELECT id FROM spool",
 	[ST_SPOOL_MARK_GET] = "SELECT rows, rollups FROM ship_marks WHERE target = ?",
 	[ST_SPOOL_MARK_PUT] = "INSERT OR REPLACE INTO ship_marks VALUES (?, ?, ?)",
 	/* the oldest unshipped rows beyond ?2 of them */
@@ -86,6 +87,17 @@ static char *session_list(const char *get)
 	return s;
 }
 
+/* Every session, without counting rows: a shipper reads them each round. */
+static char *session_all(const char *get)
+{
+	const char *where = strstr(get, " WHERE id = ?");
+	char *s = malloc(strlen(get) + 16);
+
+	if (s)
+		sprintf(s, "%.*s ORDER BY id", (int)(where - get), get);
+	return s;
+}
+
 /* The statement's text; *owned is set when the caller frees it. */
 static const char *stmt_text(enum stmt_id i, int version, bool readonly, char **owned)
 {
@@ -115,11 +127,15 @@ static const char *stmt_text(enum stmt_id i, int version, bool readonly, char **
 		return fixed_sql[i];
 	case ST_SESSION_LIST:
 		return *owned = session_list(stmt_text(ST_SESSION_GET, version, readonly, owned));
+	case ST_SESSION_ALL:
+		return *owned = session_all(stmt_text(ST_SESSION_GET, version, readonly, owned));
 	case ST_ROLLUP_INSERT:
 		return *owned = columns__insert_rollup();
 	case ST_SPOOL_MARK_GET:
 		/* an older file read as it is: nothing shipped from it yet */
 		return version < 5 && readonly ? "SELECT 0, 0 WHERE 0" : fixed_sql[i];
+	case ST_SPOOL_ID:
+		return version < 5 && readonly ? "SELECT NULL WHERE 0" : fixed_sql[i];
 	case ST_ROLLUPS_AFTER:
 		/* an older file read as it is: none to ship from it */
 		return version < 5 && readonly ? "SELECT 1 WHERE 0" :

@@ -98,7 +98,9 @@ bool repo__read_only_stmt(enum stmt_id i)
 	return i == ST_GET_ALL || i == ST_GET_BY_PROCESS || i == ST_FIND || i == ST_GET ||
 	       i == ST_GET_AFTER || i == ST_COUNT_AFTER ||
 	       i == ST_EXISTS || i == ST_SESSION_GET || i == ST_SESSION_LAST || i == ST_SESSION_LIST ||
+	       i == ST_SESSION_ALL ||
 	       i == ST_ROLLED_UP || i == ST_ROLLUPS_AFTER || i == ST_SPOOL_MARK_GET ||
+	       i == ST_SPOOL_ID ||
 	       i == ST_STATUS_GET;
 }
 

@@ -547,6 +547,17 @@ static void test_spool_bound(void **s)
 	assert_int_equal(stop_collector(&c, SIGTERM), 0);
 	assert_string_equal(psql("SELECT string_agg(local_id::text, ',' ORDER BY local_id) FROM "
 				 "profiles"), "4,5,6\n");
+
+	/* the database deleted and made again at the same path: its ids start
+	 * over, and it is another spool, not one the server already holds */
+	sh("rm -f %s %s-wal %s-shm", sb.db, sb.db, sb.db);
+	c = start_collector();
+	run_quotes(2);
+	wait_central("quote", 5);
+	assert_int_equal(stop_collector(&c, SIGTERM), 0);
+	assert_string_equal(psql("SELECT string_agg(local_id::text, ',' ORDER BY spool <> "
+				 "(SELECT spool FROM profiles WHERE local_id = 4), local_id) FROM "
+				 "profiles"), "4,5,6,1,2\n");
 	pg_ctl("stop");
 }
 

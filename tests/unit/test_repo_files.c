@@ -389,24 +389,34 @@ static void test_rollups_add_up(void **state)
 
 	/* made version 4 again (no seq): the upgrade puts every rollup in line
 	 * to be shipped, a read-only reader of the old file finds none */
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE ship_marks; DROP INDEX rollups_seq; "
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE spool; DROP TABLE ship_marks; "
+				      "DROP INDEX rollups_seq; "
 				      "ALTER TABLE rollups DROP "
 				      "COLUMN seq; PRAGMA user_version = 4", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	{
 		struct rollup_list l;
+		char id[64], again[64];
 
 		r = profile_repo__open(path, PROFILE_REPO_READONLY);
 		assert_int_equal(profile_repo__rollups_after(r, 0, 10, &l), 0);
 		assert_int_equal(l.len, 0);
 		profile_repo__close(r);
 		r = profile_repo__open(path, 0);
+		assert_int_equal(profile_repo__spool_id(r, id, sizeof(id)), 0);
+		assert_int_equal(strlen(id), 32); /* 128 random bits, in hex */
 		assert_int_equal(profile_repo__rollups_after(r, 0, 10, &l), 0);
 		assert_int_equal(l.len, 2);
 		assert_true(l.items[0].seq > 0 && l.items[1].seq > l.items[0].seq);
 		assert_int_equal(l.items[0].invocations + l.items[1].invocations, 4);
 		rollup_list__free(&l);
+		profile_repo__close(r);
+		/* a new file at the same path is another spool */
+		remove_db(path);
+		r = profile_repo__open(path, 0);
+		assert_int_equal(profile_repo__spool_id(r, again, sizeof(again)), 0);
+		assert_string_not_equal(again, id);
 		profile_repo__close(r);
 	}
 	remove_db(path);
