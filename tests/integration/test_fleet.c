@@ -448,11 +448,12 @@ static void test_rows_shipped_exactly_once(void **s)
 	struct child c;
 
 	start_postgres();
-	write_conf("[collector]\ndatabase = %s\nhost = node-a\n"
+	metrics_port = free_port();
+	write_conf("[collector]\ndatabase = %s\nhost = node-a\nprometheus = 127.0.0.1:%d\n"
 		   "postgresql = host=127.0.0.1 port=%d dbname=fleet user=postgres password=%s\n"
 		   "[task quote]\nbinary = %s\nsymbol = quote_task\n"
 		   "[task burst]\nbinary = %s\nsymbol = trivial_task\nmax_rows_per_second = 200\n",
-		   sb.db, pg_port, secret, sb.pipe, sb.pipe);
+		   sb.db, metrics_port, pg_port, secret, sb.pipe, sb.pipe);
 	assert_int_equal(chmod(sb.conf, 0600), 0);
 	c = start_collector();
 	run_quotes(5);
@@ -473,6 +474,10 @@ static void test_rows_shipped_exactly_once(void **s)
 	assert_non_null(strstr(out_buf, "shipping to postgresql"));
 	assert_non_null(strstr(out_buf, "last error"));
 	assert_null(strstr(out_buf, secret));
+	/* the backlog metric has them; the password is nowhere in /metrics */
+	assert_true(sample(sh("curl -s 127.0.0.1:%d/metrics", metrics_port),
+			   "taskprof_collector_ship_backlog_rows") >= 4);
+	assert_null(strstr(sh("curl -s 127.0.0.1:%d/metrics", metrics_port), secret));
 	pg_ctl("start");
 	wait_central("quote", 9);
 
@@ -561,6 +566,36 @@ static void test_spool_bound(void **s)
 	pg_ctl("stop");
 }
 
+/* sslmode is libpq's to honour: require, of a server without TLS, is a
+ * refusal, said in status, not a connection in the clear. */
+static void test_sslmode_honoured(void **s)
+{
+	char *status_cmd[] = { sb.bin, "status", "--db", sb.db, NULL };
+	struct child c;
+
+	start_postgres();
+	write_conf("[collector]\ndatabase = %s\npostgresql = postgresql://postgres:%s@127.0.0.1:"
+		   "%d/fleet?sslmode=require\n[task quote]\nbinary = %s\nsymbol = quote_task\n",
+		   sb.db, PG_SECRET, pg_port, sb.pipe);
+	assert_int_equal(chmod(sb.conf, 0600), 0);
+	c = start_collector();
+	run_quotes(1);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(run(status_cmd, NULL), 0);
+		if (strstr(out_buf, "last error"))
+			break;
+		sleep_ms(200);
+	}
+	if (!strstr(out_buf, "SSL"))
+		fail_msg("status does not say the server refused TLS: %s", out_buf);
+	assert_null(strstr(out_buf, PG_SECRET));
+	assert_int_equal(stop_collector(&c, SIGTERM), 0);
+	/* never in the clear: nothing reached the server */
+	assert_string_equal(psql("SELECT count(*) FROM pg_tables WHERE tablename = 'profiles'"),
+			    "0\n");
+	pg_ctl("stop");
+}
+
 static int teardown_all(void **state)
 {
 	char cmd[2 * PATH_MAX];
@@ -581,6 +616,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup(test_metrics_address_taken, fresh),
 		cmocka_unit_test_setup(test_rows_shipped_exactly_once, fresh),
 		cmocka_unit_test_setup(test_spool_bound, fresh),
+		cmocka_unit_test_setup(test_sslmode_honoured, fresh),
 	};
 
 	if (harness_init(argc, argv))
