@@ -39,7 +39,7 @@ Q := @
 msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 endif
 
-REPO_SRC := repo/stmt.c repo/status_names.c repo/columns.c repo/profiles.c repo/rollups.c repo/sessions.c repo/retention.c repo/spool.c repo/collector_status.c repo/schema.c repo/statements.c repo/open.c repo/central_schema.c repo/central.c
+REPO_SRC := repo/stmt.c repo/status_names.c repo/columns.c repo/records.c repo/profiles.c repo/rollups.c repo/sessions.c repo/retention.c repo/spool.c repo/collector_status.c repo/schema.c repo/statements.c repo/open.c repo/central_schema.c repo/central.c
 # the collector's modules, by folder (each folder's README says what it owns
 # and what it may call): cli -> service, record, analysis -> session ->
 # engine -> sink, plan -> elf -> base; repo/ below the sinks

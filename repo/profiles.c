@@ -308,13 +308,3 @@ int profile_repo__remove_by_process(struct profile_repo *repo, const char *proce
 	return delete_where(repo, repo->st[ST_REMOVE_BY_PROCESS]);
 }
 
-void profile_list__free(struct profile_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->len; i++)
-		profile__free(&l->items[i]);
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
-

@@ -252,19 +252,6 @@ int profile_repo__session_set_config(struct profile_repo *repo, int64_t id, cons
 	return sqlite3_changes(repo->db) ? 0 : -ENOENT;
 }
 
-void session__free(struct session *s)
-{
-	if (!s)
-		return;
-	free(s->target);
-	free(s->tasks);
-	free(s->loss_detail);
-	free(s->status);
-	free(s->config);
-	free(s->origin);
-	s->target = s->tasks = s->loss_detail = s->status = s->config = s->origin = NULL;
-}
-
 int64_t profile_repo__last_session(struct profile_repo *repo)
 {
 	int err;
