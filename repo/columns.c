@@ -147,6 +147,23 @@ char *columns__add_since(int version)
 	return s;
 }
 
+/* ", sum_X<type>, max_X<type>" for each metric column X, counted in *n. */
+static char *metric_pairs(char *s, const char *type, int *n)
+{
+	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
+		if (!profile_columns[c].metric)
+			continue;
+		s = cat(s, ", sum_");
+		s = s ? cat(s, profile_columns[c].name) : NULL;
+		s = s ? cat(s, type) : NULL;
+		s = s ? cat(s, ", max_") : NULL;
+		s = s ? cat(s, profile_columns[c].name) : NULL;
+		s = s ? cat(s, type) : NULL;
+		*n += 2;
+	}
+	return s;
+}
+
 /* Rollups: invocations beyond a task's rate, per task and second, with
  * the sum and the maximum of every metric column. */
 char *columns__create_rollups(void)
@@ -156,16 +173,9 @@ char *columns__create_rollups(void)
 			    " process_name TEXT NOT NULL, second TEXT NOT NULL,"
 			    " invocations INTEGER NOT NULL, completed INTEGER NOT NULL,"
 			    " unwound INTEGER NOT NULL, exited INTEGER NOT NULL");
+	int n = 0;
 
-	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
-		if (!profile_columns[c].metric)
-			continue;
-		s = cat(s, ", sum_");
-		s = s ? cat(s, profile_columns[c].name) : NULL;
-		s = s ? cat(s, " REAL, max_") : NULL;
-		s = s ? cat(s, profile_columns[c].name) : NULL;
-		s = s ? cat(s, " REAL") : NULL;
-	}
+	s = metric_pairs(s, " REAL", &n);
 	return s ? cat(s, ", UNIQUE (session_id, process_name, second));"
 			  " CREATE INDEX rollups_second ON rollups(second);") : NULL;
 }
@@ -203,15 +213,7 @@ char *columns__insert_rollup(void)
 			    " invocations, completed, unwound, exited");
 	int params = 7;
 
-	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
-		if (!profile_columns[c].metric)
-			continue;
-		s = cat(s, ", sum_");
-		s = s ? cat(s, profile_columns[c].name) : NULL;
-		s = s ? cat(s, ", max_") : NULL;
-		s = s ? cat(s, profile_columns[c].name) : NULL;
-		params += 2;
-	}
+	s = metric_pairs(s, "", &params);
 	/* the next in the order of change, made or added to */
 	s = s ? cat(s, ") VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM rollups), ?") : NULL;
 	for (int i = 1; i < params && s; i++)
@@ -224,15 +226,9 @@ char *columns__select_rollups(void)
 {
 	char *s = cat(NULL, "SELECT seq, session_id, process_name, second, invocations,"
 			    " completed, unwound, exited");
+	int n = 0;
 
-	for (int c = 0; c < PROFILE_NCOLS && s; c++) {
-		if (!profile_columns[c].metric)
-			continue;
-		s = cat(s, ", sum_");
-		s = s ? cat(s, profile_columns[c].name) : NULL;
-		s = s ? cat(s, ", max_") : NULL;
-		s = s ? cat(s, profile_columns[c].name) : NULL;
-	}
+	s = metric_pairs(s, "", &n);
 	return s ? cat(s, " FROM rollups WHERE seq > ?1 ORDER BY seq LIMIT ?2") : NULL;
 }
 
