@@ -362,7 +362,7 @@ static int run_unseen(char *const argv[])
 /* The rows again through `list`, less the ids, which are central there. */
 static char *rows_of(const char *db, const char *host)
 {
-	return sh("%s list --db '%s' %s%s --format csv | cut -d, -f3-", sb.bin, db,
+	return sh("'%s' list --db '%s' %s%s --format csv | cut -d, -f3-", sb.bin, db,
 		  host ? "--host " : "", host ? host : "");
 }
 
@@ -417,18 +417,18 @@ static void check_read_back(void)
 	assert_in_range(run_unseen(diff), 0, 1);
 	assert_non_null(strstr(out_buf, "quote"));
 	assert_int_equal(run_unseen(report), 0);
-	assert_string_equal(sh("grep -c %s %s", PG_SECRET, html), "0\n");
-	assert_string_equal(sh("grep -c quote %s", html), "1\n");
+	assert_string_equal(sh("grep -c %s '%s'", PG_SECRET, html), "0\n");
+	assert_string_equal(sh("grep -c quote '%s'", html), "1\n");
 
 	/* no password in the URI: none to give, then a PGPASSFILE that has it */
 	assert_int_not_equal(run_unseen(export), 0);
 	assert_one_line_error(1, "cannot connect to the central database");
-	sh("echo '127.0.0.1:%d:fleet:postgres:%s' >%s && chmod 600 %s", pg_port, PG_SECRET, pgpass,
+	sh("echo '127.0.0.1:%d:fleet:postgres:%s' >'%s' && chmod 600 '%s'", pg_port, PG_SECRET, pgpass,
 	   pgpass);
 	setenv("PGPASSFILE", pgpass, 1);
 	assert_int_equal(run_unseen(export), 0);
 	unsetenv("PGPASSFILE");
-	assert_non_null(strstr(sh("cat %s", trace), "quote"));
+	assert_non_null(strstr(sh("cat '%s'", trace), "quote"));
 
 	/* --host is for a fleet's database: a SQLite file is one host's */
 	assert_int_not_equal(run_unseen(host_of_file), 0);
@@ -437,7 +437,7 @@ static void check_read_back(void)
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	snprintf(local, sizeof(local), "%lld True 0\n",
 		 (long long)query("SELECT count(*) FROM profiles"));
-	assert_string_equal(sh("PYTHONPATH=%s/python /usr/bin/python3 -c \"%s\" '%s' '%s' 2>&1",
+	assert_string_equal(sh("PYTHONPATH='%s/python' /usr/bin/python3 -c \"%s\" '%s' '%s' 2>&1",
 			       cwd, py_same, sb.db, uri), local);
 }
 
@@ -555,7 +555,7 @@ static void test_spool_bound(void **s)
 
 	/* the database deleted and made again at the same path: its ids start
 	 * over, and it is another spool, not one the server already holds */
-	sh("rm -f %s %s-wal %s-shm", sb.db, sb.db, sb.db);
+	sh("rm -f '%s' '%s-wal' '%s-shm'", sb.db, sb.db, sb.db);
 	c = start_collector();
 	run_quotes(2);
 	wait_central("quote", 5);
