@@ -249,15 +249,41 @@ static void put(const char *task, int i, const char *what, double v)
 	}
 }
 
+/* Seconds this thread has waited on a run queue (sched_info): time in a
+ * call's interval in which neither the caller nor the task ran. */
+static double run_delay(void)
+{
+	unsigned long long ran, waited = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (f && fscanf(f, "%llu %llu", &ran, &waited) != 2)
+		waited = 0;
+	if (f)
+		fclose(f);
+	return waited / 1e9;
+}
+
+/* What the caller read around one call, written once the clocks are read:
+ * a write before the last read put the file system's time in the truth. */
+static void put_call(const char *task, int i, double w0, double rt, double cpu, double delay,
+		     int unwound)
+{
+	put(task, i, "t0", w0);
+	put(task, i, "rt", rt);
+	put(task, i, "cpu", cpu);
+	put(task, i, "delay", delay);
+	put(task, i, "unwound", unwound);
+}
+
 /* Reads the clocks around one call; between calls, work outside any task. */
 #define CALL(task, i, expr)                                                          \
 	do {                                                                         \
-		double w0_ = wall(), t0_ = mono(), c0_ = thread_cpu();               \
+		double d0_ = run_delay(), w0_ = wall(), t0_ = mono(), c0_ = thread_cpu(); \
+		double rt_, cpu_;                                                    \
 		sink += (expr);                                                      \
-		put(task, i, "t0", w0_);                                             \
-		put(task, i, "rt", mono() - t0_);                                    \
-		put(task, i, "cpu", thread_cpu() - c0_);                             \
-		put(task, i, "unwound", 0);                                          \
+		rt_ = mono() - t0_;                                                  \
+		cpu_ = thread_cpu() - c0_;                                           \
+		put_call(task, i, w0_, rt_, cpu_, run_delay() - d0_, 0);             \
 		usleep(15000);                                                       \
 		burn_ms(5);                                                          \
 	} while (0)
@@ -285,30 +311,26 @@ static void tails(int calls)
 		CALL("virt_task", i, virt_task(&burn, 20));
 		CALL("fn_task", i, fn_task(f, 20));
 		{
-			double w0 = wall(), t0 = mono(), c0 = thread_cpu();
+			double d0 = run_delay(), w0 = wall(), t0 = mono(), c0 = thread_cpu(), rt;
 
 			try {
 				sink += throw_task(20);
 			} catch (const std::exception &) {
 				sink++;
 			}
-			put("throw_task", i, "t0", w0);
-			put("throw_task", i, "rt", mono() - t0);
-			put("throw_task", i, "cpu", thread_cpu() - c0);
-			put("throw_task", i, "unwound", 1);
+			rt = mono() - t0;
+			put_call("throw_task", i, w0, rt, thread_cpu() - c0, run_delay() - d0, 1);
 		}
 		{
-			double w0 = wall(), t0 = mono(), c0 = thread_cpu();
+			double d0 = run_delay(), w0 = wall(), t0 = mono(), c0 = thread_cpu(), rt;
 
 			try {
 				sink += guard_caller(5);
 			} catch (const std::exception &) {
 				sink++;
 			}
-			put("guard_task", i, "t0", w0);
-			put("guard_task", i, "rt", mono() - t0);
-			put("guard_task", i, "cpu", thread_cpu() - c0);
-			put("guard_task", i, "unwound", 1);
+			rt = mono() - t0;
+			put_call("guard_task", i, w0, rt, thread_cpu() - c0, run_delay() - d0, 1);
 			usleep(15000);
 		}
 #endif

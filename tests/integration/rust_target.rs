@@ -63,26 +63,39 @@ pub fn rs_dyn_tail(s: &dyn Stage, ms: u64) -> u64 {
     s.run(ms)
 }
 
+/// Seconds this thread has waited on a run queue (sched_info).
+fn run_delay() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|w| w.parse::<u64>().ok()))
+        .map_or(0.0, |ns| ns as f64 / 1e9)
+}
+
 fn tails() {
     let path = std::env::var("TP_GT").ok();
     let mut gt = path.and_then(|p| std::fs::File::create(p).ok());
     let stage: Box<dyn Stage> = Box::new(Burn);
-    let mut put = |task: &str, i: usize, w0: f64, t0: Instant, c0: f64| {
+    // the clocks are read before anything is written: a write in the span
+    // would put the file system's time in the truth
+    let mut put = |task: &str, i: usize, w0: f64, t0: Instant, c0: f64, d0: f64| {
+        let (rt, cpu) = (t0.elapsed().as_secs_f64(), thread_cpu() - c0);
+        let delay = run_delay() - d0;
         if let Some(f) = gt.as_mut() {
             let _ = writeln!(f, "{}.{}.t0 {:.9}", task, i, w0);
-            let _ = writeln!(f, "{}.{}.rt {:.9}", task, i, t0.elapsed().as_secs_f64());
-            let _ = writeln!(f, "{}.{}.cpu {:.9}", task, i, thread_cpu() - c0);
+            let _ = writeln!(f, "{}.{}.rt {:.9}", task, i, rt);
+            let _ = writeln!(f, "{}.{}.cpu {:.9}", task, i, cpu);
+            let _ = writeln!(f, "{}.{}.delay {:.9}", task, i, delay);
             let _ = writeln!(f, "{}.{}.unwound 0", task, i);
         }
     };
     for i in 0..3 {
-        let (w0, t0, c0) = (wall(), Instant::now(), thread_cpu());
+        let (d0, w0, t0, c0) = (run_delay(), wall(), Instant::now(), thread_cpu());
         std::hint::black_box(rs_sleep_tail(30000));
-        put("rs_sleep_tail", i, w0, t0, c0);
+        put("rs_sleep_tail", i, w0, t0, c0, d0);
         unsafe { usleep(15000) };
-        let (w0, t0, c0) = (wall(), Instant::now(), thread_cpu());
+        let (d0, w0, t0, c0) = (run_delay(), wall(), Instant::now(), thread_cpu());
         std::hint::black_box(rs_dyn_tail(stage.as_ref(), 20));
-        put("rs_dyn_tail", i, w0, t0, c0);
+        put("rs_dyn_tail", i, w0, t0, c0, d0);
         burn(5);
     }
 }
