@@ -55,6 +55,10 @@ static void build_select(struct central *c)
 
 struct central *central__open(const char *uri)
 {
+	/* a server that drops packets would hold a `stats` for minutes: 10 s
+	 * unless the URI says otherwise (its settings expand after this one) */
+	static const char *const keys[] = { "connect_timeout", "dbname", NULL };
+	const char *vals[] = { "10", uri, NULL };
 	struct central *c = calloc(1, sizeof(*c));
 	char err[512];
 
@@ -62,7 +66,7 @@ struct central *central__open(const char *uri)
 		errno = ENOMEM;
 		return NULL;
 	}
-	c->c = PQconnectdb(uri);
+	c->c = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(c->c) != CONNECTION_OK) {
 		/* libpq's messages never carry the password */
 		snprintf(err, sizeof(err), "%s", PQerrorMessage(c->c));
