@@ -392,6 +392,7 @@ static void check_read_back(void)
 	char *export[] = { sb.bin, "export", "--db", bare, "--session", s2, "--format",
 			   "chrome-trace", "-o", trace, NULL };
 	char *host_of_file[] = { sb.bin, "list", "--db", sb.db, "--host", "node-a", NULL };
+	char *rm[] = { sb.bin, "rm", "--db", uri, "1", NULL };
 
 	snprintf(uri, sizeof(uri), "postgresql://postgres:%s@127.0.0.1:%d/fleet", PG_SECRET,
 		 pg_port);
@@ -429,6 +430,13 @@ static void check_read_back(void)
 	assert_int_equal(run_unseen(export), 0);
 	unsetenv("PGPASSFILE");
 	assert_non_null(strstr(sh("cat '%s'", trace), "quote"));
+
+	/* only collectors write there: rm is one line, and opens no file named
+	 * after the server */
+	assert_int_not_equal(run_unseen(rm), 0);
+	assert_one_line_error(1, "a central database is written only by the collectors");
+	assert_string_equal(sh("ls | grep -c '^postgresql'"), "0\n");
+	assert_int_equal(atoi(psql("SELECT count(*) FROM profiles WHERE id = 1")), 1);
 
 	/* --host is for a fleet's database: a SQLite file is one host's */
 	assert_int_not_equal(run_unseen(host_of_file), 0);

@@ -135,7 +135,7 @@ int cli__rm(int argc, char **argv)
 		{ "process", required_argument, NULL, 'P' },
 		{}
 	};
-	const char *db = cli__default_db(), *process = NULL;
+	const char *db = cli__default_db(), *process = NULL, *path;
 	struct profile_repo *repo;
 	int64_t id = 0;
 	int c, n;
@@ -150,12 +150,14 @@ int cli__rm(int argc, char **argv)
 	}
 	if (process ? optind != argc : (optind != argc - 1 || cli__parse_i64(argv[optind], &id)))
 		return cli__usage("rm: give one profile ID, or --process NAME");
-	/* rm never creates a database: open read-only first to check it exists */
+	/* rm never creates a database: open read-only first to check it exists
+	 * (which makes db a name to print, so the path is kept to open again) */
+	path = db;
 	repo = cli__open_ro(&db, NULL);
 	if (!repo)
 		return 1;
 	profile_repo__close(repo);
-	repo = profile_repo__open(db, 0);
+	repo = profile_repo__open(path, 0);
 	if (!repo) {
 		tp_err("%s", profile_repo__open_error());
 		return 1;
