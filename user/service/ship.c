@@ -228,8 +228,8 @@ static struct postgres *connect_marked(struct shipper *s, struct profile_repo *r
 }
 
 /* Rows waiting beyond the bound: the oldest go, counted as lost
- * (spool_full); the backlog after it. Counting is a scan of the backlog:
- * once a round. */
+ * (spool_full); the backlog after it. Counting is a scan of the backlog,
+ * so the loop calls this at most once a second while it catches up. */
 static int64_t bound(struct shipper *s, struct profile_repo *repo, const struct ship_marks *m)
 {
 	int64_t backlog = profile_repo__count_after(repo, m->rows), n;
@@ -251,19 +251,22 @@ static int64_t bound(struct shipper *s, struct profile_repo *repo, const struct 
 }
 
 /* The spool, writable (its marks and bound are kept in it), named on the
- * server by its path and its own id. */
-static struct profile_repo *open_spool(struct shipper *s)
+ * server by its path and its own id; NULL with why in err. */
+static struct profile_repo *open_spool(struct shipper *s, char *err, size_t errlen)
 {
 	struct profile_repo *repo = profile_repo__open(s->db, 0);
 	char id[64];
 
-	if (repo && profile_repo__spool_id(repo, id, sizeof(id))) {
-		tp_warn("collect: shipping: %s", profile_repo__errmsg(repo));
+	if (!repo) {
+		snprintf(err, errlen, "%s", profile_repo__open_error());
+		return NULL;
+	}
+	if (profile_repo__spool_id(repo, id, sizeof(id))) {
+		snprintf(err, errlen, "%s", profile_repo__errmsg(repo));
 		profile_repo__close(repo);
 		return NULL;
 	}
-	if (repo)
-		snprintf(s->spool, sizeof(s->spool), "%s#%s", s->db, id);
+	snprintf(s->spool, sizeof(s->spool), "%s#%s", s->db, id);
 	return repo;
 }
 
@@ -274,15 +277,13 @@ static void *ship_main(void *arg)
 	struct postgres *pg = NULL;
 	struct ship_marks mark = {};
 	int backoff = 1000, n, rows;
-	uint64_t counted = 0; /* when the backlog was last counted */
+	uint64_t now, counted = 0; /* when the backlog was last counted */
 	char err[512];
 
 	do {
 		err[0] = 0;
-		if (!repo && (repo = open_spool(s)))
+		if (!repo && (repo = open_spool(s, err, sizeof(err))))
 			profile_repo__spool_mark(repo, s->target, &mark.rows, &mark.rollups);
-		else if (!repo)
-			snprintf(err, sizeof(err), "%s", profile_repo__open_error());
 		if (repo && !pg)
 			pg = connect_marked(s, repo, &mark, err, sizeof(err));
 		n = pg ? round_once(s, pg, repo, &mark, &rows, err, sizeof(err)) : -EIO;
@@ -300,11 +301,12 @@ static void *ship_main(void *arg)
 		/* a full batch: more wait, so on at once; counting them and writing
 		 * the marks' copy wait a second, or until it is caught up. Rounds
 		 * of every few rows cost 2.5x the CPU a row. */
-		if (n >= BATCH && tp_now_ns(CLOCK_MONOTONIC) < counted + COUNT_EVERY_NS) {
+		now = tp_now_ns(CLOCK_MONOTONIC);
+		if (n >= BATCH && now < counted + COUNT_EVERY_NS) {
 			shipped(s, rows);
 			continue;
 		}
-		counted = tp_now_ns(CLOCK_MONOTONIC);
+		counted = now;
 		if (n > 0)
 			keep_marks(s, repo, &mark);
 		set_state(s, bound(s, repo, &mark), "", n == 0);
